@@ -1,0 +1,190 @@
+/* hetsoc hw: the model checked against the papers' published figures.
+ *
+ *  - HeteroInfer Table 3 (Snapdragon 8 Gen 3): GPU and NPU microseconds of
+ *    GEMMs with [4096,4096] and [4096,14336] weights at 1, 128 and 256
+ *    tokens, within 30%.  Table 3 writes weights as [output, input]
+ *    features, so [4096,14336] is n = 4096, k = 14336 (FFN-down: the
+ *    NPU's slow orientation).  Weights count one byte each (INT8 storage):
+ *    that reading is the one under which the paper's GEMV times agree with
+ *    its own GPU decode bandwidth (README, "Check").
+ *  - Agent.xpu v2 Fig. 4 (Core Ultra 5 125H): co-running memory-bound
+ *    GEMVs on iGPU + NPU slow each by about 1.4-1.6x; compute-bound GEMMs
+ *    by 1.0-1.1x.
+ *  - HeteroInfer §3.3: GPU-alone decode draws about 43 GB/s, GPU + NPU
+ *    together about 60 GB/s (59.5 measured). */
+#include "hw/hw.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct rows {
+    hs_check_row *v;
+    size_t n, cap;
+    int failed;
+} rows;
+
+static hs_check_row *push(rows *r)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 32;
+        hs_check_row *v = realloc(r->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        r->v = v;
+        r->cap = cap;
+    }
+    hs_check_row *row = &r->v[r->n++];
+    memset(row, 0, sizeof *row);
+    return row;
+}
+
+static void verdict(rows *r, hs_check_row *row)
+{
+    row->pass = row->predicted >= row->lo && row->predicted <= row->hi;
+    if (row->asserted && !row->pass)
+        r->failed++;
+}
+
+static const char *const T3_SRC = "HeteroInfer (arXiv 2501.14794v2) Table 3";
+
+/* Table 3 rows: weight [out, in], tokens, GPU us, NPU us, asserted. */
+static const struct {
+    int64_t out, in, m;
+    double gpu_us, npu_us;
+    bool asserted;
+} table3[] = {
+    {4096, 4096, 1, 511, 693, true},
+    {4096, 14336, 1, 1467, 6506, true},
+    {4096, 4096, 128, 7306, 912, true},
+    {4096, 4096, 256, 10841, 1884, true},
+    {4096, 14336, 256, 35231, 23445, true},
+    /* Not asserted: its GPU time implies 62 GB/s of INT8 weights, above
+     * what the same paper says one PU can draw (40-45 GB/s). */
+    {28672, 4096, 1, 1903, 3886, false},
+};
+
+static hs_kernel t3_kernel(int64_t out, int64_t in, int64_t m)
+{
+    hs_kernel k = hs_kernel_make(HS_OP_GEMM, m, out, in);
+    k.weight_dtype = HS_DT_INT8;
+    return k;
+}
+
+static int table3_rows(rows *r, const hs_hw *hw, hs_err *err)
+{
+    static const char *const pus[2] = {"gpu", "npu"};
+    for (size_t i = 0; i < sizeof table3 / sizeof table3[0]; i++) {
+        for (int p = 0; p < 2; p++) {
+            hs_kernel k = t3_kernel(table3[i].out, table3[i].in, table3[i].m);
+            hs_pred pr;
+            if (hs_hw_predict(hw, hs_hw_pu_find(hw, pus[p]), &k, HS_PRED_NO_TABLE, &pr, err) != 0)
+                return -1;
+            hs_check_row *row = push(r);
+            if (!row)
+                return hs_errf(err, "out of memory");
+            double pub = p == 0 ? table3[i].gpu_us : table3[i].npu_us;
+            *row = (hs_check_row){.group = "table3", .hw = "snapdragon-8gen3", .published = pub,
+                                  .lo = 0.7 * pub, .hi = 1.3 * pub, .predicted = pr.latency_s * 1e6,
+                                  .unit = "us", .source = T3_SRC, .asserted = table3[i].asserted};
+            snprintf(row->what, sizeof row->what, "%s gemm [%lld,%lld] x %lld tokens", pus[p],
+                     (long long)table3[i].out, (long long)table3[i].in, (long long)table3[i].m);
+            verdict(r, row);
+        }
+    }
+    return 0;
+}
+
+/* Co-runs kernel k on the GPU and on the NPU of hw; one row per PU. */
+static int slowdown_rows(rows *r, const hs_hw *hw, hs_kernel k, const char *label, double lo, double hi,
+                         const double published[2], hs_err *err)
+{
+    hs_corun_item items[2] = {{hs_hw_pu_find(hw, "gpu"), k}, {hs_hw_pu_find(hw, "npu"), k}};
+    hs_corun_out out[2];
+    if (hs_hw_predict_corun(hw, items, 2, HS_PRED_NO_TABLE, out, err) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        hs_check_row *row = push(r);
+        if (!row)
+            return hs_errf(err, "out of memory");
+        /* hw->name dies with the profile; the row keeps a literal. */
+        *row = (hs_check_row){.group = "contention", .hw = "core-ultra-125h", .published = published[i], .lo = lo,
+                              .hi = hi, .predicted = out[i].slowdown, .unit = "x",
+                              .source = "Agent.xpu v2 (arXiv 2506.24045) Fig. 4", .asserted = true};
+        snprintf(row->what, sizeof row->what, "%s %s slowdown, %s", i ? "npu" : "gpu", label,
+                 "gpu+npu co-run");
+        verdict(r, row);
+    }
+    return 0;
+}
+
+static int agentxpu_rows(rows *r, hs_err *err)
+{
+    hs_hw *hw = hs_hw_load("core-ultra-125h", err);
+    if (!hw)
+        return -1;
+    /* Agent.xpu v1 §2 shapes (k, M, D): GEMV (1, 4096, 4096), GEMM (4096, 4096, 4096), FP16. */
+    static const double gemv_pub[2] = {1.59, 1.39}, gemm_pub[2] = {NAN, NAN};
+    /* "About 1.4-1.6x": the published values are 1.59 and 1.39, so the band
+     * is widened by 0.05 on each side to hold the paper's own figures. */
+    int rc = slowdown_rows(r, hw, hs_kernel_make(HS_OP_GEMM, 1, 4096, 4096), "gemv 1x4096x4096", 1.35,
+                           1.65, gemv_pub, err);
+    if (rc == 0)
+        rc = slowdown_rows(r, hw, hs_kernel_make(HS_OP_GEMM, 4096, 4096, 4096), "gemm 4096^3", 1.0, 1.1,
+                           gemm_pub, err);
+    hs_hw_free(hw);
+    return rc;
+}
+
+static int bw_row(rows *r, const char *what, double published, double predicted_bps)
+{
+    hs_check_row *row = push(r);
+    if (!row)
+        return -1;
+    *row = (hs_check_row){.group = "bandwidth", .hw = "snapdragon-8gen3", .published = published,
+                          .lo = 0.9 * published, .hi = 1.1 * published, .predicted = predicted_bps / 1e9,
+                          .unit = "GB/s", .source = "HeteroInfer v2 §3.3 Memory-1", .asserted = true};
+    snprintf(row->what, sizeof row->what, "%s", what);
+    verdict(r, row);
+    return 0;
+}
+
+/* Decode is a stream of GEMVs: Table 3's [4096,4096] x 1 (the row its solver
+ * splits 1:1 between the PUs) on the GPU alone, then on the GPU and the NPU
+ * at once, as in HeteroInfer's weight-centric decode. */
+static int decode_rows(rows *r, const hs_hw *hw, hs_err *err)
+{
+    hs_kernel k = t3_kernel(4096, 4096, 1);
+    hs_corun_item items[2] = {{hs_hw_pu_find(hw, "gpu"), k}, {hs_hw_pu_find(hw, "npu"), k}};
+    double alone, both;
+    if (hs_hw_corun_mem_bps(hw, items, 1, HS_PRED_NO_TABLE, 0, &alone, err) < 0 ||
+        hs_hw_corun_mem_bps(hw, items, 2, HS_PRED_NO_TABLE, 0, &both, err) < 0)
+        return -1;
+    if (bw_row(r, "decode DRAM bandwidth, gpu alone", 43.3, alone) < 0 ||
+        bw_row(r, "decode DRAM bandwidth, gpu+npu", 59.5, both) < 0)
+        return hs_errf(err, "out of memory");
+    return 0;
+}
+
+int hs_hw_check(hs_check_row **out, size_t *nout, hs_err *err)
+{
+    rows r = {0};
+    hs_hw *hw = hs_hw_load("snapdragon-8gen3", err);
+    int rc = hw ? 0 : -1;
+    if (rc == 0)
+        rc = table3_rows(&r, hw, err);
+    if (rc == 0)
+        rc = decode_rows(&r, hw, err);
+    if (rc == 0)
+        rc = agentxpu_rows(&r, err);
+    hs_hw_free(hw);
+    if (rc < 0) {
+        free(r.v);
+        *out = NULL;
+        *nout = 0;
+        return -1;
+    }
+    *out = r.v;
+    *nout = r.n;
+    return r.failed;
+}

@@ -1,0 +1,393 @@
+/* hetsoc: public header of the hw/ layer: SoC profiles and the performance
+ * model (the cost of one kernel on one PU).
+ *
+ * Three parts:
+ *   1. the kernel descriptor (hs_kernel), the contract between workloads/,
+ *      which lowers LLM and RAG stages to kernels, and hw/ + sim/, which
+ *      cost and run them;
+ *   2. the profile (hs_hw): memory domains, links, PUs with their plain
+ *      performance and power parameters, profiled tables; loaded from a
+ *      hw/NAME.yaml file, a path, or an inline `hw:` mapping;
+ *   3. the model: hs_hw_predict() (one kernel alone: calibrated roofline or
+ *      profiled table, NPU shape rules, launch cost) and
+ *      hs_hw_predict_corun() (several kernels at once, sharing memory
+ *      bandwidth through the max-min solver of sim/).
+ *
+ * Units: seconds, bytes, bytes/s, FLOP/s, watts, joules, everywhere in C.
+ * (YAML uses the customary units named in each key: _gbps, _us, _tflops.)
+ *
+ * This is the folder's only public header; hw/ includes only sim/sim.h.
+ * Nothing here prints or exits: errors fill an hs_err.
+ */
+#ifndef HS_HW_H
+#define HS_HW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sim/sim.h"
+
+/* ====================================================================== */
+/* 1. Kernels                                                             */
+/* ====================================================================== */
+
+/* Ops and their shape semantics.  All element counts are per instance;
+ * `batch` (>= 1) independent instances multiply flops and bytes.  "act" is
+ * the size of `dtype` (activations, outputs), "st" the size of
+ * `weight_dtype`, the dtype of the *stored, streamed* operand (weights,
+ * KV cache, embedding table, database vectors); see hs_dtype_bytes().
+ * Quantised weights (INT8/INT4) with `group` > 0 add one FP16 scale per
+ * `group` stored elements (W4A16 with group 128: 0.5 + 2/128 B/weight).
+ *
+ * op             shape                                 flops            bytes
+ * gemm           C[m,n] = A[m,k] x W[k,n]; k = input   2mnk             act(mk + mn) + st(kn)
+ *                features, n = output features, m =
+ *                tokens (m = 1 is a GEMV)
+ * attention      m queries over n KV tokens, k = head  4mnk + 5mn       act(2mk) + st(2nk) per KV
+ *                dim, batch = query heads, kv_batch =  (QK^T, PV,       head (K and V), Q and O
+ *                KV heads (GQA; 0 = batch)             softmax)         per query head
+ * rmsnorm        m rows of n elements                  4mn              act(2mn) + st(n)
+ * silu_mul       m rows of n: silu(gate) * up          5mn              act(3mn)
+ * softmax        m rows of n elements                  5mn              act(2mn)
+ * embedding      m lookups of n-wide rows              mn               st(mn) + act(mn) + 8m
+ * vector_search  m queries against n vectors of dim k  2mnk             st(nk) + act(mk) + 8m
+ *                (the vectors scanned: all of a flat
+ *                index, the probed lists of an IVF)
+ * generic        flops and bytes given, shape ignored  given            given
+ *
+ * Derivation reads m, n, k >= 1 (k unused by rmsnorm, silu_mul, softmax,
+ * embedding: may be 0).  A caller may set flops or bytes itself (a fused
+ * op group): hs_kernel_derive() keeps non-zero values, and the model
+ * scales them by the padding the NPU rules add. */
+typedef enum hs_op {
+    HS_OP_GEMM,
+    HS_OP_ATTENTION,
+    HS_OP_RMSNORM,
+    HS_OP_SILU_MUL,
+    HS_OP_SOFTMAX,
+    HS_OP_EMBEDDING,
+    HS_OP_VECTOR_SEARCH,
+    HS_OP_GENERIC,
+    HS_OP_COUNT
+} hs_op;
+
+typedef enum hs_dtype {
+    HS_DT_FP32,
+    HS_DT_FP16,
+    HS_DT_INT8,
+    HS_DT_INT4,
+    HS_DT_COUNT
+} hs_dtype;
+
+/* Kernel flags. */
+enum {
+    /* GEMM on an NPU in the naive operand order [m,k] x [k,n] (activation
+     * as the left operand).  Engines swap to ([n,k] x [k,m])^T, which is
+     * the default here; this flag charges the PU's order_penalty. */
+    HS_KF_ACT_LEFT = 1u << 0,
+};
+
+/* One kernel: an op at a shape. */
+typedef struct hs_kernel {
+    hs_op op;
+    hs_dtype dtype;        /* compute dtype: selects the PU's peak */
+    hs_dtype weight_dtype; /* dtype of the stored operand (W4A16: INT4) */
+    int64_t m, n, k;
+    int64_t batch;         /* independent instances (heads, items); 0 reads as 1 */
+    int64_t kv_batch;      /* attention: KV heads (GQA); 0 = batch */
+    int64_t group;         /* quantisation group of INT8/INT4 stored data; 0 = no scales */
+    unsigned flags;        /* HS_KF_* */
+    double flops;          /* floating-point (or integer) operations */
+    double bytes;          /* DRAM bytes read and written */
+} hs_kernel;
+
+/* Names as used in YAML and on the command line ("gemm", "fp16", ...).
+ * The arrays are NULL-terminated (for hs_node_enum); the *_from_name
+ * functions return -1 for an unknown name.  "gemv" and "embedding_lookup"
+ * are accepted as aliases of gemm (with m = 1 left to the caller) and
+ * embedding. */
+extern const char *const hs_op_names[HS_OP_COUNT + 1];
+extern const char *const hs_dtype_names[HS_DT_COUNT + 1];
+const char *hs_op_name(hs_op op);
+const char *hs_dtype_name(hs_dtype dt);
+int hs_op_from_name(const char *name);
+int hs_dtype_from_name(const char *name);
+/* Bytes per element: 4, 2, 1, 0.5. */
+double hs_dtype_bytes(hs_dtype dt);
+
+/* A kernel with the given op and shape, dtype FP16 for both operands,
+ * batch 1, no flags, flops and bytes 0 (to be derived). */
+hs_kernel hs_kernel_make(hs_op op, int64_t m, int64_t n, int64_t k);
+/* Fills flops and bytes (where 0) from op, shape and dtypes, per the table
+ * above.  Errors on a bad op or dtype, a shape the op needs that is < 1,
+ * negative fields, or a generic kernel with neither flops nor bytes. */
+int hs_kernel_derive(hs_kernel *k, hs_err *err);
+/* The flops and bytes the table gives for k's shape (ignoring the values
+ * stored in k).  Returns 0 or -1 (bad shape). */
+int hs_kernel_shape_cost(const hs_kernel *k, double *flops, double *bytes);
+
+/* ====================================================================== */
+/* 2. Profiles                                                            */
+/* ====================================================================== */
+
+typedef enum hs_pu_kind {
+    HS_PU_CPU,
+    HS_PU_GPU,
+    HS_PU_NPU,
+    HS_PU_DSP,
+    HS_PU_GENERIC,
+    HS_PU_KIND_COUNT
+} hs_pu_kind;
+extern const char *const hs_pu_kind_names[HS_PU_KIND_COUNT + 1];
+const char *hs_pu_kind_name(hs_pu_kind kind);
+
+/* `slots: unlimited`: any number of items run together (processor
+ * sharing); a plain `running < slots` test works. */
+enum { HS_SLOTS_UNLIMITED = 0x7fffffff };
+
+/* A one-dimensional curve y(x): measured points interpolated (GSL linear
+ * or Steffen's monotone cubic, which never overshoots between points), or
+ * the fitted form y = a * x^b + c. */
+typedef enum hs_curve_kind { HS_CURVE_NONE, HS_CURVE_POINTS, HS_CURVE_POWER } hs_curve_kind;
+typedef enum hs_interp { HS_INTERP_LINEAR, HS_INTERP_STEFFEN } hs_interp;
+
+typedef struct hs_curve {
+    hs_curve_kind kind;
+    hs_interp interp;
+    size_t n;              /* POINTS: x strictly increasing */
+    double *x, *y;
+    double a, b, c;        /* POWER */
+    double lo, hi;         /* domain: the points' range, or the fit's (default (0, inf)) */
+    void *priv;            /* the GSL interpolation object */
+} hs_curve;
+
+/* Sets c to interpolate the n points (copied).  Linear needs n >= 2,
+ * Steffen n >= 3; a single point (n = 1) is a constant.  Errors on x not
+ * strictly increasing or non-finite values. */
+int hs_curve_set_points(hs_curve *c, const double *x, const double *y, size_t n, hs_interp interp,
+                        hs_err *err);
+void hs_curve_set_power(hs_curve *c, double a, double b, double cc);
+/* y(x).  Inside [lo, hi] the interpolant; outside, points curves extend
+ * the end segments linearly (so a cost keeps growing past the last
+ * measurement) and power forms are evaluated as they are. */
+double hs_curve_eval(const hs_curve *c, double x);
+bool hs_curve_covers(const hs_curve *c, double x);
+void hs_curve_free(hs_curve *c);
+
+/* Fits y = a * x^b + c to n >= 3 points (x > 0, y > 0) by nonlinear least
+ * squares on relative residuals (GSL multifit_nlinear, trust region with
+ * Levenberg-Marquardt steps), started from a log-log line through (x, y -
+ * c0).  With with_c false, c = 0 and the fit is the log-log linear
+ * regression (StarPU's REGRESSION_BASED form), n >= 2.  rmse is the root
+ * mean square relative residual.  Used by the calibration profiler. */
+typedef struct hs_fit {
+    double a, b, c;
+    double rmse;
+    int iterations;
+} hs_fit;
+int hs_fit_power(const double *x, const double *y, size_t n, bool with_c, hs_fit *out, hs_err *err);
+
+/* A memory domain: the shared DRAM of an SoC, or a discrete GPU's HBM. */
+typedef struct hs_mem {
+    char *name;             /* "dram" for the `memory:` mapping unless named */
+    char *type;             /* informational, e.g. "LPDDR5X-8533"; may be NULL */
+    double peak_bps;        /* theoretical bandwidth */
+    double achievable_bps;  /* what all PUs together can draw: the capacity the
+                               bandwidth solver shares out (<= peak) */
+    double capacity_bytes;  /* 0 = not given */
+    double energy_j_per_byte;
+    size_t nphi;            /* optional degradation curve (HeRo Eq. 1): usable */
+    double *phi_demand_bps; /* capacity = achievable / phi(total demand), */
+    double *phi;            /* linear between points, constant beyond */
+} hs_mem;
+
+/* A link between two memory domains (PCIe between host DRAM and HBM).
+ * Full duplex: bandwidth is per direction. */
+typedef struct hs_link {
+    char *name;
+    int from, to;           /* memory domain indices */
+    double bandwidth_bps;
+    double latency_s;
+    double energy_j_per_byte;
+} hs_link;
+
+typedef enum hs_shape_policy { HS_SHAPES_PAD, HS_SHAPES_BUILD } hs_shape_policy;
+
+typedef struct hs_pu {
+    char *name;
+    char *model;            /* informational, e.g. "Adreno 750"; may be NULL */
+    hs_pu_kind kind;
+    int slots;              /* >= 1 or HS_SLOTS_UNLIMITED */
+    int mem;                /* memory domain it reads and writes */
+    double speed;           /* generic work per second (`work: x` takes x / speed s) */
+
+    /* Calibrated roofline (Agent.xpu v2 appendix A):
+     *   P_eff = compute_eff * op_eff[op] * peak[dtype]
+     *   B_eff = min(mem_eff * bandwidth_bps, achievable bandwidth of mem)
+     *   body  = max(flops / P_eff, bytes / B_eff);  time = body + launch. */
+    double peak[HS_DT_COUNT];   /* ops/s per compute dtype; 0 = not supported */
+    double compute_eff;         /* compute-bound anchor u_c, fraction of peak */
+    double op_eff[HS_OP_COUNT]; /* per-op factor on compute_eff (default 1) */
+    double bandwidth_bps;       /* the most this PU alone can draw (per-PU cap) */
+    double mem_eff;             /* memory-bound anchor u_m, fraction of the cap */
+    double launch_s;            /* per-kernel submission + completion overhead */
+    double sync_naive_s;        /* cross-PU handoff, blocking wait (clFinish) */
+    double sync_fast_s;         /* cross-PU handoff, shared-memory flag polling */
+    double preempt_s;           /* longest non-preemptible stretch; 0 = kernel boundary */
+    double power_active_w, power_idle_w;
+    bool unsupported[HS_OP_COUNT];
+
+    /* NPU shape rules (any kind may use them; defaults disable them). */
+    int64_t tile;               /* m, n, k round up to a multiple (systolic array); 1 = none */
+    size_t nstatic;             /* static graphs exist for these m only; 0 = any m */
+    int64_t *static_m;          /* strictly increasing */
+    hs_shape_policy shape_policy;
+    hs_curve graph_build;       /* seconds to build a graph for m tokens */
+    double order_penalty;       /* GEMM time factor with HS_KF_ACT_LEFT (>= 1) */
+    double shape_penalty_exp;   /* GEMM time factor (k / n)^exp when k > n */
+} hs_pu;
+
+/* A profiled table: measured seconds of one op on one PU as a function of
+ * one varying dimension, the others fixed.  It overrides the roofline for
+ * kernels that match (op, PU, fixed dimensions and dtypes) and whose
+ * varying dimension lies inside the curve's domain. */
+typedef struct hs_table {
+    hs_op op;
+    int pu;
+    int dtype, weight_dtype;    /* -1 = any */
+    int64_t fixed[4];           /* m, n, k, batch; -1 = any */
+    int vary;                   /* 0 m, 1 n, 2 k, 3 batch */
+    hs_curve curve;             /* seconds, launch included */
+} hs_table;
+
+typedef struct hs_hw {
+    char *name;
+    char *description;
+    char *path;                 /* file it came from ("<inline>" position for inline) */
+    size_t nmem;
+    hs_mem *mems;               /* mems[0] is `memory:`, then `memories:` */
+    size_t nlinks;
+    hs_link *links;
+    size_t npus;
+    hs_pu *pus;
+    size_t ntables;
+    hs_table *tables;
+} hs_hw;
+
+/* Loads a profile: a built-in name (hw/NAME.yaml, see hs_conf_resolve) or
+ * a path.  Errors are "PATH:LINE:COL: error: ...". */
+hs_hw *hs_hw_load(const char *name_or_path, hs_err *err);
+hs_hw *hs_hw_load_file(const char *path, hs_err *err);
+/* From the value of a `hw:` key: a scalar naming a built-in profile or a
+ * path (relative paths are tried beside the including file first), or an
+ * inline mapping in the profile format. */
+hs_hw *hs_hw_from_node(const hs_node *node, hs_err *err);
+void hs_hw_free(hs_hw *hw);
+
+/* A PU by name, or by kind ("gpu") standing for the first PU of that kind;
+ * a name wins over a kind.  Returns the index or -1. */
+int hs_hw_pu_find(const hs_hw *hw, const char *name_or_kind);
+/* Same, with an error naming the profile's PUs and the nearest one. */
+int hs_hw_pu_lookup(const hs_hw *hw, const char *name_or_kind, hs_err *err);
+int hs_hw_mem_find(const hs_hw *hw, const char *name);
+
+/* Effective compute rate (ops/s) of a PU for an op and dtype (0: cannot),
+ * and its effective bandwidth B_eff (bytes/s) alone. */
+double hs_pu_peff(const hs_pu *pu, hs_op op, hs_dtype dt);
+double hs_hw_beff(const hs_hw *hw, int pu);
+/* Seconds of generic work x on a PU: x / speed. */
+double hs_hw_work_s(const hs_hw *hw, int pu, double work);
+/* Cost of a handoff between two PUs (0 on the same PU): the larger of
+ * the two PUs' sync costs, naive or fast. */
+double hs_hw_sync_s(const hs_hw *hw, int from, int to, bool fast);
+
+/* ====================================================================== */
+/* 3. The model                                                           */
+/* ====================================================================== */
+
+/* Prediction flags. */
+enum {
+    HS_PRED_NO_TABLE = 1u << 0,     /* ignore profiled tables (roofline only) */
+    HS_PRED_CHARGE_BUILD = 1u << 1, /* add the NPU graph-build cost to latency */
+};
+
+/* hs_hw_predict's result when the PU cannot run the kernel. */
+enum { HS_PRED_CANNOT_RUN = 1 };
+
+typedef struct hs_pred {
+    double flops, bytes;        /* after NPU padding */
+    int64_t m, n, k;            /* shape after padding */
+    double compute_s;           /* flops / P_eff, shape and order penalties included */
+    double memory_s;            /* bytes / B_eff, penalties included */
+    double body_s;              /* max(compute_s, memory_s), or the table's time - launch */
+    double launch_s;
+    double build_s;             /* graph-build cost of an unlisted shape (0 if none) */
+    double latency_s;           /* body + launch (+ build with HS_PRED_CHARGE_BUILD) */
+    double bound_bps;           /* bytes / body_s: the bandwidth it draws alone while
+                                   running, and its flow bound for the solver.
+                                   For sim/machine: give the kernel compute time
+                                   T = body_s (it holds the NPU penalties, u_m and
+                                   any table) and bytes Q = bytes, and add launch_s
+                                   (+ build_s) as a fixed delay: alone it then takes
+                                   exactly latency_s, and under contention it
+                                   behaves as hs_hw_predict_corun predicts. */
+    double penalty;             /* NPU order x shape factor applied (1 = none) */
+    bool memory_bound;          /* memory_s >= compute_s */
+    bool padded;                /* m moved to a static shape or dims to the tile */
+    bool needs_build;           /* no static graph for this m */
+    bool from_table;            /* a profiled table gave body_s */
+    char why[160];              /* HS_PRED_CANNOT_RUN: the reason */
+} hs_pred;
+
+/* Predicts one kernel alone on PU pu.  The kernel's flops and bytes are
+ * derived when 0.  Returns 0, HS_PRED_CANNOT_RUN (out->why says why: op
+ * listed as unsupported, no peak for the dtype, generic PU without
+ * figures), or -1 with err set on a malformed kernel or PU index. */
+int hs_hw_predict(const hs_hw *hw, int pu, const hs_kernel *k, unsigned flags, hs_pred *out,
+                  hs_err *err);
+
+/* Several kernels running together, each on its PU, in steady state: each
+ * is a flow of the bandwidth solver over its PU's cap and its memory
+ * domain, with bound bytes / compute time; kernels on the same PU share
+ * its compute equally (processor sharing).  Each gets latency =
+ * bytes / allocated bandwidth (or its compute time) + launch. */
+typedef struct hs_corun_item {
+    int pu;
+    hs_kernel kernel;
+} hs_corun_item;
+
+typedef struct hs_corun_out {
+    hs_pred alone;              /* hs_hw_predict of the kernel by itself */
+    double latency_s;           /* while all items run together */
+    double slowdown;            /* latency_s / alone.latency_s */
+    double bandwidth_bps;       /* allocated bandwidth while co-running */
+} hs_corun_out;
+
+/* Returns 0, or -1 with err set (a kernel the PU cannot run, a bad index,
+ * out of memory).  out has n entries. */
+int hs_hw_predict_corun(const hs_hw *hw, const hs_corun_item *items, size_t n, unsigned flags,
+                        hs_corun_out *out, hs_err *err);
+/* Total bandwidth drawn from memory domain mem while items co-run. */
+int hs_hw_corun_mem_bps(const hs_hw *hw, const hs_corun_item *items, size_t n, unsigned flags,
+                        int mem, double *bps, hs_err *err);
+
+/* ---- The check against the papers (`hetsoc hw check`). ------------- */
+typedef struct hs_check_row {
+    const char *group;          /* "table3", "bandwidth", "contention" */
+    const char *hw;             /* built-in profile */
+    char what[96];              /* e.g. "gpu gemm [4096,4096] x 1 tokens" */
+    double published;           /* the paper's figure (NaN for a range only) */
+    double lo, hi;              /* pass range */
+    double predicted;
+    const char *unit;           /* "us", "x", "GB/s" */
+    const char *source;
+    bool asserted;              /* part of the pass/fail verdict */
+    bool pass;
+} hs_check_row;
+
+/* Computes the check table from the built-in profiles.  *rows is
+ * malloc'd (free it).  Returns the number of asserted rows that failed
+ * (0 = all pass), or -1 with err set (a profile failed to load). */
+int hs_hw_check(hs_check_row **rows, size_t *nrows, hs_err *err);
+
+#endif

@@ -1,0 +1,15 @@
+/* hetsoc: the built-in policies' ops tables (one file each). Not installed. */
+#ifndef HS_POLICIES_BUILTIN_H
+#define HS_POLICIES_BUILTIN_H
+
+#include "policies/policy.h"
+
+extern const hs_policy_ops hs_policy_cpop;
+extern const hs_policy_ops hs_policy_eft;
+extern const hs_policy_ops hs_policy_fifo;
+extern const hs_policy_ops hs_policy_heft;
+extern const hs_policy_ops hs_policy_peft;
+extern const hs_policy_ops hs_policy_random;
+extern const hs_policy_ops hs_policy_static;
+
+#endif

@@ -1,0 +1,748 @@
+/* hetsoc: the engine's request lifecycle.
+ *
+ * Everything happens in executor callbacks, one at a time, in the
+ * executor's deterministic (time, insertion) order:
+ *   arrival     a request arrives: its DAG is drawn, its roots revealed
+ *   work done   a kernel finished on a PU: parts join, batches fan out,
+ *               the request's DAG advances, the PU starts its next work
+ *   delay done  a tool / web call (which holds no PU) finished
+ *   join        the sync after the parts of a split item ran on two PUs
+ *   wakeup      a PU's next work has waited for its inputs to arrive
+ *   schedule    once per instant in which anything changed: the policy's
+ *               schedule() hook
+ *   timer       a policy timer
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "policies/engine_internal.h"
+
+static void process_request_events(hs_sched *s, hs_req *r, bool announce_reveals);
+static void finish_item(hs_sched *s, hs_work *w);
+
+/* ---- Failure ------------------------------------------------------------- */
+
+static void engine_fail(hs_sched *s, const char *msg)
+{
+    if (s->failed)
+        return;
+    s->failed = true;
+    if (msg != s->err.msg)
+        snprintf(s->err.msg, sizeof s->err.msg, "%s", msg);
+    s->x->ops->stop(s->x);
+}
+
+void hs_sched_fail(hs_sched *s, const char *fmt, ...)
+{
+    char buf[HS_ERR_MSG_MAX - 64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char msg[HS_ERR_MSG_MAX];
+    snprintf(msg, sizeof msg, "error: policy '%s': %s", s->pol->name, buf);
+    engine_fail(s, msg);
+}
+
+static hs_event *post(hs_sched *s, double t, hs_exec_fn fn, uint64_t arg)
+{
+    hs_event *ev = s->x->ops->at(s->x, t, fn, arg);
+    if (!ev)
+        engine_fail(s, "error: out of memory");
+    return ev;
+}
+
+static double now(const hs_sched *s) { return s->x->ops->now(s->x); }
+
+/* ---- Work records: recycled through a free list -------------------------- */
+
+/* Works live in slabs of HS_WORK_SLAB records owned by the run, so a run
+ * cut short (end time, event budget, failure) frees every record whatever
+ * state it was in. */
+enum { HS_WORK_SLAB = 256 };
+
+typedef struct hs_work_slab {
+    struct hs_work_slab *next;
+    hs_work w[HS_WORK_SLAB];
+} hs_work_slab;
+
+static int grow_works(hs_sched *s)
+{
+    hs_work_slab *slab = calloc(1, sizeof *slab);
+    if (!slab)
+        return -1;
+    slab->next = s->slabs;
+    s->slabs = slab;
+    for (int i = HS_WORK_SLAB - 1; i >= 0; i--) {
+        slab->w[i].state = HS_WORK_DONE;
+        slab->w[i].free_next = s->free_works;
+        s->free_works = &slab->w[i];
+    }
+    return 0;
+}
+
+hs_work *hs_engine_work_new(hs_sched *s)
+{
+    if (!s->free_works && grow_works(s) != 0)
+        return NULL;
+    hs_work *w = s->free_works;
+    s->free_works = w->free_next;
+    memset(w, 0, sizeof *w);
+    w->id = s->next_work_id++;
+    w->pu = -1;
+    w->part_last_pu = -1;
+    w->ready_time = now(s);
+    return w;
+}
+
+static void free_slabs(hs_sched *s)
+{
+    while (s->slabs) {
+        hs_work_slab *slab = s->slabs;
+        s->slabs = slab->next;
+        for (int i = 0; i < HS_WORK_SLAB; i++)
+            if (slab->w[i].state != HS_WORK_DONE)
+                free(slab->w[i].members);
+        free(slab);
+    }
+    s->free_works = NULL;
+}
+
+static void work_free(hs_sched *s, hs_work *w)
+{
+    free(w->members);
+    w->members = NULL;
+    w->state = HS_WORK_DONE;
+    w->free_next = s->free_works;
+    s->free_works = w;
+}
+
+/* ---- The ready list (FIFO by readiness) ------------------------------------ */
+
+void hs_engine_ready(hs_sched *s, hs_work *w)
+{
+    w->state = HS_WORK_READY;
+    w->ready_next = NULL;
+    w->ready_prev = s->ready_tail;
+    if (s->ready_tail)
+        s->ready_tail->ready_next = w;
+    else
+        s->ready_head = w;
+    s->ready_tail = w;
+    s->nready++;
+    if (s->pol->work_ready)
+        s->pol->work_ready(s, s->pol_state, w);
+    hs_engine_touch(s);
+}
+
+void hs_engine_unready(hs_sched *s, hs_work *w)
+{
+    if (w->ready_prev)
+        w->ready_prev->ready_next = w->ready_next;
+    else
+        s->ready_head = w->ready_next;
+    if (w->ready_next)
+        w->ready_next->ready_prev = w->ready_prev;
+    else
+        s->ready_tail = w->ready_prev;
+    w->ready_prev = w->ready_next = NULL;
+    s->nready--;
+}
+
+/* ---- The schedule() hook, once per instant -------------------------------- */
+
+static void schedule_cb(void *ctx, uint64_t arg)
+{
+    (void)arg;
+    hs_sched *s = ctx;
+    s->schedule_posted = false;
+    if (!s->failed)
+        s->pol->schedule(s, s->pol_state);
+}
+
+void hs_engine_touch(hs_sched *s)
+{
+    if (s->schedule_posted || s->failed)
+        return;
+    s->schedule_posted = true;
+    post(s, now(s), schedule_cb, 0);
+}
+
+/* ---- Inputs and handoff costs ----------------------------------------------- */
+
+/* When an input produced on PU `from` at time `end` is available on `pu`:
+ * free on the same PU (or from a delay, which has no PU), otherwise after
+ * the edge's communication time (`dag` comm) or the profile's sync cost. */
+static double handoff(const hs_sched *s, int from, double end, double comm, int pu, double *cost)
+{
+    double c = 0;
+    if (from >= 0 && from != pu)
+        c = comm > 0 ? comm : hs_hw_sync_s(s->hw, from, pu, s->cfg->fast_sync);
+    if (c > *cost)
+        *cost = c;
+    return end + c;
+}
+
+static double stage_inputs_ready(hs_sched *s, const hs_req *r, uint32_t stage, int pu, double *cost)
+{
+    hs_dep buf[16];
+    size_t n = hs_request_inputs(r->dag, stage, buf, 16);
+    hs_dep *deps = buf;
+    if (n > 16) {
+        if (!(deps = malloc(n * sizeof *deps)))
+            return now(s);
+        hs_request_inputs(r->dag, stage, deps, n);
+    }
+    double t = 0;
+    for (size_t i = 0; i < n; i++) {
+        const hs_stage_rt *p = &r->stages[deps[i].node];
+        double ti = handoff(s, p->last_pu, p->last_end, deps[i].comm_s, pu, cost);
+        if (ti > t)
+            t = ti;
+    }
+    if (deps != buf)
+        free(deps);
+    return t;
+}
+
+double hs_engine_input_ready(hs_sched *s, const hs_work *w, int pu, double *cost)
+{
+    double c = 0, t = 0;
+    if (w->nmembers) {
+        for (uint32_t i = 0; i < w->nmembers; i++) {
+            double ti = hs_engine_input_ready(s, w->members[i], pu, &c);
+            if (ti > t)
+                t = ti;
+        }
+    } else if (w->req) {
+        const hs_stage_rt *st = &w->req->stages[w->stage];
+        if (w->first_of_stage)
+            t = stage_inputs_ready(s, w->req, w->stage, pu, &c);
+        else
+            t = handoff(s, st->last_pu, st->last_end, 0, pu, &c);
+    }
+    if (cost && c > *cost)
+        *cost = c;
+    return t;
+}
+
+/* ---- Per-PU dispatch queues ------------------------------------------------------ */
+
+static void wakeup_cb(void *ctx, uint64_t pu)
+{
+    hs_sched *s = ctx;
+    s->pus[pu].wakeup = NULL;
+    hs_engine_try_start(s, (int)pu);
+}
+
+static void start_work(hs_sched *s, int pu, hs_work *w)
+{
+    hs_pu_rt *p = &s->pus[pu];
+    p->queue_head = w->queue_next;
+    if (!p->queue_head)
+        p->queue_tail = NULL;
+    w->queue_next = p->running_head;
+    p->running_head = w;
+    p->queued--;
+    p->running++;
+    w->state = HS_WORK_RUNNING;
+    w->start_time = now(s);
+    hs_err err;
+    if (s->x->ops->start(s->x, pu, &w->item, w, &err) != 0)
+        engine_fail(s, err.msg);
+}
+
+/* Starts queued work in dispatch order while the PU has free slots and the
+ * head's inputs have arrived; otherwise retries when they will have. */
+void hs_engine_try_start(hs_sched *s, int pu)
+{
+    hs_pu_rt *p = &s->pus[pu];
+    const int slots = s->hw->pus[pu].slots;
+    while (p->queue_head && p->running < slots && !s->failed) {
+        double t_in = hs_engine_input_ready(s, p->queue_head, pu, NULL);
+        double t = now(s);
+        if (t_in > t) {
+            if (p->wakeup && p->wakeup_at <= t_in)
+                return;
+            if (p->wakeup)
+                s->x->ops->cancel(s->x, p->wakeup);
+            p->wakeup = post(s, t_in, wakeup_cb, (uint64_t)pu);
+            p->wakeup_at = t_in;
+            return;
+        }
+        start_work(s, pu, p->queue_head);
+    }
+}
+
+int hs_dispatch(hs_sched *s, hs_work *w, int pu)
+{
+    if (!w || w->state != HS_WORK_READY || pu < 0 || pu >= (int)s->hw->npus) {
+        hs_sched_fail(s, "hs_dispatch of a work that is not ready, or to PU %d", pu);
+        return -1;
+    }
+    if (!hs_can_run(s, w, pu)) {
+        hs_sched_fail(s, "work %llu (%s) cannot run on PU %s", (unsigned long long)w->id,
+                      hs_slot_name(w->item.slot), s->hw->pus[pu].name);
+        return -1;
+    }
+    hs_engine_unready(s, w);
+    w->state = HS_WORK_QUEUED;
+    w->pu = pu;
+    w->predicted_s = hs_predict(s, w, pu);
+    hs_pu_rt *p = &s->pus[pu];
+    if (p->queue_tail)
+        p->queue_tail->queue_next = w;
+    else
+        p->queue_head = w;
+    p->queue_tail = w;
+    p->queued++;
+    hs_engine_try_start(s, pu);
+    return 0;
+}
+
+/* ---- Issuing work items of a request ----------------------------------------------- */
+
+static void delay_done_cb(void *ctx, uint64_t arg)
+{
+    hs_sched *s = ctx;
+    finish_item(s, (hs_work *)(uintptr_t)arg);
+    hs_engine_touch(s);
+}
+
+/* Pulls the next item of a READY stage and makes it a work: a delay starts
+ * at once (it holds no PU); anything else joins the ready list. */
+static void issue_next_item(hs_sched *s, hs_req *r, uint32_t stage, bool first)
+{
+    hs_item it;
+    if (hs_request_next_item(r->dag, stage, &it) != 1)
+        return;
+    hs_work *w = hs_engine_work_new(s);
+    if (!w) {
+        engine_fail(s, "error: out of memory");
+        return;
+    }
+    w->item = it;
+    w->req = r;
+    w->stage = stage;
+    w->first_of_stage = first;
+    r->active++;
+    if (it.kind == HS_ITEM_DELAY) {
+        w->state = HS_WORK_RUNNING;
+        w->start_time = now(s);
+        post(s, now(s) + it.delay_s, delay_done_cb, (uint64_t)(uintptr_t)w);
+        return;
+    }
+    hs_engine_ready(s, w);
+}
+
+static int grow_stages(hs_req *r, uint32_t n)
+{
+    if (n <= r->stages_cap)
+        return 0;
+    uint32_t cap = r->stages_cap ? r->stages_cap * 2 : 8;
+    while (cap < n)
+        cap *= 2;
+    hs_stage_rt *st = realloc(r->stages, cap * sizeof *st);
+    if (!st)
+        return -1;
+    for (uint32_t i = r->stages_cap; i < cap; i++)
+        st[i] = (hs_stage_rt){.last_pu = -1, .last_end = 0};
+    r->stages = st;
+    r->stages_cap = cap;
+    return 0;
+}
+
+/* ---- Requests ------------------------------------------------------------------------- */
+
+static void schedule_next_arrival(hs_sched *s);
+
+static void unlink_req(hs_sched *s, hs_req *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        s->req_head = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else
+        s->req_tail = r->prev;
+}
+
+static void req_free(hs_req *r)
+{
+    hs_request_free(r->dag);
+    free(r->stages);
+    free(r);
+}
+
+static void finish_request(hs_sched *s, hs_req *r)
+{
+    const double t = now(s);
+    const bool warm = (int64_t)r->arr.id < s->warmup;
+    const hs_req_class *c = hs_request_class(r->dag);
+    hs_request_row row = {
+        .request = r->arr.id, .cls = c->name, .arrival_s = r->arr.time,
+        .first_token_s = r->first_token, .finish_s = t, .latency_s = t - r->arr.time,
+        .warmup = warm,
+    };
+    if (s->cfg->sink.request)
+        s->cfg->sink.request(s->cfg->sink.ctx, &row);
+    if (!warm) {
+        double ttft = isnan(r->first_token) ? NAN : r->first_token - r->arr.time;
+        hs_lat_acc_add(&s->all, r->arr.time, t, ttft, c->slo.latency_s);
+        hs_lat_acc_add(&s->classes[r->arr.cls], r->arr.time, t, ttft, c->slo.latency_s);
+    }
+    if (t > s->makespan)
+        s->makespan = t;
+    hs_gen_request_done(s->gen, &r->arr, t);
+    if (s->pol->request_done)
+        s->pol->request_done(s, s->pol_state, r);
+    unlink_req(s, r);
+    req_free(r);
+    schedule_next_arrival(s);
+}
+
+/* Drains the request's events: new stages, ready stages (their first item
+ * is issued), the first answer token, the end of the request. */
+static void process_request_events(hs_sched *s, hs_req *r, bool announce_reveals)
+{
+    hs_req_event ev;
+    bool finished = false;
+    uint32_t first_new = r->nstages_seen;
+    while (hs_request_poll(r->dag, &ev)) {
+        switch (ev.type) {
+        case HS_EV_REVEALED:
+            if (grow_stages(r, ev.node + 1) != 0) {
+                engine_fail(s, "error: out of memory");
+                return;
+            }
+            if (ev.node + 1 > r->nstages_seen)
+                r->nstages_seen = ev.node + 1;
+            break;
+        case HS_EV_READY:
+            if (grow_stages(r, ev.node + 1) != 0) {
+                engine_fail(s, "error: out of memory");
+                return;
+            }
+            issue_next_item(s, r, ev.node, true);
+            break;
+        case HS_EV_FIRST_TOKEN:
+            if (isnan(r->first_token))
+                r->first_token = now(s);
+            break;
+        case HS_EV_DONE:
+            break;
+        case HS_EV_FINISHED:
+            finished = true;
+            break;
+        }
+    }
+    if (announce_reveals && r->nstages_seen > first_new && s->pol->stage_revealed)
+        s->pol->stage_revealed(s, s->pol_state, r, first_new);
+    if (finished)
+        finish_request(s, r);
+}
+
+static void arrival_cb(void *ctx, uint64_t arg)
+{
+    (void)arg;
+    hs_sched *s = ctx;
+    s->arrival_ev = NULL;
+    hs_arrival a;
+    int rc = hs_gen_next(s->gen, &a, &s->err);
+    if (rc < 0) {
+        engine_fail(s, s->err.msg);
+        return;
+    }
+    if (rc != HS_GEN_READY) {
+        schedule_next_arrival(s);
+        return;
+    }
+    hs_req *r = calloc(1, sizeof *r);
+    if (!r) {
+        engine_fail(s, "error: out of memory");
+        return;
+    }
+    hs_err err;
+    if (!(r->dag = hs_request_create(s->wl, &a, s->cfg->seed, &err))) {
+        free(r);
+        engine_fail(s, err.msg);
+        return;
+    }
+    r->arr = a;
+    r->first_token = NAN;
+    r->prev = s->req_tail;
+    if (s->req_tail)
+        s->req_tail->next = r;
+    else
+        s->req_head = r;
+    s->req_tail = r;
+    hs_request_start(r->dag);
+    uint32_t n = hs_request_nvisible(r->dag);
+    if (grow_stages(r, n ? n : 1) != 0) {
+        engine_fail(s, "error: out of memory");
+        return;
+    }
+    if (s->pol->request_arrived)
+        s->pol->request_arrived(s, s->pol_state, r);
+    process_request_events(s, r, false);
+    schedule_next_arrival(s);
+    hs_engine_touch(s);
+}
+
+/* Keeps exactly one arrival callback pending, at the generator's next
+ * arrival (a closed loop may bring it forward when a request ends). */
+static void schedule_next_arrival(hs_sched *s)
+{
+    double t;
+    int rc = hs_gen_peek(s->gen, &t, &s->err);
+    if (rc < 0) {
+        engine_fail(s, s->err.msg);
+        return;
+    }
+    if (rc != HS_GEN_READY)
+        return;
+    if (t < now(s))
+        t = now(s);
+    if (s->arrival_ev) {
+        if (s->arrival_at <= t)
+            return;
+        s->x->ops->cancel(s->x, s->arrival_ev);
+    }
+    s->arrival_ev = post(s, t, arrival_cb, 0);
+    s->arrival_at = t;
+}
+
+/* ---- Completion ----------------------------------------------------------------------------- */
+
+/* A work item of a request finished: the request's DAG moves on. */
+static void finish_item(hs_sched *s, hs_work *w)
+{
+    hs_req *r = w->req;
+    uint32_t stage = w->stage;
+    hs_stage_rt *st = &r->stages[stage];
+    if (w->pu >= 0)
+        st->last_pu = w->pu;
+    st->last_end = now(s);
+    r->active--;
+    work_free(s, w);
+    int more = hs_request_item_done(r->dag, stage);
+    if (more < 0) {
+        engine_fail(s, "error: internal: workload refused an item completion");
+        return;
+    }
+    if (more == 1)
+        issue_next_item(s, r, stage, false);
+    process_request_events(s, r, true);
+}
+
+static void join_cb(void *ctx, uint64_t arg)
+{
+    hs_sched *s = ctx;
+    finish_item(s, (hs_work *)(uintptr_t)arg);
+    hs_engine_touch(s);
+}
+
+/* The last part of a split item finished: if its parts ran on more than
+ * one PU, the join pays the largest pairwise sync cost first. */
+static void finish_part(hs_sched *s, hs_work *part)
+{
+    hs_work *parent = part->parent;
+    parent->parts_pus |= 1ull << (part->pu & 63);
+    parent->part_last_pu = part->pu;
+    work_free(s, part);
+    if (--parent->parts_left)
+        return;
+    parent->pu = parent->part_last_pu;
+    double sync = 0;
+    for (int a = 0; a < (int)s->hw->npus && a < 64; a++)
+        for (int b = a + 1; b < (int)s->hw->npus && b < 64; b++)
+            if ((parent->parts_pus >> a & 1) && (parent->parts_pus >> b & 1)) {
+                double c = hs_hw_sync_s(s->hw, a, b, s->cfg->fast_sync);
+                if (c > sync)
+                    sync = c;
+            }
+    if (sync > 0)
+        post(s, now(s) + sync, join_cb, (uint64_t)(uintptr_t)parent);
+    else
+        finish_item(s, parent);
+}
+
+static void emit_kernel_row(hs_sched *s, const hs_work *w)
+{
+    if (!s->cfg->sink.kernel)
+        return;
+    const char *stage = "batch";
+    if (w->req) {
+        const hs_stage_info *si = hs_request_node(w->req->dag, w->stage);
+        stage = si ? si->name : "?";
+    }
+    hs_kernel_row row = {
+        .work = w->id, .request = w->req ? w->req->arr.id : UINT64_MAX, .stage = stage,
+        .slot = hs_slot_name(w->item.slot), .pu = w->pu, .ready_s = w->ready_time,
+        .start_s = w->start_time, .end_s = now(s), .flops = w->item.k.flops,
+        .bytes = w->item.k.bytes, .batch = w->nmembers ? w->nmembers : 1, .part = w->parent != NULL,
+    };
+    s->cfg->sink.kernel(s->cfg->sink.ctx, &row);
+}
+
+/* The executor's completion callback. */
+static void work_done_cb(void *engine, void *token)
+{
+    hs_sched *s = engine;
+    hs_work *w = token;
+    const int pu = w->pu;
+    hs_pu_rt *p = &s->pus[pu];
+    hs_work **link = &p->running_head;
+    while (*link != w)
+        link = &(*link)->queue_next;
+    *link = w->queue_next;
+    w->queue_next = NULL;
+    p->running--;
+    emit_kernel_row(s, w);
+    if (s->pol->work_done)
+        s->pol->work_done(s, s->pol_state, w);
+    if (w->parent) {
+        finish_part(s, w);
+    } else if (w->nmembers) {
+        for (uint32_t i = 0; i < w->nmembers; i++) {
+            w->members[i]->pu = pu;
+            finish_item(s, w->members[i]);
+        }
+        work_free(s, w);
+    } else {
+        finish_item(s, w);
+    }
+    hs_engine_try_start(s, pu);
+    hs_engine_touch(s);
+}
+
+/* ---- Set-up, run, tear-down --------------------------------------------------------------------------- */
+
+static int setup(hs_sched *s, const hs_run_cfg *cfg, hs_err *err)
+{
+    s->cfg = cfg;
+    s->hw = cfg->hw;
+    s->wl = cfg->wl;
+    s->pol = cfg->policy;
+    s->warmup = hs_workload_warmup(cfg->wl);
+    if (!(s->pus = calloc(s->hw->npus, sizeof *s->pus)))
+        return hs_errf(err, "out of memory");
+    size_t nc = hs_workload_nclasses(cfg->wl);
+    if (!(s->classes = calloc(nc ? nc : 1, sizeof *s->classes)))
+        return hs_errf(err, "out of memory");
+    if (hs_lat_acc_init(&s->all) != 0)
+        return hs_errf(err, "out of memory");
+    for (size_t i = 0; i < nc; i++)
+        if (hs_lat_acc_init(&s->classes[i]) != 0)
+            return hs_errf(err, "out of memory");
+    if (hs_rng_init(&s->rng, cfg->seed, "policy", 0) != 0)
+        return hs_errf(err, "out of memory");
+    s->x = cfg->exec;
+    if (!s->x && !(s->x = hs_exec_sim_create(cfg->hw, cfg->bw_observer, cfg->bw_observer_ctx, err)))
+        return -1;
+    s->x->ops->bind(s->x, work_done_cb, s);
+    if (!(s->gen = hs_gen_create(cfg->wl, cfg->seed, err)))
+        return -1;
+    return hs_params_bind(s, err);
+}
+
+static void collect(hs_sched *s, hs_run_metrics *m, double wall)
+{
+    hs_lat_acc_report(&s->all, &m->all);
+    m->makespan_s = s->makespan;
+    m->wall_s = wall;
+    m->works = s->next_work_id;
+    m->splits = s->splits;
+    m->batches = s->batches;
+    m->speculations = s->speculations;
+    m->rollbacks = s->rollbacks;
+    size_t nc = hs_workload_nclasses(s->wl);
+    m->classes = calloc(nc ? nc : 1, sizeof *m->classes);
+    m->pus = calloc(s->hw->npus, sizeof *m->pus);
+    if (!m->classes || !m->pus)
+        return;
+    m->nclasses = nc;
+    for (size_t i = 0; i < nc; i++) {
+        snprintf(m->classes[i].name, sizeof m->classes[i].name, "%s", hs_workload_class(s->wl, i)->name);
+        hs_lat_acc_report(&s->classes[i], &m->classes[i].s);
+    }
+    m->npus = s->hw->npus;
+    double energy = s->x->ops->dram_energy(s->x);
+    double span = s->makespan > 0 ? s->makespan : now(s);
+    for (size_t i = 0; i < s->hw->npus; i++) {
+        hs_pu_metrics *p = &m->pus[i];
+        snprintf(p->name, sizeof p->name, "%s", s->hw->pus[i].name);
+        s->x->ops->pu_stats(s->x, (int)i, &p->busy_s, &p->energy_j);
+        p->utilization = span > 0 ? p->busy_s / span : 0;
+        energy += p->energy_j;
+    }
+    m->energy_j = energy;
+}
+
+static void teardown(hs_sched *s)
+{
+    if (s->pol_inited && s->pol->fini)
+        s->pol->fini(s, s->pol_state);
+    while (s->req_head) {
+        hs_req *r = s->req_head;
+        s->req_head = r->next;
+        req_free(r);
+    }
+    free_slabs(s);
+    if (s->x && s->x != s->cfg->exec)
+        s->x->ops->destroy(s->x);
+    hs_gen_free(s->gen);
+    hs_rng_free(&s->rng);
+    hs_params_free(s);
+    hs_lat_acc_free(&s->all);
+    for (size_t i = 0; s->classes && i < hs_workload_nclasses(s->wl); i++)
+        hs_lat_acc_free(&s->classes[i]);
+    free(s->classes);
+    free(s->pus);
+}
+
+static double wall_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int hs_run(const hs_run_cfg *cfg, hs_run_metrics *out, hs_err *err)
+{
+    memset(out, 0, sizeof *out);
+    hs_sched s = {0};
+    int rc = setup(&s, cfg, err);
+    if (rc == 0 && cfg->policy->init && cfg->policy->init(&s, &s.pol_state, err) != 0)
+        rc = -1;
+    s.pol_inited = rc == 0;
+    if (rc != 0) {
+        teardown(&s);
+        return -1;
+    }
+    const double t0 = wall_clock();
+    schedule_next_arrival(&s);
+    hs_engine_touch(&s);
+    double end = cfg->end_time > 0 ? cfg->end_time : INFINITY;
+    out->events = s.x->ops->run(s.x, end, cfg->max_events);
+    collect(&s, out, wall_clock() - t0);
+    if (s.failed) {
+        *err = s.err;
+        rc = -1;
+    }
+    teardown(&s);
+    return rc;
+}
+
+/* ---- Speculation ------------------------------------------------------------------------------------ */
+
+int hs_engine_speculate(hs_sched *s, hs_req *r, uint32_t stage)
+{
+    hs_sched_fail(s, "hs_speculate(request %llu, stage %u): speculation is not available in this build",
+                  (unsigned long long)r->arr.id, stage);
+    return -1;
+}

@@ -1,0 +1,142 @@
+/* hetsoc: the engine's private structures, shared by engine.c (lifecycle),
+ * sched.c (the policy-facing context), params.c and metrics.c.  Not
+ * installed; policies never see it. */
+#ifndef HS_ENGINE_INTERNAL_H
+#define HS_ENGINE_INTERNAL_H
+
+#include <gsl/gsl_rstat.h>
+
+#include "policies/engine.h"
+
+typedef enum hs_work_state {
+    HS_WORK_READY,
+    HS_WORK_QUEUED,
+    HS_WORK_RUNNING,
+    HS_WORK_DONE,
+} hs_work_state;
+
+struct hs_work {
+    uint64_t id;
+    hs_item item;
+    hs_req *req;             /* NULL for a batch of several requests */
+    uint32_t stage;
+    hs_work_state state;
+    bool first_of_stage;     /* its inputs are the stage's DAG inputs */
+    bool speculative;        /* started by hs_speculate before its inputs */
+    int pu;
+    double ready_time, start_time, predicted_s;
+    void *policy_data;
+    hs_work *ready_prev, *ready_next;  /* the ready list */
+    hs_work *queue_next;               /* its PU's dispatch queue */
+    /* A part of a split item: the item being joined. */
+    hs_work *parent;
+    /* A split item waiting for its parts (it left the ready list). */
+    uint32_t parts_left;
+    uint64_t parts_pus;      /* bit i: a part ran on PU i (i < 64) */
+    int part_last_pu;
+    /* A batch: its members (they left the ready list). */
+    hs_work **members;
+    uint32_t nmembers;
+    hs_work *free_next;      /* the engine's free list */
+};
+
+/* Per-stage bookkeeping of a request, indexed by stage id. */
+typedef struct hs_stage_rt {
+    int last_pu;             /* PU of its last finished item; -1: none yet */
+    double last_end;         /* time its last item finished */
+    bool spec_pending;       /* speculative work outstanding */
+} hs_stage_rt;
+
+struct hs_req {
+    hs_request *dag;
+    hs_arrival arr;
+    double first_token;      /* NaN until the first answer token */
+    hs_stage_rt *stages;
+    uint32_t nstages_seen, stages_cap;
+    size_t active;           /* works READY, QUEUED or RUNNING */
+    void *policy_data;
+    hs_req *prev, *next;     /* requests in flight, arrival order */
+};
+
+typedef struct hs_pu_rt {
+    hs_work *queue_head, *queue_tail;
+    hs_work *running_head;   /* running work, linked through queue_next */
+    int queued, running;
+    hs_event *wakeup;        /* pending retry when the head waits for inputs */
+    double wakeup_at;
+} hs_pu_rt;
+
+/* Streaming latency statistics of one class (or all): O(1) memory. */
+typedef struct hs_lat_acc {
+    gsl_rstat_workspace *lat, *ttft;
+    gsl_rstat_quantile_workspace *p50, *p90, *p99;
+    uint64_t slo_met, slo_count;
+    double first_arrival, last_finish;
+} hs_lat_acc;
+
+typedef struct hs_param_val {
+    const hs_param_spec *spec;
+    double f;
+    int64_t i;
+    bool b;
+    const char *s;           /* owned by the params tree */
+    int pu;
+    const hs_node *map;      /* HS_PARAM_MAP */
+} hs_param_val;
+
+struct hs_sched {
+    const hs_run_cfg *cfg;
+    const hs_hw *hw;
+    const hs_workload *wl;
+    const hs_policy_ops *pol;
+    void *pol_state;
+    bool pol_inited;         /* init() succeeded: fini() is owed */
+    hs_exec *x;
+    hs_gen *gen;
+    hs_rng rng;
+
+    hs_node *params_tree;    /* copy of the given params, defaults filled */
+    hs_param_val *params;
+    size_t nparams;
+
+    hs_pu_rt *pus;
+    hs_work *ready_head, *ready_tail;
+    size_t nready;
+    hs_req *req_head, *req_tail;
+    hs_work *free_works;
+    struct hs_work_slab *slabs;
+    uint64_t next_work_id;
+
+    hs_event *arrival_ev;    /* the pending arrival callback */
+    double arrival_at;
+    bool schedule_posted;
+    bool failed;
+    hs_err err;
+
+    hs_lat_acc all;
+    hs_lat_acc *classes;
+    double makespan;
+    uint64_t splits, batches, speculations, rollbacks;
+    int64_t warmup;
+};
+
+/* engine.c */
+void hs_engine_ready(hs_sched *s, hs_work *w);
+void hs_engine_unready(hs_sched *s, hs_work *w);
+hs_work *hs_engine_work_new(hs_sched *s);
+void hs_engine_try_start(hs_sched *s, int pu);
+void hs_engine_touch(hs_sched *s);
+int hs_engine_speculate(hs_sched *s, hs_req *r, uint32_t stage);
+double hs_engine_input_ready(hs_sched *s, const hs_work *w, int pu, double *cost);
+
+/* params.c */
+int hs_params_bind(hs_sched *s, hs_err *err);
+void hs_params_free(hs_sched *s);
+
+/* metrics.c */
+int hs_lat_acc_init(hs_lat_acc *a);
+void hs_lat_acc_free(hs_lat_acc *a);
+void hs_lat_acc_add(hs_lat_acc *a, double arrival, double finish, double ttft, double slo);
+void hs_lat_acc_report(const hs_lat_acc *a, hs_latency_stats *out);
+
+#endif

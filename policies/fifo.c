@@ -1,0 +1,60 @@
+/* hetsoc policy `fifo`: one global first-come-first-served queue.
+ *
+ * An idle PU takes the oldest ready work it can run.  With `pu` set to a
+ * PU name or kind, every work item is pinned to that PU: the single-
+ * accelerator baselines of the seed papers (llama.cpp GPU-only and CPU-only
+ * in HeRo and Agent.xpu, PowerServe NPU-only in HeRo).  On generic PUs with
+ * a synthetic workload it is the M/M/c (M/D/1, M/G/1, processor-sharing)
+ * queue that the queueing-theory tests check against closed forms.
+ */
+#include "policies/policy.h"
+
+static const hs_param_spec fifo_params[] = {
+    {"pu", HS_PARAM_PU, "any", 0, 0, "run everything on this PU or kind (any: the first idle PU that can)"},
+    {NULL},
+};
+
+/* The lowest-numbered PU with a free slot that can run w, or -1. */
+static int idle_pu_for(hs_sched *s, hs_work *w, int pinned)
+{
+    if (pinned >= 0)
+        return hs_pu_free_slots(s, pinned) > 0 && hs_can_run(s, w, pinned) ? pinned : -1;
+    for (int pu = 0; pu < hs_npus(s); pu++)
+        if (hs_pu_free_slots(s, pu) > 0 && hs_can_run(s, w, pu))
+            return pu;
+    return -1;
+}
+
+static bool any_free_slot(hs_sched *s, int pinned)
+{
+    if (pinned >= 0)
+        return hs_pu_free_slots(s, pinned) > 0;
+    for (int pu = 0; pu < hs_npus(s); pu++)
+        if (hs_pu_free_slots(s, pu) > 0)
+            return true;
+    return false;
+}
+
+static void fifo_schedule(hs_sched *s, void *state)
+{
+    (void)state;
+    const int pinned = hs_param_pu(s, "pu");
+    hs_work *next;
+    for (hs_work *w = hs_ready_first(s); w && any_free_slot(s, pinned); w = next) {
+        next = hs_ready_next(s, w);
+        int pu = idle_pu_for(s, w, pinned);
+        if (pu >= 0)
+            hs_dispatch(s, w, pu);
+        else if (pinned >= 0 && !hs_can_run(s, w, pinned))
+            hs_sched_fail(s, "work '%s' cannot run on the pinned PU %s", hs_slot_name(hs_work_item(w)->slot),
+                          hs_pu_of(s, pinned)->name);
+    }
+}
+
+const hs_policy_ops hs_policy_fifo = {
+    .abi_version = HS_POLICY_ABI_VERSION,
+    .name = "fifo",
+    .description = "global first-come-first-served queue; `pu` pins all work to one PU (single-accelerator baselines)",
+    .params = fifo_params,
+    .schedule = fifo_schedule,
+};

@@ -1,0 +1,86 @@
+/* hetsoc: the registry of built-in policies and the plugin loader.
+ *
+ * A plugin is a shared library exporting `const struct hs_policy_ops
+ * hs_policy_plugin`.  It is dlopen()ed once and stays loaded for the life
+ * of the process (its ops table and strings must outlive every run). */
+#include <dlfcn.h>
+#include <string.h>
+
+#include "policies/engine.h"
+#include "policies/builtin.h"
+
+/* Sorted by name: `hetsoc list policies` prints them in this order. */
+static const hs_policy_ops *const builtins[] = {
+    &hs_policy_cpop,
+    &hs_policy_eft,
+    &hs_policy_fifo,
+    &hs_policy_heft,
+    &hs_policy_peft,
+    &hs_policy_random,
+    &hs_policy_static,
+};
+enum { N_BUILTINS = sizeof builtins / sizeof builtins[0] };
+
+size_t hs_policy_count(void) { return N_BUILTINS; }
+const hs_policy_ops *hs_policy_at(size_t i) { return i < N_BUILTINS ? builtins[i] : NULL; }
+
+static bool is_path(const char *s)
+{
+    size_t n = strlen(s);
+    return strchr(s, '/') || (n > 3 && strcmp(s + n - 3, ".so") == 0);
+}
+
+static int check_ops(const hs_policy_ops *p, const char *path, hs_err *err)
+{
+    if (p->abi_version != HS_POLICY_ABI_VERSION)
+        return hs_errf(err, "%s: policy ABI version %u, but this hetsoc speaks version %u: rebuild the "
+                            "plugin against this hetsoc's headers", path, p->abi_version,
+                       HS_POLICY_ABI_VERSION);
+    if (!p->name || !p->name[0] || !p->description || !p->schedule)
+        return hs_errf(err, "%s: policy ops table lacks a required field (name, description, schedule)",
+                       path);
+    return 0;
+}
+
+static const hs_policy_ops *load_plugin(const char *path, hs_err *err)
+{
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        hs_errf(err, "cannot load policy plugin: %s", dlerror());
+        return NULL;
+    }
+    const hs_policy_ops *p = dlsym(h, HS_POLICY_PLUGIN_SYMBOL);
+    if (!p) {
+        hs_errf(err, "%s: no symbol '%s': a plugin exports `const struct hs_policy_ops %s`", path,
+                HS_POLICY_PLUGIN_SYMBOL, HS_POLICY_PLUGIN_SYMBOL);
+        dlclose(h);
+        return NULL;
+    }
+    if (check_ops(p, path, err) != 0) {
+        dlclose(h);
+        return NULL;
+    }
+    return p;  /* the handle stays open for the life of the process */
+}
+
+const hs_policy_ops *hs_policy_lookup(const char *name_or_path, hs_err *err)
+{
+    if (is_path(name_or_path))
+        return load_plugin(name_or_path, err);
+    const char *names[N_BUILTINS + 1];
+    char list[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < N_BUILTINS; i++) {
+        if (strcmp(builtins[i]->name, name_or_path) == 0)
+            return builtins[i];
+        names[i] = builtins[i]->name;
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+    }
+    names[N_BUILTINS] = NULL;
+    const char *near = hs_nearest(name_or_path, names);
+    if (near)
+        hs_errf(err, "unknown policy '%s' (did you mean '%s'?); built-in: %s", name_or_path, near, list);
+    else
+        hs_errf(err, "unknown policy '%s'; built-in: %s (or a path to a plugin .so)", name_or_path, list);
+    return NULL;
+}

@@ -1,0 +1,56 @@
+# Malformed profiles: PATH:LINE:COL errors, exit 1, nothing on stdout.
+. "$(dirname "$0")/lib.sh"
+
+d="$tmp/profiles"
+mkdir -p "$d"
+cat >"$d/typo.yaml" <<'YAML'
+name: typo
+description: a misspelt key
+memory: {bandwidth_gbps: 50}
+pus:
+  - name: gpu
+    kind: gpu
+    bandwdith_gbps: 40
+YAML
+cat >"$d/negative.yaml" <<'YAML'
+name: negative
+description: a negative bandwidth
+memory:
+  bandwidth_gbps: -68
+pus: [{name: cpu, kind: cpu}]
+YAML
+cat >"$d/string.yaml" <<'YAML'
+name: string
+description: a string for a number
+memory:
+  bandwidth_gbps: 68
+pus:
+  - {name: gpu, kind: gpu, launch_us: soon}
+YAML
+cat >"$d/nopus.yaml" <<'YAML'
+name: nopus
+description: no processing units
+memory: {bandwidth_gbps: 68}
+YAML
+cat >"$d/syntax.yaml" <<'YAML'
+name: syntax
+description: [unclosed
+YAML
+
+expect_status 1 "$HETSOC" hw show "$d/typo.yaml"
+expect_err "^$d/typo.yaml:7:5: error: unknown key 'bandwdith_gbps' \(did you mean 'bandwidth_gbps'\?\)"
+[ -z "$out" ] || fail "stdout not empty: $out"
+expect_status 1 "$HETSOC" hw show "$d/negative.yaml"
+expect_err "^$d/negative.yaml:4:19: error: .*bandwidth_gbps.* must be > 0"
+expect_status 1 "$HETSOC" hw show "$d/string.yaml"
+expect_err "^$d/string.yaml:6:39: error: .*must be a number, found 'soon'"
+expect_status 1 "$HETSOC" hw show "$d/nopus.yaml"
+expect_err "^$d/nopus.yaml:1:1: error: missing key 'pus'"
+expect_status 1 "$HETSOC" hw show "$d/syntax.yaml"
+expect_err "^$d/syntax.yaml:[0-9]+:[0-9]+: error:"
+expect_status 1 "$HETSOC" hw show "$d/absent.yaml"
+expect_err "absent.yaml"
+# The same errors through predict.
+expect_status 1 "$HETSOC" hw predict --hw "$d/typo.yaml" --pu gpu --op gemm --shape 1,64,64
+expect_err "^$d/typo.yaml:7:5: error:"
+finish

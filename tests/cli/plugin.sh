@@ -1,0 +1,42 @@
+# Out-of-tree plugins: install hetsoc to a temporary prefix, build the
+# example against the installed package alone (find_package and
+# pkg-config), run it, and check the refusals (ABI mismatch, no symbol).
+. "$(dirname "$0")/lib.sh"
+build=$(dirname "$HETSOC")
+src=$HS_SOURCE
+prefix=$tmp/prefix
+
+cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "install"; finish; }
+[ -x "$prefix/bin/hetsoc" ] || fail "no installed binary"
+[ -f "$prefix/include/hetsoc/policies/policy.h" ] || fail "no installed policy.h"
+ls "$prefix"/lib*/cmake/hetsoc/hetsocConfig.cmake >/dev/null 2>&1 || fail "no CMake package"
+
+cmake -S "$src/policies/examples" -B "$tmp/ex" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/ex.log" 2>&1 &&
+    cmake --build "$tmp/ex" >>"$tmp/ex.log" 2>&1 || { cat "$tmp/ex.log"; fail "example plugin build"; finish; }
+plugin=$tmp/ex/libsjf_policy.so
+[ -f "$plugin" ] || fail "no plugin built"
+
+# The installed binary finds its built-in files by name, from the install.
+expect_status 0 "$prefix/bin/hetsoc" list policies
+expect_out '^fifo'
+expect_status 0 "$prefix/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuoglu --policy "$plugin" --json
+expect_out '"requests": 1,'
+expect_status 0 "$prefix/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuoglu --policy "$plugin" \
+    --set policy.max_wait_s=0.5 --json
+expect_status 1 "$prefix/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuoglu --policy "$plugin" \
+    --set policy.max_wiat_s=0.5
+expect_err "unknown parameter 'max_wiat_s'.*did you mean 'max_wait_s'"
+
+# pkg-config works too.
+PKG_CONFIG_PATH=$(echo "$prefix"/lib*/pkgconfig) pkg-config --cflags --libs hetsoc >"$tmp/pc" 2>&1 || fail "pkg-config: $(cat "$tmp/pc")"
+
+inc="-I$prefix/include/hetsoc"
+cc -shared -fPIC $inc "$src/tests/cli/plugins/bad_abi.c" -o "$tmp/bad_abi.so" || fail "build bad_abi"
+cc -shared -fPIC "$src/tests/cli/plugins/no_symbol.c" -o "$tmp/no_symbol.so" || fail "build no_symbol"
+expect_status 1 "$prefix/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuoglu --policy "$tmp/bad_abi.so"
+expect_err "ABI version"
+expect_status 1 "$prefix/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuoglu --policy "$tmp/no_symbol.so"
+expect_err "no symbol 'hs_policy_plugin'"
+expect_status 1 "$prefix/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuoglu --policy "$tmp/missing.so"
+expect_err "cannot load policy plugin"
+finish

@@ -1,0 +1,900 @@
+/* hetsoc workloads: one request's workflow DAG, drawn when the request is
+ * created and revealed while it runs.
+ *
+ * Creation draws everything from the request's own stream ("request/CLASS",
+ * index within the class), in a fixed order: the template's params, the
+ * loop counts, then every stage instance's fields (and fan-out counts) in
+ * topological order, then the coin of every conditional edge.  The stages
+ * that run are those reachable from the roots over taken edges; the rest
+ * never exist.  So the same seed gives the same DAG whatever the policy
+ * does, and no RNG is held while the request runs.
+ *
+ * The policy sees only what is revealed (HeRo's partially observable DAG):
+ * the roots and what unconditionally follows them at the start; a stage
+ * reached by a conditional edge, a loop's next iteration, the items of a
+ * fan-out, or what follows a loop only when the stage that decides it
+ * finishes (or, for a streaming edge, emits its token group). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workloads/wl_private.h"
+
+enum { NONE = UINT32_MAX };
+
+typedef enum lower_kind { LK_LLM, LK_SEARCH, LK_CHUNK, LK_DELAY, LK_COMPUTE, LK_TASK, LK_WORK } lower_kind;
+
+typedef struct rnode {
+    hs_stage_info info;
+    uint32_t vis;              /* public id, NONE while hidden */
+    uint32_t in0, nin, out0, nout;   /* ranges of r->ein / r->eout */
+    uint32_t waiting;          /* inputs not yet satisfied */
+    bool outstanding, marked;
+    int32_t last_emits;
+    int64_t pos, count;        /* item cursor */
+    lower_kind lk;
+    wl_largs la;
+    wl_search sr;
+    hs_pu_cost cost1;
+    double delay, flops, bytes, work;
+    const wl_task *task;
+    /* creation only */
+    uint32_t stage;
+    int64_t emits;
+    bool active;
+} rnode;
+
+typedef struct redge {
+    uint32_t from, to;
+    double comm;
+    int64_t stream;
+    bool statik, taken, satisfied;
+} redge;
+
+struct hs_request {
+    const hs_workload *wl;
+    const wl_class *cls;
+    hs_arrival arr;
+    uint32_t n, ne;
+    rnode *nodes;
+    redge *edges;
+    uint32_t *ein, *eout;      /* edge ids grouped by target / source */
+    uint32_t nvis;
+    uint32_t *vis;             /* public id -> node */
+    uint32_t *stack, *list;    /* scratch of reveal() */
+    hs_req_event *evq;
+    size_t evh, evn, evcap;
+    uint32_t ndone;
+    bool first_token, finished;
+};
+
+/* ---- Building. ---------------------------------------------------------- */
+
+typedef struct builder {
+    hs_request *r;
+    const wl_template *t;
+    gsl_rng *g;
+    double *vars;
+    size_t nvars;
+    int64_t *loopn;
+    uint32_t *si_first, *si_count;   /* per (stage, iteration) */
+    size_t *si_base;                 /* per stage: index into si_* */
+    size_t ncap, ecap;
+    hs_err *err;
+} builder;
+
+static int add_node(builder *b, uint32_t *id)
+{
+    hs_request *r = b->r;
+    rnode *nn = wl_grow(r->nodes, &b->ncap, r->n + 1, sizeof *nn);
+    if (!nn)
+        return hs_errf(b->err, "out of memory");
+    r->nodes = nn;
+    memset(&nn[r->n], 0, sizeof nn[r->n]);
+    nn[r->n].vis = NONE;
+    *id = r->n++;
+    return 0;
+}
+
+static int add_edge(builder *b, uint32_t from, uint32_t to, int64_t stream, bool statik, bool taken)
+{
+    hs_request *r = b->r;
+    redge *ne = wl_grow(r->edges, &b->ecap, r->ne + 1, sizeof *ne);
+    if (!ne)
+        return hs_errf(b->err, "out of memory");
+    r->edges = ne;
+    ne[r->ne++] = (redge){.from = from, .to = to, .stream = stream, .statik = statik,
+                          .taken = taken};
+    return 0;
+}
+
+static int64_t iters(const builder *b, int stage)
+{
+    int l = b->t->stages[stage].loop;
+    return l >= 0 ? b->loopn[l] : 1;
+}
+
+static double draw(builder *b, const wl_num *v)
+{
+    return wl_num_eval(v, b->vars, b->g);
+}
+
+static int64_t draw_int(builder *b, const wl_num *v, int64_t lo)
+{
+    double x = llround(draw(b, v));
+    return x < (double)lo ? lo : x > 1e15 ? (int64_t)1e15 : (int64_t)x;
+}
+
+static void draw_params(builder *b, const hs_arrival *a)
+{
+    const wl_class *c = b->r->cls;
+    for (size_t i = 0; i < b->t->nparams; i++)
+        if (!c->params[i]->is_str)
+            b->vars[i] = draw(b, &c->params[i]->num);
+    /* A trace's token counts replace the drawn ones (at least 1 token). */
+    if (a->prompt_tokens >= 0 && b->t->prompt_param >= 0)
+        b->vars[b->t->prompt_param] = a->prompt_tokens > 0 ? (double)a->prompt_tokens : 1;
+    if (a->output_tokens >= 0 && b->t->output_param >= 0)
+        b->vars[b->t->output_param] = a->output_tokens > 0 ? (double)a->output_tokens : 1;
+}
+
+static void draw_loops(builder *b)
+{
+    for (size_t l = 0; l < b->t->nloops; l++) {
+        int64_t n = draw_int(b, &b->t->loops[l].count, 1);
+        b->loopn[l] = n > b->t->loops[l].max ? b->t->loops[l].max : n;
+    }
+}
+
+static void fill_llm(builder *b, rnode *x, const wl_stage *st)
+{
+    x->lk = LK_LLM;
+    x->la.context = draw_int(b, &st->context, 0);
+    x->la.prompt = draw_int(b, &st->prompt, 1);
+    x->la.output = draw_int(b, &st->output, 1);
+    x->info.context = x->la.context, x->info.prompt = x->la.prompt;
+    x->info.output = x->la.output;
+}
+
+static void fill_encode(builder *b, rnode *x, const wl_stage *st)
+{
+    x->lk = LK_LLM;
+    x->la.encode = true;
+    x->la.batch = draw_int(b, &st->batch, 1);
+    x->la.seq = draw_int(b, &st->seq, 1);
+    x->la.head_rows = st->kind == HS_STAGE_RERANK && x->la.m->lm_head ? 1 : 0;
+    x->info.batch = x->la.batch, x->info.seq = x->la.seq;
+}
+
+static void fill_search(builder *b, rnode *x, const wl_stage *st)
+{
+    wl_search *s = &x->sr;
+    x->lk = LK_SEARCH;
+    s->ivf = st->ivf;
+    s->dtype = st->vec_dtype;
+    s->vectors = (double)draw_int(b, &st->vectors, 1);
+    s->dim = draw_int(b, &st->dim, 1);
+    s->queries = draw_int(b, &st->queries, 1);
+    s->subsets = draw_int(b, &st->subsets, 1);
+    if (s->ivf) {
+        s->nlist = draw_int(b, &st->nlist, 1);
+        s->nprobe = draw_int(b, &st->nprobe, 1);
+        if (s->nprobe > s->nlist)
+            s->nprobe = s->nlist;
+    }
+    x->info.batch = s->queries;
+}
+
+/* Draws one instance's fields, in a fixed order. */
+static void fill_node(builder *b, rnode *x, uint32_t stage, int64_t it, int64_t item)
+{
+    const wl_stage *st = &b->t->stages[stage];
+    const wl_class *c = b->r->cls;
+    size_t np = b->t->nparams;
+    b->vars[np + WL_VAR_ITER] = (double)it;
+    b->vars[np + WL_VAR_ITEM] = (double)item;
+    x->stage = stage;
+    x->info.name = st->name;
+    x->info.kind = st->kind;
+    x->info.model = c->models[stage];
+    x->info.quant = c->quants[stage];
+    x->info.iteration = (int32_t)it;
+    x->info.item = (int32_t)item;
+    x->info.affinity = st->affinity;
+    x->info.holds_pu = st->kind != HS_STAGE_TOOL;
+    x->info.answer = st->answer && (st->loop < 0 || it == iters(b, (int)stage) - 1);
+    x->la.m = c->models[stage];
+    x->la.q = c->quants[stage];
+    if (st->emitter)
+        x->emits = draw_int(b, &st->emits, 0);
+    switch (st->kind) {
+    case HS_STAGE_LLM: fill_llm(b, x, st); break;
+    case HS_STAGE_EMBED:
+    case HS_STAGE_RERANK: fill_encode(b, x, st); break;
+    case HS_STAGE_SEARCH: fill_search(b, x, st); break;
+    case HS_STAGE_CHUNK: {
+        double tokens = (double)draw_int(b, &st->tokens, 1), spt = draw(b, &st->s_per_token);
+        x->lk = LK_CHUNK;
+        x->cost1 = (hs_pu_cost){"cpu", tokens * (spt > 0 ? spt : 0)};
+        x->bytes = 8 * tokens;   /* text read, chunk ids written (assumed 4 + 4 B a token) */
+        x->info.seq = (int64_t)tokens;
+        break;
+    }
+    case HS_STAGE_TOOL: {
+        double d = draw(b, &st->latency);
+        x->lk = LK_DELAY;
+        x->delay = d > 0 ? d : 0;
+        break;
+    }
+    default:
+        x->lk = LK_COMPUTE;
+        x->flops = fmax(0, draw(b, &st->flops));
+        x->bytes = fmax(0, draw(b, &st->bytes));
+        if (x->flops == 0 && x->bytes == 0)
+            x->bytes = 1;
+        break;
+    }
+}
+
+static int make_instances(builder *b)
+{
+    const wl_template *t = b->t;
+    size_t total = 0;
+    for (size_t s = 0; s < t->nstages; s++) {
+        b->si_base[s] = total;
+        total += (size_t)iters(b, (int)s);
+    }
+    b->si_first = calloc(total, sizeof *b->si_first);
+    b->si_count = calloc(total, sizeof *b->si_count);
+    if (!b->si_first || !b->si_count)
+        return hs_errf(b->err, "out of memory");
+    for (size_t k = 0; k < t->nstages; k++) {
+        int s = t->topo[k];
+        const wl_stage *st = &t->stages[s];
+        for (int64_t it = 0; it < iters(b, s); it++) {
+            size_t si = b->si_base[s] + (size_t)it;
+            int64_t items = 1;
+            if (st->foreach >= 0) {
+                size_t ei = b->si_base[st->foreach] + (size_t)it;
+                items = b->r->nodes[b->si_first[ei]].emits;
+            }
+            b->si_first[si] = b->r->n;
+            b->si_count[si] = (uint32_t)items;
+            for (int64_t item = 0; item < items; item++) {
+                uint32_t id;
+                if (add_node(b, &id) < 0)
+                    return -1;
+                fill_node(b, &b->r->nodes[id], (uint32_t)s, it, item);
+            }
+        }
+    }
+    return 0;
+}
+
+static bool coin(builder *b, double p)
+{
+    return p >= 1 || gsl_rng_uniform(b->g) < p;
+}
+
+/* Edges of template edge e between iteration iu of its source and iv of
+ * its target (see workflow.c for the rules). */
+static int link_iters(builder *b, const wl_edge *e, int64_t iu, int64_t iv)
+{
+    const wl_template *t = b->t;
+    const wl_stage *u = &t->stages[e->from], *v = &t->stages[e->to];
+    size_t su = b->si_base[e->from] + (size_t)iu, sv = b->si_base[e->to] + (size_t)iv;
+    uint32_t fu = b->si_first[su], nu = b->si_count[su];
+    uint32_t fv = b->si_first[sv], nv = b->si_count[sv];
+    /* Loop entries are known in advance only for the first iteration. */
+    bool statik = e->statik && (iv == 0 || u->loop == v->loop);
+    if (v->foreach == e->from) {
+        for (uint32_t j = 0; j < nv; j++)
+            if (add_edge(b, fu, fv + j, e->stream > 0 ? e->stream * (int64_t)(j + 1) : 0, false,
+                         coin(b, e->p)) < 0)
+                return -1;
+        return 0;
+    }
+    if (u->foreach >= 0 && u->foreach == v->foreach) {
+        for (uint32_t j = 0; j < nu; j++)
+            if (add_edge(b, fu + j, fv + j, e->stream, false, coin(b, e->p)) < 0)
+                return -1;
+        return 0;
+    }
+    if (u->foreach >= 0 && nu == 0) {
+        /* A join over zero items depends on the stage that emitted none. */
+        uint32_t em = b->si_first[b->si_base[u->foreach] + (size_t)iu];
+        for (uint32_t j = 0; j < nv; j++)
+            if (add_edge(b, em, fv + j, 0, false, true) < 0)
+                return -1;
+        return 0;
+    }
+    for (uint32_t i = 0; i < nu; i++)
+        for (uint32_t j = 0; j < nv; j++)
+            if (add_edge(b, fu + i, fv + j, e->stream, statik, coin(b, e->p)) < 0)
+                return -1;
+    return 0;
+}
+
+static int make_edges(builder *b)
+{
+    const wl_template *t = b->t;
+    for (size_t ei = 0; ei < t->nedges; ei++) {
+        const wl_edge *e = &t->edges[ei];
+        int lu = t->stages[e->from].loop, lv = t->stages[e->to].loop;
+        int64_t nu = iters(b, e->from), nv = iters(b, e->to);
+        int rc = 0;
+        if (e->back) {
+            for (int64_t it = 0; rc == 0 && it + 1 < nu; it++)
+                rc = link_iters(b, e, it, it + 1);
+        } else if (lu >= 0 && lu == lv) {
+            for (int64_t it = 0; rc == 0 && it < nu; it++)
+                rc = link_iters(b, e, it, it);
+        } else {
+            for (int64_t iv = 0; rc == 0 && iv < nv; iv++)
+                rc = link_iters(b, e, nu - 1, iv);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- Pruning and the final arrays. -------------------------------------- */
+
+/* A binary min-heap of node indices: the topological order below takes
+ * the lowest-numbered ready node first, so creation order (file order for
+ * `dag` tasks) is kept wherever the edges allow. */
+static void mh_push(uint32_t *h, uint32_t *n, uint32_t v)
+{
+    uint32_t i = (*n)++;
+    while (i > 0 && h[(i - 1) / 2] > v) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = v;
+}
+
+static uint32_t mh_pop(uint32_t *h, uint32_t *n)
+{
+    uint32_t top = h[0], last = h[--*n], i = 0;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && h[c + 1] < h[c])
+            c++;
+        if (last <= h[c])
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = last;
+    return top;
+}
+
+/* Topological order of all instances over all candidate edges (order
+ * must hold n entries; the scratch is one block). */
+static int instance_order(hs_request *r, uint32_t *order, hs_err *err)
+{
+    size_t n = r->n + 2, e = r->ne + 1;
+    uint32_t *blk = calloc(4 * n + e, sizeof *blk);
+    if (!blk)
+        return hs_errf(err, "out of memory");
+    uint32_t *indeg = blk, *start = indeg + n, *fill = start + n, *heap = fill + n,
+             *adj = heap + n;
+    for (uint32_t i = 0; i < r->ne; i++)
+        indeg[r->edges[i].to]++, start[r->edges[i].from + 1]++;
+    for (uint32_t v = 0; v < r->n; v++)
+        start[v + 1] += start[v];
+    for (uint32_t i = 0; i < r->ne; i++)
+        adj[start[r->edges[i].from] + fill[r->edges[i].from]++] = i;
+    uint32_t nh = 0, k = 0;
+    for (uint32_t v = 0; v < r->n; v++)
+        if (indeg[v] == 0)
+            mh_push(heap, &nh, v);
+    while (nh > 0) {
+        uint32_t u = mh_pop(heap, &nh);
+        order[k++] = u;
+        for (uint32_t j = start[u]; j < start[u + 1]; j++)
+            if (--indeg[r->edges[adj[j]].to] == 0)
+                mh_push(heap, &nh, r->edges[adj[j]].to);
+    }
+    free(blk);
+    return 0;   /* the template is acyclic, so k == n */
+}
+
+/* A stage runs when it is a root or one of its taken inputs runs. */
+static int activate(hs_request *r, const uint32_t *order, hs_err *err)
+{
+    uint32_t *nin = calloc(2 * (size_t)r->n + 2, sizeof *nin);
+    if (!nin)
+        return hs_errf(err, "out of memory");
+    uint32_t *fed = nin + r->n + 1;
+    for (uint32_t i = 0; i < r->ne; i++)
+        nin[r->edges[i].to]++;
+    for (uint32_t k = 0; k < r->n; k++) {
+        uint32_t v = order[k];
+        rnode *x = &r->nodes[v];
+        x->active = nin[v] == 0 || fed[v];
+        if (!x->active)
+            continue;
+        for (uint32_t i = 0; i < r->ne; i++)
+            if (r->edges[i].from == v && r->edges[i].taken)
+                fed[r->edges[i].to] = 1;
+    }
+    free(nin);
+    return 0;
+}
+
+/* Keeps active nodes (in topological order) and taken edges between them;
+ * builds the by-target and by-source edge lists. */
+static bool identity(const hs_request *r, const uint32_t *order)
+{
+    for (uint32_t k = 0; k < r->n; k++)
+        if (order[k] != k || !r->nodes[k].active)
+            return false;
+    for (uint32_t i = 0; i < r->ne; i++)
+        if (!r->edges[i].taken)
+            return false;
+    return true;
+}
+
+static int compact(hs_request *r, const uint32_t *order, hs_err *err)
+{
+    if (identity(r, order))
+        return 0;   /* the common case of a static DAG: nothing to move */
+    uint32_t *map = malloc((r->n + 1) * sizeof *map);
+    rnode *nodes = calloc(r->n ? r->n : 1, sizeof *nodes);
+    if (!map || !nodes) {
+        free(map), free(nodes);
+        return hs_errf(err, "out of memory");
+    }
+    uint32_t n = 0, ne = 0;
+    for (uint32_t k = 0; k < r->n; k++) {
+        uint32_t v = order[k];
+        map[v] = r->nodes[v].active ? n : NONE;
+        if (r->nodes[v].active)
+            nodes[n++] = r->nodes[v];
+    }
+    for (uint32_t i = 0; i < r->ne; i++) {
+        redge e = r->edges[i];
+        if (!e.taken || map[e.from] == NONE || map[e.to] == NONE)
+            continue;
+        e.from = map[e.from], e.to = map[e.to];
+        r->edges[ne++] = e;
+    }
+    free(map);
+    free(r->nodes);
+    r->nodes = nodes;
+    r->n = n;
+    r->ne = ne;
+    return 0;
+}
+
+static int index_edges(hs_request *r, hs_err *err)
+{
+    /* One block: edges by target, by source, then three node arrays. */
+    size_t ne = r->ne + 1, n = r->n + 1;
+    r->ein = calloc(2 * ne + 3 * n, sizeof *r->ein);
+    if (!r->ein)
+        return hs_errf(err, "out of memory");
+    r->eout = r->ein + ne;
+    r->vis = r->eout + ne;
+    r->stack = r->vis + n;
+    r->list = r->stack + n;
+    for (uint32_t i = 0; i < r->ne; i++)
+        r->nodes[r->edges[i].to].nin++, r->nodes[r->edges[i].from].nout++;
+    uint32_t a = 0, b = 0;
+    for (uint32_t v = 0; v < r->n; v++) {
+        rnode *x = &r->nodes[v];
+        x->in0 = a, x->out0 = b;
+        a += x->nin, b += x->nout;
+        x->waiting = x->nin;
+        x->nin = x->nout = 0;
+    }
+    for (uint32_t i = 0; i < r->ne; i++) {
+        rnode *to = &r->nodes[r->edges[i].to], *from = &r->nodes[r->edges[i].from];
+        r->ein[to->in0 + to->nin++] = i;
+        r->eout[from->out0 + from->nout++] = i;
+    }
+    return 0;
+}
+
+static int64_t node_count(const hs_request *r, const rnode *x)
+{
+    switch (x->lk) {
+    case LK_LLM: return wl_lower_count(&x->la, r->wl->gran);
+    case LK_SEARCH: return wl_search_count(&x->sr);
+    default: return 1;
+    }
+}
+
+static int finish_build(hs_request *r, hs_err *err)
+{
+    uint32_t *order = malloc((r->n + 1) * sizeof *order);
+    if (!order)
+        return hs_errf(err, "out of memory");
+    int rc = instance_order(r, order, err);
+    if (rc == 0)
+        rc = activate(r, order, err);
+    if (rc == 0)
+        rc = compact(r, order, err);
+    free(order);
+    if (rc < 0 || index_edges(r, err) < 0)
+        return -1;
+    for (uint32_t v = 0; v < r->n; v++)
+        r->nodes[v].count = node_count(r, &r->nodes[v]);
+    return 0;
+}
+
+static int build_workflow(hs_request *r, gsl_rng *g, hs_err *err)
+{
+    const wl_template *t = r->cls->tpl;
+    builder b = {.r = r, .t = t, .g = g, .err = err};
+    b.nvars = t->nparams + WL_NBUILTIN;
+    b.vars = calloc(b.nvars, sizeof *b.vars);
+    b.loopn = calloc(t->nloops + 1, sizeof *b.loopn);
+    b.si_base = calloc(t->nstages, sizeof *b.si_base);
+    int rc = -1;
+    if (!b.vars || !b.loopn || !b.si_base) {
+        hs_errf(err, "out of memory");
+        goto out;
+    }
+    draw_params(&b, &r->arr);
+    draw_loops(&b);
+    if (make_instances(&b) < 0 || make_edges(&b) < 0)
+        goto out;
+    rc = finish_build(r, err);
+out:
+    free(b.vars), free(b.loopn), free(b.si_base), free(b.si_first), free(b.si_count);
+    return rc;
+}
+
+static int build_dag(hs_request *r, hs_err *err)
+{
+    const hs_workload *wl = r->wl;
+    builder b = {.r = r, .err = err};
+    for (size_t i = 0; i < wl->ntasks; i++) {
+        uint32_t id;
+        if (add_node(&b, &id) < 0)
+            return -1;
+        rnode *x = &r->nodes[id];
+        x->lk = LK_TASK;
+        x->task = &wl->tasks[i];
+        x->info.name = wl->tasks[i].name;
+        x->info.kind = HS_STAGE_TASK;
+        x->info.holds_pu = true;
+        x->active = true;
+    }
+    for (size_t i = 0; i < wl->ndag_edges; i++) {
+        const wl_dag_edge *e = &wl->dag_edges[i];
+        if (add_edge(&b, (uint32_t)e->from, (uint32_t)e->to, 0, true, true) < 0)
+            return -1;
+        r->edges[r->ne - 1].comm = e->comm;
+    }
+    return finish_build(r, err);
+}
+
+static int build_synthetic(hs_request *r, gsl_rng *g, hs_err *err)
+{
+    builder b = {.r = r, .err = err};
+    uint32_t id;
+    if (add_node(&b, &id) < 0)
+        return -1;
+    rnode *x = &r->nodes[id];
+    x->lk = LK_WORK;
+    x->work = fmax(0, wl_dist_sample(&r->wl->service, g));
+    x->info.name = "job";
+    x->info.kind = HS_STAGE_TASK;
+    x->info.holds_pu = true;
+    x->active = true;
+    return finish_build(r, err);
+}
+
+hs_request *hs_request_create(const hs_workload *wl, const hs_arrival *a, uint64_t run_seed,
+                              hs_err *err)
+{
+    if (!wl || !a || a->cls >= wl->nclasses) {
+        hs_errf(err, "request of an unknown class");
+        return NULL;
+    }
+    hs_request *r = calloc(1, sizeof *r);
+    if (!r) {
+        hs_errf(err, "out of memory");
+        return NULL;
+    }
+    r->wl = wl;
+    r->cls = &wl->classes[a->cls];
+    r->arr = *a;
+    hs_rng rng = {0};
+    int rc;
+    if (hs_rng_init(&rng, run_seed, r->cls->req_domain, a->seq) < 0)
+        rc = hs_errf(err, "out of memory");
+    else if (wl->kind == HS_WL_DAG)
+        rc = build_dag(r, err);
+    else if (wl->kind == HS_WL_SYNTHETIC)
+        rc = build_synthetic(r, rng.g, err);
+    else
+        rc = build_workflow(r, rng.g, err);
+    if (rng.g)
+        hs_rng_free(&rng);
+    if (rc < 0) {
+        hs_request_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void hs_request_free(hs_request *r)
+{
+    if (!r)
+        return;
+    free(r->nodes);
+    free(r->edges);
+    free(r->ein);   /* with eout, vis, stack and list */
+    free(r->evq);
+    free(r);
+}
+
+/* ---- Running. ----------------------------------------------------------- */
+
+static void push_ev(hs_request *r, hs_req_ev_type type, uint32_t node)
+{
+    if (r->evh > 0 && r->evh == r->evn)
+        r->evh = r->evn = 0;
+    hs_req_event *q = wl_grow(r->evq, &r->evcap, r->evn + 1, sizeof *q);
+    if (!q)
+        return;   /* out of memory: the event is lost, the state stays right */
+    r->evq = q;
+    r->evq[r->evn++] = (hs_req_event){type, node};
+}
+
+static void reveal_one(hs_request *r, uint32_t v)
+{
+    rnode *x = &r->nodes[v];
+    x->vis = r->nvis;
+    x->info.id = r->nvis;
+    x->info.state = HS_NODE_PENDING;
+    r->vis[r->nvis++] = v;
+    push_ev(r, HS_EV_REVEALED, x->vis);
+}
+
+static int by_id(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Reveals v and, transitively, what its static edges lead to, in
+ * topological order (internal ids are), so public ids follow the graph. */
+static void reveal(hs_request *r, uint32_t v)
+{
+    if (r->nodes[v].vis != NONE)
+        return;
+    size_t sp = 0, n = 0;
+    r->stack[sp++] = v;
+    r->nodes[v].marked = true;
+    while (sp > 0) {
+        uint32_t u = r->stack[--sp];
+        r->list[n++] = u;
+        for (uint32_t k = 0; k < r->nodes[u].nout; k++) {
+            const redge *e = &r->edges[r->eout[r->nodes[u].out0 + k]];
+            rnode *w = &r->nodes[e->to];
+            if (e->statik && w->vis == NONE && !w->marked) {
+                w->marked = true;
+                r->stack[sp++] = e->to;
+            }
+        }
+    }
+    qsort(r->list, n, sizeof *r->list, by_id);
+    for (size_t i = 0; i < n; i++) {
+        r->nodes[r->list[i]].marked = false;
+        reveal_one(r, r->list[i]);
+    }
+}
+
+static void make_ready(hs_request *r, uint32_t v)
+{
+    r->nodes[v].info.state = HS_NODE_READY;
+    push_ev(r, HS_EV_READY, r->nodes[v].vis);
+}
+
+static void satisfy(hs_request *r, redge *e)
+{
+    if (e->satisfied)
+        return;
+    e->satisfied = true;
+    rnode *t = &r->nodes[e->to];
+    t->waiting--;
+    reveal(r, e->to);
+    if (t->waiting == 0)
+        make_ready(r, e->to);
+}
+
+void hs_request_start(hs_request *r)
+{
+    for (uint32_t v = 0; v < r->n; v++)
+        if (r->nodes[v].waiting == 0)
+            reveal(r, v);
+    for (uint32_t v = 0; v < r->n; v++)
+        if (r->nodes[v].waiting == 0)
+            make_ready(r, v);
+    if (r->n == 0) {
+        r->finished = true;
+        push_ev(r, HS_EV_FINISHED, 0);
+    }
+}
+
+bool hs_request_poll(hs_request *r, hs_req_event *ev)
+{
+    if (r->evh >= r->evn)
+        return false;
+    *ev = r->evq[r->evh++];
+    return true;
+}
+
+static void emit_tokens(hs_request *r, uint32_t v, int64_t k)
+{
+    rnode *x = &r->nodes[v];
+    x->info.tokens_out += k;
+    if (x->info.answer && !r->first_token) {
+        r->first_token = true;
+        push_ev(r, HS_EV_FIRST_TOKEN, x->vis);
+    }
+    for (uint32_t i = 0; i < x->nout; i++) {
+        redge *e = &r->edges[r->eout[x->out0 + i]];
+        if (e->stream > 0 && x->info.tokens_out >= e->stream)
+            satisfy(r, e);
+    }
+}
+
+static void node_done(hs_request *r, uint32_t v)
+{
+    rnode *x = &r->nodes[v];
+    x->info.state = HS_NODE_DONE;
+    push_ev(r, HS_EV_DONE, x->vis);
+    r->ndone++;
+    for (uint32_t i = 0; i < x->nout; i++)
+        satisfy(r, &r->edges[r->eout[x->out0 + i]]);
+    if (r->ndone == r->n) {
+        r->finished = true;
+        push_ev(r, HS_EV_FINISHED, 0);
+    }
+}
+
+static rnode *visible(const hs_request *r, uint32_t id)
+{
+    return id < r->nvis ? &r->nodes[r->vis[id]] : NULL;
+}
+
+static void node_item(const hs_request *r, const rnode *x, int64_t pos, hs_item *it)
+{
+    if (x->lk == LK_LLM) {
+        wl_lower_at(&x->la, r->wl->gran, pos, it);
+        return;
+    }
+    if (x->lk == LK_SEARCH) {
+        wl_search_at(&x->sr, pos, it);
+        return;
+    }
+    memset(it, 0, sizeof *it);
+    it->layer = -1;
+    it->units = it->steps = it->tokens = 1;
+    it->k.op = HS_OP_GENERIC;
+    it->k.dtype = it->k.weight_dtype = HS_DT_FP32;
+    it->k.batch = 1;
+    switch (x->lk) {
+    case LK_CHUNK:
+        it->phase = HS_PHASE_CHUNK, it->slot = HS_SLOT_CHUNK;
+        it->costs = &x->cost1, it->ncosts = 1;
+        it->parts.in = x->bytes;
+        break;
+    case LK_DELAY:
+        it->kind = HS_ITEM_DELAY;
+        it->phase = HS_PHASE_TOOL, it->slot = HS_SLOT_DELAY;
+        it->delay_s = x->delay;
+        break;
+    case LK_COMPUTE:
+        it->phase = HS_PHASE_TASK, it->slot = HS_SLOT_TASK;
+        it->k.flops = x->flops;
+        it->parts.in = x->bytes;
+        break;
+    case LK_TASK:
+        it->phase = HS_PHASE_TASK, it->slot = HS_SLOT_TASK;
+        it->costs = x->task->costs, it->ncosts = x->task->ncosts;
+        it->work = x->task->work;
+        break;
+    default:
+        it->phase = HS_PHASE_TASK, it->slot = HS_SLOT_TASK;
+        it->work = x->work;
+        break;
+    }
+    wl_item_finish(it);
+}
+
+int hs_request_next_item(hs_request *r, uint32_t id, hs_item *it)
+{
+    rnode *x = visible(r, id);
+    if (!x || x->info.state != HS_NODE_READY)
+        return -1;
+    if (x->outstanding || x->pos >= x->count)
+        return 0;
+    node_item(r, x, x->pos, it);
+    x->outstanding = true;
+    x->last_emits = it->emits;
+    return 1;
+}
+
+int hs_request_item_done(hs_request *r, uint32_t id)
+{
+    rnode *x = visible(r, id);
+    if (!x || x->info.state != HS_NODE_READY || !x->outstanding)
+        return -1;
+    x->outstanding = false;
+    x->pos++;
+    x->info.items_done++;
+    uint32_t v = r->vis[id];
+    if (x->last_emits > 0)
+        emit_tokens(r, v, x->last_emits);
+    if (x->pos < x->count)
+        return 1;
+    node_done(r, v);
+    return 0;
+}
+
+int hs_request_stage_items(const hs_request *r, uint32_t id, hs_item_fn fn, void *ctx)
+{
+    const rnode *x = visible(r, id);
+    if (!x)
+        return -1;
+    hs_item it;
+    for (int64_t pos = 0; pos < x->count; pos++) {
+        node_item(r, x, pos, &it);
+        int rc = fn(&it, ctx);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- Queries. ----------------------------------------------------------- */
+
+const hs_arrival *hs_request_arrival(const hs_request *r) { return &r->arr; }
+const hs_req_class *hs_request_class(const hs_request *r) { return &r->cls->pub; }
+bool hs_request_finished(const hs_request *r) { return r->finished; }
+uint32_t hs_request_nvisible(const hs_request *r) { return r->nvis; }
+
+const hs_stage_info *hs_request_node(const hs_request *r, uint32_t id)
+{
+    const rnode *x = visible(r, id);
+    return x ? &x->info : NULL;
+}
+
+static size_t deps(const hs_request *r, uint32_t id, bool inputs, hs_dep *out, size_t cap)
+{
+    const rnode *x = visible(r, id);
+    if (!x)
+        return 0;
+    size_t n = 0;
+    uint32_t cnt = inputs ? x->nin : x->nout;
+    for (uint32_t i = 0; i < cnt; i++) {
+        const redge *e = &r->edges[inputs ? r->ein[x->in0 + i] : r->eout[x->out0 + i]];
+        const rnode *o = &r->nodes[inputs ? e->from : e->to];
+        if (o->vis == NONE)
+            continue;
+        if (n < cap)
+            out[n] = (hs_dep){o->vis, e->comm, e->stream};
+        n++;
+    }
+    return n;
+}
+
+size_t hs_request_inputs(const hs_request *r, uint32_t id, hs_dep *out, size_t cap)
+{
+    return deps(r, id, true, out, cap);
+}
+
+size_t hs_request_outputs(const hs_request *r, uint32_t id, hs_dep *out, size_t cap)
+{
+    return deps(r, id, false, out, cap);
+}

@@ -1,0 +1,442 @@
+/* hetsoc: public header of the workloads/ layer.
+ *
+ * What a run executes: model configurations, workflow DAGs whose stages
+ * lower to work items (kernels at a shape, or off-accelerator delays),
+ * request classes, arrival processes and trace readers.
+ *
+ * How the engine drives it (see workloads/README.md for the full loop):
+ *
+ *   hs_workload_load()            once; the spec is immutable afterwards and
+ *                                 may be shared by concurrent runs
+ *   hs_gen_create(wl, seed)       per run: a pull iterator over arrivals
+ *   hs_gen_peek / hs_gen_next     the next request's arrival (time order)
+ *   hs_request_create(wl, &a, seed)   one request: its realized DAG is drawn
+ *                                 here from its own RNG stream, then revealed
+ *                                 piece by piece
+ *   hs_request_start, hs_request_poll   events: REVEALED / READY / DONE ...
+ *   hs_request_next_item          the next work item of a ready stage
+ *   hs_request_item_done          that item finished: more items, or the
+ *                                 stage is done and its successors move on
+ *   hs_gen_request_done           closed-loop arrivals: a user's request ended
+ *
+ * Work items of one stage form a chain: item i+1 is issued when item i has
+ * completed.  Parallelism comes from independent stages (fan-out, several
+ * requests), from splitting one item into parts (hs_item_split) and from
+ * batching compatible items of different requests (hs_item_batch).
+ *
+ * Everything random is drawn from streams derived from the run seed and the
+ * identity of the drawing entity (class name, request number), so the same
+ * seed gives the same arrivals and the same DAGs whatever the policy does,
+ * and adding a class never changes what another class draws.
+ *
+ * Library code never prints or exits: failures return -1 (or NULL) and fill
+ * an hs_err ("PATH:LINE:COL: error: ...").
+ */
+#ifndef HS_WORKLOADS_H
+#define HS_WORKLOADS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/sim.h"
+#include "hw/hw.h"
+
+/* =====================================================================
+ * Models
+ * ===================================================================== */
+
+/* Weight / activation formats as the seed papers ran them. */
+typedef enum hs_quant {
+    HS_QUANT_FP32,   /* fp32 weights and compute */
+    HS_QUANT_FP16,   /* fp16 weights and compute */
+    HS_QUANT_W8A16,  /* int8 weights, fp16 activations (Agent.xpu) */
+    HS_QUANT_W4A16,  /* int4 weights, fp16 activations (HeteroInfer, AI Hub) */
+    HS_QUANT_INT8,   /* int8 weights and int8 compute (HeRo: "all INT8") */
+    HS_QUANT_COUNT
+} hs_quant;
+
+typedef enum hs_arch {
+    HS_ARCH_DECODER,   /* causal transformer with a KV cache (Llama, Qwen) */
+    HS_ARCH_ENCODER,   /* bidirectional encoder (BERT, XLM-R: bge) */
+} hs_arch;
+
+enum { HS_NAME_MAX = 64 };
+
+/* A transformer's shape.  Plain data: copies are independent. */
+typedef struct hs_model {
+    char name[HS_NAME_MAX];
+    hs_arch arch;
+    int32_t layers, hidden, heads, kv_heads, head_dim, ffn, vocab;
+    bool gated_ffn;        /* SwiGLU (gate, up, down) rather than GELU (up, down) */
+    bool tied_embeddings;  /* LM head shares the token-embedding matrix */
+    bool lm_head;          /* has a vocabulary projection (decoders, rerankers) */
+    hs_quant quant;        /* default format; a stage may override it */
+    int32_t group;         /* quantised weights: one fp16 scale per `group` weights; 0 none */
+    int64_t max_context;
+} hs_model;
+
+/* Loads a built-in model (workloads/models/NAME.yaml) or a YAML path. */
+int hs_model_load(const char *name_or_path, hs_model *m, hs_err *err);
+/* Parses a model mapping (the file format of workloads/models/). */
+int hs_model_parse(const hs_node *map, hs_model *m, hs_err *err);
+/* Parameter count: layers + embeddings (+ untied LM head).  Norm weights
+ * are counted; biases and position tables (a few MB) are not. */
+double hs_model_params(const hs_model *m);
+/* Bytes of all weights in the model's format. */
+double hs_model_weight_bytes(const hs_model *m);
+/* KV-cache bytes one token adds (all layers, K and V, fp16). */
+double hs_model_kv_bytes_per_token(const hs_model *m);
+
+const char *hs_quant_name(hs_quant q);               /* "w4a16" ... */
+int hs_quant_from_name(const char *s, hs_quant *q);  /* 0 or -1 */
+hs_dtype hs_quant_weight_dtype(hs_quant q);
+hs_dtype hs_quant_compute_dtype(hs_quant q);
+
+/* =====================================================================
+ * Work items: what a policy places on a PU
+ * ===================================================================== */
+
+typedef enum hs_granularity {
+    HS_GRAN_OP,      /* one kernel per op: QKV, attention, O, FFN gate/up, ... */
+    HS_GRAN_LAYER,   /* one item per transformer layer (+ one for the head) */
+    HS_GRAN_STAGE,   /* prefill, the whole decode, a whole encoder pass */
+    HS_GRAN_COUNT
+} hs_granularity;
+
+typedef enum hs_phase {
+    HS_PHASE_PREFILL,  /* LLM prompt processing; its last item emits token 1 */
+    HS_PHASE_DECODE,   /* LLM decode steps; each step emits one token */
+    HS_PHASE_ENCODE,   /* embedding / reranking forward pass */
+    HS_PHASE_SEARCH,   /* vector search */
+    HS_PHASE_CHUNK,    /* document chunking (CPU) */
+    HS_PHASE_TOOL,     /* tool or web call: a delay holding no PU */
+    HS_PHASE_TASK,     /* a `dag` task or a `synthetic` job, or generic compute */
+    HS_PHASE_COUNT
+} hs_phase;
+
+/* Which op of a layer an item is (op granularity), or which aggregate. */
+typedef enum hs_slot {
+    HS_SLOT_EMBED,       /* token-embedding lookup */
+    HS_SLOT_ATTN_NORM,   /* norm before attention (after it in BERT) */
+    HS_SLOT_QKV,         /* fused Q, K, V projection (+ RoPE) */
+    HS_SLOT_ATTN,        /* attention over the KV cache; writes new K, V */
+    HS_SLOT_O,           /* attention output projection */
+    HS_SLOT_FFN_NORM,
+    HS_SLOT_GATE_UP,     /* fused FFN gate and up projections (up only for GELU) */
+    HS_SLOT_ACT,         /* SiLU(gate) * up, or GELU */
+    HS_SLOT_DOWN,        /* FFN down projection */
+    HS_SLOT_FINAL_NORM,
+    HS_SLOT_LM_HEAD,     /* vocabulary projection of the rows that need logits */
+    HS_SLOT_LAYER,       /* layer granularity: a whole layer (layer 0 adds the embedding) */
+    HS_SLOT_HEAD,        /* layer granularity: final norm + LM head */
+    HS_SLOT_STAGE,       /* stage granularity: a whole prefill, decode or encoder pass */
+    HS_SLOT_IVF_COARSE,  /* IVF: query against the nlist centroids */
+    HS_SLOT_SCAN,        /* vector search: scan of lists (IVF) or the corpus (flat) */
+    HS_SLOT_CHUNK,
+    HS_SLOT_DELAY,
+    HS_SLOT_TASK,
+    HS_SLOT_COUNT
+} hs_slot;
+
+typedef enum hs_item_kind {
+    HS_ITEM_KERNEL,  /* runs on a PU; cost from k (or costs / work) */
+    HS_ITEM_DELAY,   /* holds no PU: completes delay_s after it starts */
+} hs_item_kind;
+
+/* A fixed time on one PU (by PU name, or a kind "cpu"/"gpu"/"npu" that
+ * stands for the first PU of that kind).  A PU not listed cannot run the
+ * item. */
+typedef struct hs_pu_cost {
+    const char *pu;
+    double seconds;
+} hs_pu_cost;
+
+/* How k.bytes divides: splitting and batching treat each part differently. */
+typedef struct hs_item_bytes {
+    double weights;  /* read once per kernel, shared by its rows (weights, scanned vectors) */
+    double in;       /* activations read, per row */
+    double out;      /* activations written, per row */
+    double kv;       /* KV cache read and written, per sequence */
+} hs_item_bytes;
+
+/* One work item.  Pointers refer to the workload or the request that made
+ * it and stay valid while both live. */
+typedef struct hs_item {
+    hs_item_kind kind;
+    hs_phase phase;
+    hs_slot slot;
+    hs_kernel k;             /* op, shape, dtypes; flops and bytes always filled */
+    hs_item_bytes parts;     /* k.bytes = weights + in + out + kv */
+    const hs_model *model;   /* weights this item reads; NULL for none */
+    hs_quant quant;
+    int32_t layer;           /* op/layer granularity: 0-based layer; -1 otherwise */
+    int64_t tokens;          /* new tokens per sequence (queries for a search) */
+    int64_t context;         /* tokens already in the KV cache before them */
+    int64_t seq;             /* full sequence length (bidirectional encoders) */
+    int64_t units;           /* sequences / queries folded into this item */
+    int64_t steps;           /* decode steps covered (stage granularity); 1 otherwise */
+    int32_t head_rows;       /* LM-head rows per sequence (0: no head) */
+    int32_t emits;           /* output tokens this item completes */
+    int64_t clusters;        /* search: extent of the cluster axis (IVF lists probed, flat subsets) */
+    int64_t nlist;           /* search: IVF lists (0 for flat) */
+    double cluster_vectors;  /* search: vectors per cluster */
+    double delay_s;          /* HS_ITEM_DELAY */
+    double work;             /* abstract work (`work:`, synthetic): time = work / speed of a generic PU */
+    const hs_pu_cost *costs; /* per-PU fixed times (`cost:` maps, chunking) */
+    size_t ncosts;
+    bool batched;            /* made by hs_item_batch (cannot be split again) */
+    uint64_t batch_key;      /* equal non-zero keys: candidates for hs_item_batch */
+} hs_item;
+
+/* ---- Splitting: one item into parts that run on several PUs. ---------- */
+typedef enum hs_split_axis {
+    HS_SPLIT_SEQ,       /* sequence chunks: token rows (causal attention keeps its context) */
+    HS_SPLIT_ROWS,      /* weight rows: output columns of a GEMM, heads of attention */
+    HS_SPLIT_BATCH,     /* batch items: sequences or queries */
+    HS_SPLIT_CLUSTERS,  /* vector search: IVF lists or flat subsets */
+    HS_SPLIT_AXIS_COUNT
+} hs_split_axis;
+
+const char *hs_split_axis_name(hs_split_axis a);
+/* Extent of the axis (parts are integer sizes along it summing to it);
+ * 0 or 1 when the item cannot be split along it. */
+int64_t hs_item_split_extent(const hs_item *it, hs_split_axis axis);
+/* Splits it into n parts of the given sizes (each >= 1, summing to the
+ * extent).  FLOPs of the parts sum to the whole; operands every part needs
+ * are read by every part (weights in a sequence split, the input rows in a
+ * row split, earlier context in a causal sequence split), so bytes sum to
+ * at least the whole.  Only the last part carries `emits`. */
+int hs_item_split(const hs_item *it, hs_split_axis axis, const int64_t *sizes, size_t n,
+                  hs_item *parts, hs_err *err);
+
+/* ---- Batching: compatible items of different requests in one kernel. -- */
+/* Same model, op, layer and format (GEMM-like ops share their weights;
+ * attention concatenates sequences; searches share one index). */
+bool hs_item_batchable(const hs_item *a, const hs_item *b);
+/* The batched item: rows concatenated, weights read once (for IVF scans
+ * the expected union of the lists probed), FLOPs and per-row bytes summed.
+ * Its cost is the batched shape's cost. */
+int hs_item_batch(const hs_item *const *items, size_t n, hs_item *out, hs_err *err);
+
+/* ---- Direct lowering (the paper check, tools and tests). ------------- */
+/* Calls fn for each item of an LLM call (prompt P on top of `context`
+ * cached tokens, G output tokens) at granularity g, in chain order.  fn
+ * returning non-zero stops the walk and is returned. */
+typedef int (*hs_item_fn)(const hs_item *it, void *ctx);
+int hs_lower_llm(const hs_model *m, hs_quant q, int64_t context, int64_t prompt, int64_t output,
+                 hs_granularity g, hs_item_fn fn, void *ctx);
+/* The same for one encoder pass over batch x seq (rerank: with the LM head
+ * on the last row of each sequence when the model has one). */
+int hs_lower_encode(const hs_model *m, hs_quant q, int64_t batch, int64_t seq, bool rerank,
+                    hs_granularity g, hs_item_fn fn, void *ctx);
+
+/* ---- The check against the papers. ----------------------------------- */
+/* The check against the papers: single-request prefill and decode rates
+ * of built-in models on built-in profiles vs published figures (the table
+ * of workloads/README.md; `hetsoc workload check`).  *rows is malloc'd.
+ * Returns the number of asserted rows outside +-25%, or -1 with err set. */
+int hs_workload_check(hs_check_row **rows, size_t *nrows, hs_err *err);
+
+/* =====================================================================
+ * Workload specs and request classes
+ * ===================================================================== */
+
+typedef enum hs_wl_kind {
+    HS_WL_WORKFLOW,   /* request classes running workflow templates */
+    HS_WL_LLM,        /* single LLM requests on one model */
+    HS_WL_DAG,        /* a static task graph with per-PU costs */
+    HS_WL_SYNTHETIC,  /* independent single-item requests */
+} hs_wl_kind;
+
+typedef enum hs_priority {
+    HS_PRIO_NORMAL,
+    HS_PRIO_REACTIVE,   /* user-initiated, latency-critical (Agent.xpu) */
+    HS_PRIO_PROACTIVE,  /* background, throughput-oriented */
+} hs_priority;
+
+typedef struct hs_slo {
+    double latency_s;   /* end-to-end deadline after arrival; 0: none */
+    double ttft_s;      /* time to first answer token; 0: none */
+    double tpot_s;      /* time per output token; 0: none */
+} hs_slo;
+
+typedef struct hs_req_class {
+    const char *name;        /* "reactive", "proactive", "default", ... */
+    hs_priority priority;
+    hs_slo slo;
+    const char *workflow;    /* template name; NULL for dag / synthetic */
+} hs_req_class;
+
+typedef struct hs_workload hs_workload;
+
+/* Loads a built-in workload (workloads/NAME.yaml) or a YAML path. */
+int hs_workload_load(const char *name_or_path, hs_workload **out, hs_err *err);
+/* Builds a workload from a tree (inline `workload:` of an experiment). */
+int hs_workload_from_node(const hs_node *root, hs_workload **out, hs_err *err);
+void hs_workload_free(hs_workload *wl);
+
+const char *hs_workload_name(const hs_workload *wl);
+const char *hs_workload_description(const hs_workload *wl);
+hs_wl_kind hs_workload_kind(const hs_workload *wl);
+hs_granularity hs_workload_granularity(const hs_workload *wl);
+size_t hs_workload_nclasses(const hs_workload *wl);
+const hs_req_class *hs_workload_class(const hs_workload *wl, size_t i);
+/* A class's arrival process in words ("poisson 3/min", "closed, 1 user"). */
+void hs_workload_class_arrival(const hs_workload *wl, size_t i, char *buf, size_t size);
+/* Requests to leave out of the metrics at the start (synthetic `warmup`). */
+int64_t hs_workload_warmup(const hs_workload *wl);
+/* Stop conditions: total requests (0: none) and last arrival time (0: none). */
+int64_t hs_workload_max_requests(const hs_workload *wl);
+double hs_workload_duration(const hs_workload *wl);
+
+/* =====================================================================
+ * Arrivals: a pull iterator over requests in time order
+ * ===================================================================== */
+
+typedef struct hs_arrival {
+    double time;             /* s */
+    uint64_t id;             /* 0, 1, 2, ... over the run, in arrival order */
+    uint32_t cls;            /* class index */
+    uint64_t seq;            /* index within the class */
+    uint32_t user;           /* closed loop: the user who issued it; 0 otherwise */
+    int64_t prompt_tokens;   /* from a trace; -1 when none */
+    int64_t output_tokens;   /* from a trace; -1 when none */
+} hs_arrival;
+
+enum {
+    HS_GEN_END = 0,       /* no more requests */
+    HS_GEN_READY = 1,     /* a request arrives at the reported time */
+    HS_GEN_WAIT = 2,      /* only closed-loop users remain, all waiting on their requests */
+};
+
+typedef struct hs_gen hs_gen;
+
+/* A run's arrival iterator.  Memory is O(classes + closed-loop users),
+ * whatever the number of requests (traces are streamed). */
+hs_gen *hs_gen_create(const hs_workload *wl, uint64_t run_seed, hs_err *err);
+void hs_gen_free(hs_gen *g);
+/* The next arrival's time without consuming it.  Returns HS_GEN_READY,
+ * HS_GEN_WAIT, HS_GEN_END or -1 (a trace read error). */
+int hs_gen_peek(hs_gen *g, double *time, hs_err *err);
+/* Consumes the next arrival.  Same return values. */
+int hs_gen_next(hs_gen *g, hs_arrival *a, hs_err *err);
+/* Closed loop: a's request finished at time t; its user thinks, then
+ * issues the next one.  The next arrival may now be earlier than one the
+ * engine already scheduled: peek again.  No effect for open classes. */
+void hs_gen_request_done(hs_gen *g, const hs_arrival *a, double t);
+
+/* =====================================================================
+ * Requests: a partially observable workflow DAG
+ * ===================================================================== */
+
+typedef enum hs_stage_kind {
+    HS_STAGE_LLM,      /* prefill + decode */
+    HS_STAGE_EMBED,    /* encoder pass, batch x seq */
+    HS_STAGE_RERANK,   /* cross-encoder pass over query-document pairs */
+    HS_STAGE_SEARCH,   /* vector search (flat or IVF) */
+    HS_STAGE_CHUNK,    /* document chunking on the CPU */
+    HS_STAGE_TOOL,     /* tool or web call (a delay) */
+    HS_STAGE_COMPUTE,  /* generic FLOPs and bytes */
+    HS_STAGE_TASK,     /* a `dag` task or a `synthetic` job */
+    HS_STAGE_COUNT
+} hs_stage_kind;
+
+typedef enum hs_node_state {
+    HS_NODE_PENDING,   /* revealed, waiting on inputs */
+    HS_NODE_READY,     /* inputs satisfied; items being issued */
+    HS_NODE_DONE,
+} hs_node_state;
+
+/* What a policy may know about a revealed stage. */
+typedef struct hs_stage_info {
+    uint32_t id;              /* 0, 1, 2, ... in reveal order */
+    const char *name;         /* template stage ("rewrite") or dag task ("n3") */
+    hs_stage_kind kind;
+    const hs_model *model;    /* NULL when none */
+    hs_quant quant;
+    int64_t context, prompt, output;   /* LLM tokens */
+    int64_t batch, seq;                /* embed / rerank shape; search: batch = queries;
+                                          chunk: seq = tokens */
+    int32_t iteration;        /* loop iteration (0-based) */
+    int32_t item;             /* fan-out index (0-based) */
+    const char *affinity;     /* template hint ("npu", "gpu", "cpu") or NULL */
+    bool holds_pu;            /* false for tool / web delays */
+    bool answer;              /* its first output token is the request's first token */
+    hs_node_state state;
+    int64_t tokens_out;       /* output tokens emitted so far */
+    int64_t items_done;       /* work items completed so far */
+} hs_stage_info;
+
+/* An input of a stage. */
+typedef struct hs_dep {
+    uint32_t node;            /* producer (revealed id) */
+    double comm_s;            /* `dag` edges: paid only across PUs */
+    int64_t stream_tokens;    /* > 0: satisfied once the producer emitted that many tokens */
+} hs_dep;
+
+typedef enum hs_req_ev_type {
+    HS_EV_REVEALED,      /* a stage became known (pending or ready) */
+    HS_EV_READY,         /* a stage can issue its first item */
+    HS_EV_FIRST_TOKEN,   /* an answer stage emitted the request's first token (never for a
+                            request without one: embedding-only, dag, synthetic) */
+    HS_EV_DONE,          /* a stage finished */
+    HS_EV_FINISHED,      /* the whole request finished */
+} hs_req_ev_type;
+
+typedef struct hs_req_event {
+    hs_req_ev_type type;
+    uint32_t node;       /* the stage (unused for FINISHED) */
+} hs_req_event;
+
+typedef struct hs_request hs_request;
+
+/* Draws the request's realized DAG from its own stream (run seed, class
+ * name, index within the class).  Nothing is revealed yet. */
+hs_request *hs_request_create(const hs_workload *wl, const hs_arrival *a, uint64_t run_seed,
+                              hs_err *err);
+void hs_request_free(hs_request *r);
+const hs_arrival *hs_request_arrival(const hs_request *r);
+const hs_req_class *hs_request_class(const hs_request *r);
+/* Reveals the roots (and what is known to follow them): queues events. */
+void hs_request_start(hs_request *r);
+/* Pops the next queued event; false when none. */
+bool hs_request_poll(hs_request *r, hs_req_event *ev);
+/* Stages revealed so far: ids 0 .. n-1. */
+uint32_t hs_request_nvisible(const hs_request *r);
+const hs_stage_info *hs_request_node(const hs_request *r, uint32_t id);  /* NULL if not revealed */
+/* A revealed stage's revealed inputs / outputs.  Returns the total count
+ * (writes at most cap). */
+size_t hs_request_inputs(const hs_request *r, uint32_t id, hs_dep *out, size_t cap);
+size_t hs_request_outputs(const hs_request *r, uint32_t id, hs_dep *out, size_t cap);
+/* The next item of a READY stage, lowered now (decode steps are lowered
+ * one at a time).  Returns 1 with *it filled, 0 when an item is still
+ * outstanding or the stage has no more, -1 for a bad id or state. */
+int hs_request_next_item(hs_request *r, uint32_t id, hs_item *it);
+/* The outstanding item of stage id completed.  Returns 1 when the stage
+ * has more items, 0 when it is done (events queued), -1 misuse. */
+int hs_request_item_done(hs_request *r, uint32_t id);
+bool hs_request_finished(const hs_request *r);
+/* Walks every item of a revealed stage from its start, without touching
+ * its progress (a policy's whole-stage estimate; `workload show`). */
+int hs_request_stage_items(const hs_request *r, uint32_t id, hs_item_fn fn, void *ctx);
+
+/* Names for printing. */
+const char *hs_stage_kind_name(hs_stage_kind k);
+const char *hs_slot_name(hs_slot s);
+const char *hs_phase_name(hs_phase p);
+const char *hs_granularity_name(hs_granularity g);
+
+/* =====================================================================
+ * Built-in files
+ * ===================================================================== */
+/* Built-in dirs for hs_conf_list_builtin / hs_conf_resolve. */
+#define HS_WL_DIR "workloads"
+#define HS_WL_MODELS_DIR "workloads/models"
+#define HS_WL_WORKFLOWS_DIR "workloads/workflows"
+
+/* Checks a workflow template file (workloads/workflows/NAME.yaml or a
+ * path): parses and validates it; the description is copied to desc. */
+int hs_workflow_check(const char *name_or_path, char *desc, size_t desc_size, hs_err *err);
+
+#endif
