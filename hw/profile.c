@@ -608,9 +608,9 @@ static int read_profile(const hs_node *root, hs_hw *hw, hs_err *err)
 {
     if (hs_node_expect(root, HS_NODE_MAP, err) < 0 || hs_map_check_keys(root, top_keys, err) < 0)
         return -1;
-    const char *name, *desc, *notes;
+    const char *name, *desc = "", *notes;
     if (hs_get_str(root, "name", true, &name, err) < 0 ||
-        hs_get_str(root, "description", true, &desc, err) < 0 ||
+        hs_get_str(root, "description", false, &desc, err) < 0 ||
         hs_get_str(root, "notes", false, &notes, err) < 0)
         return -1;
     hw->name = strdup(name);

@@ -42,20 +42,19 @@ struct hs_ls {
     bool failed;
 };
 
-/* Grows *p (elements of size sz) to hold at least n; 0 or -1. */
-static int grow(void *p, size_t *cap, size_t n, size_t sz)
+/* The array v (elements of sz bytes, *cap allocated) grown to hold n:
+ * the same or a moved pointer, *cap updated; NULL on OOM, v untouched. */
+static void *grow(void *v, size_t *cap, size_t n, size_t sz)
 {
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 8;
+    if (v && n <= *cap)
+        return v;
+    size_t c = *cap > 8 ? *cap : 8;
     while (c < n)
         c *= 2;
-    void *q = realloc(*(void **)p, c * sz);
-    if (!q)
-        return -1;
-    *(void **)p = q;
-    *cap = c;
-    return 0;
+    void *q = realloc(v, c * sz);
+    if (q)
+        *cap = c;
+    return q;
 }
 
 static void ls_fail(hs_ls *ls, const char *what)
@@ -89,8 +88,10 @@ const hs_ls_edge *hs_ls_out(const hs_ls_graph *g, const hs_ls_task *t, uint32_t 
 
 static int line_insert(ls_line *l, size_t pos, hs_ls_task *t)
 {
-    if (grow(&l->v, &l->cap, l->n + 1, sizeof *l->v) != 0)
+    hs_ls_task **v = grow(l->v, &l->cap, l->n + 1, sizeof *v);
+    if (!v)
         return -1;
+    l->v = v;
     memmove(&l->v[pos + 1], &l->v[pos], (l->n - pos) * sizeof *l->v);
     l->v[pos] = t;
     l->n++;
@@ -160,7 +161,7 @@ static int task_costs(hs_ls *ls, hs_ls_graph *g, hs_ls_task *t)
     return 0;
 }
 
-static hs_ls_task *task_new(hs_ls *ls, hs_ls_graph *g, uint32_t id)
+static hs_ls_task *task_new(const hs_ls *ls, uint32_t id)
 {
     hs_ls_task *t = calloc(1, sizeof *t + 2 * (size_t)ls->npus * sizeof(double));
     if (!t)
@@ -169,7 +170,6 @@ static hs_ls_task *task_new(hs_ls *ls, hs_ls_graph *g, uint32_t id)
     t->aux = t->w + ls->npus;
     t->id = id;
     t->pu = -1;
-    t->g = g;
     t->state = HS_LS_UNPLANNED;
     return t;
 }
@@ -179,12 +179,12 @@ static hs_ls_task *task_new(hs_ls *ls, hs_ls_graph *g, uint32_t id)
 static int add_new_tasks(hs_ls *ls, hs_ls_graph *g)
 {
     uint32_t n = hs_req_nstages(g->req);
-    size_t cap = g->cap;
-    if (grow(&g->t, &cap, n, sizeof *g->t) != 0)
+    hs_ls_task **t = grow(g->t, &g->cap, n, sizeof *t);
+    if (!t)
         return -1;
-    g->cap = (uint32_t)cap;
+    g->t = t;
     for (; g->n < n; g->n++) {
-        hs_ls_task *t = task_new(ls, g, g->n);
+        hs_ls_task *t = task_new(ls, g->n);
         if (!t)
             return -1;
         g->t[g->n] = t;
@@ -196,34 +196,9 @@ static int add_new_tasks(hs_ls *ls, hs_ls_graph *g)
     return 0;
 }
 
-/* Rebuilds the revealed edges: grouped by target, then indexed by source. */
-static int build_edges(hs_ls *ls, hs_ls_graph *g)
+/* g->out: the edge indices grouped by source (a counting sort). */
+static void index_outputs(hs_ls_graph *g)
 {
-    const hs_request *dag = hs_req_dag(g->req);
-    size_t ne = 0;
-    for (uint32_t id = 0; id < g->n; id++)
-        ne += hs_request_inputs(dag, id, NULL, 0);
-    size_t ecap = g->ecap, icap = g->ecap, ocap = g->ecap;
-    if (grow(&g->e, &ecap, ne, sizeof *g->e) || grow(&g->in, &icap, ne, sizeof *g->in) ||
-        grow(&g->out, &ocap, ne, sizeof *g->out))
-        return -1;
-    g->ecap = (uint32_t)ecap;
-    uint32_t k = 0;
-    for (uint32_t id = 0; id < g->n; id++) {
-        hs_ls_task *t = g->t[id];
-        size_t m = hs_request_inputs(dag, id, NULL, 0);
-        if (grow(&ls->deps, &ls->dcap, m, sizeof *ls->deps) != 0)
-            return -1;
-        hs_request_inputs(dag, id, ls->deps, m);
-        t->in0 = k;
-        t->nin = (uint32_t)m;
-        t->nout = 0;
-        for (size_t i = 0; i < m; i++, k++) {
-            g->e[k] = (hs_ls_edge){ls->deps[i].node, id, ls->deps[i].comm_s};
-            g->in[k] = k;
-        }
-    }
-    g->ne = k;
     for (uint32_t i = 0; i < g->ne; i++)
         g->t[g->e[i].from]->nout++;
     uint32_t off = 0;
@@ -236,6 +211,44 @@ static int build_edges(hs_ls *ls, hs_ls_graph *g)
         hs_ls_task *u = g->t[g->e[i].from];
         g->out[u->out0 + u->nout++] = i;
     }
+}
+
+/* Rebuilds the revealed edges: grouped by target, then indexed by source. */
+static int build_edges(hs_ls *ls, hs_ls_graph *g)
+{
+    const hs_request *dag = hs_req_dag(g->req);
+    size_t ne = 0;
+    for (uint32_t id = 0; id < g->n; id++)
+        ne += hs_request_inputs(dag, id, NULL, 0);
+    hs_ls_edge *e = grow(g->e, &g->ecap, ne, sizeof *e);
+    if (e)
+        g->e = e;
+    uint32_t *in = e ? grow(g->in, &g->icap, ne, sizeof *in) : NULL;
+    if (in)
+        g->in = in;
+    uint32_t *out = in ? grow(g->out, &g->ocap, ne, sizeof *out) : NULL;
+    if (!out)
+        return -1;
+    g->out = out;
+    uint32_t k = 0;
+    for (uint32_t id = 0; id < g->n; id++) {
+        hs_ls_task *t = g->t[id];
+        size_t m = hs_request_inputs(dag, id, NULL, 0);
+        hs_dep *deps = grow(ls->deps, &ls->dcap, m, sizeof *deps);
+        if (!deps)
+            return -1;
+        ls->deps = deps;
+        hs_request_inputs(dag, id, ls->deps, m);
+        t->in0 = k;
+        t->nin = (uint32_t)m;
+        t->nout = 0;
+        for (size_t i = 0; i < m; i++, k++) {
+            g->e[k] = (hs_ls_edge){ls->deps[i].node, id, ls->deps[i].comm_s};
+            g->in[k] = k;
+        }
+    }
+    g->ne = k;
+    index_outputs(g);
     return 0;
 }
 
@@ -309,14 +322,14 @@ double hs_ls_cbar(const hs_ls *ls, const hs_ls_graph *g, const hs_ls_edge *e)
 
 /* c(m, i) when n_m ran on `from` and n_i runs on `to`: 0 on the same PU
  * (and into or out of a delay), else the edge's comm or the profile's
- * sync cost -- what the engine pays (blocking sync: the policy cannot see
- * the run's fast_sync setting). */
+ * sync cost -- what the engine pays (hs_sync_s: the run's fast or
+ * blocking sync). */
 static double comm(const hs_ls *ls, const hs_ls_edge *e, const hs_ls_task *u, const hs_ls_task *t,
                    int to)
 {
     if (!u->holds_pu || !t->holds_pu || u->pu < 0 || to < 0 || u->pu == to)
         return 0;
-    return e->comm > 0 ? e->comm : hs_hw_sync_s(hs_sched_hw(ls->s), u->pu, to, false);
+    return e->comm > 0 ? e->comm : hs_sync_s(ls->s, u->pu, to);
 }
 
 /* rank_u(n_i) = w̄_i + max_{n_j ∈ succ(n_i)} (c̄_{i,j} + rank_u(n_j)),
@@ -477,8 +490,10 @@ static bool inputs_booked(const hs_ls_graph *g, const hs_ls_task *t)
 
 static int ready_push(hs_ls *ls, hs_ls_task *t)
 {
-    if (grow(&ls->ready, &ls->rcap, ls->nready + 1, sizeof *ls->ready) != 0)
+    hs_ls_task **ready = grow(ls->ready, &ls->rcap, ls->nready + 1, sizeof *ready);
+    if (!ready)
         return -1;
+    ls->ready = ready;
     ls->ready[ls->nready++] = t;
     t->queued = true;
     return 0;
@@ -692,7 +707,7 @@ int hs_ls_init(hs_sched *s, void **state, hs_err *err, const hs_ls_rules *rules)
     for (int a = 0; a < n; a++)
         for (int b = 0; b < n; b++)
             if (a != b)
-                sum += hs_hw_sync_s(hs_sched_hw(s), a, b, false);
+                sum += hs_sync_s(s, a, b);
     ls->sync_avg = n > 1 ? sum / ((double)n * (n - 1)) : 0;
     *state = ls;
     return 0;

@@ -74,7 +74,6 @@ typedef struct hs_ls_task {
     double start, finish; /* booked times (finish: actual once DONE) */
     uint32_t dispatched, done;  /* items dispatched, items finished */
     bool queued;          /* in the planner's ready list */
-    struct hs_ls_graph *g;
 } hs_ls_task;
 
 /* A revealed edge: from -> to (stage ids), with the `dag` edge's comm
@@ -87,11 +86,12 @@ typedef struct hs_ls_edge {
 /* The visible graph of one request. */
 typedef struct hs_ls_graph {
     hs_req *req;
-    uint32_t n, cap;          /* tasks: t[0 .. n), by stage id */
+    uint32_t n;               /* tasks: t[0 .. n), by stage id */
     hs_ls_task **t;
-    uint32_t ne, ecap;        /* edges, grouped by target */
+    uint32_t ne;              /* edges, grouped by target */
     hs_ls_edge *e;
     uint32_t *in, *out;       /* edge indices by target / by source */
+    size_t cap, ecap, icap, ocap;  /* allocated lengths of t, e, in, out */
     uint32_t *topo;           /* [n] stage ids in a topological order */
     int pu_mark;              /* a per-request PU of the policy (CPOP: p_CP); -1 none */
     struct hs_ls_graph *prev, *next;  /* the planner's graphs in flight */

@@ -100,9 +100,10 @@ typedef struct hs_policy_ops {
      * Free the private state.  Optional. */
     void (*fini)(hs_sched *s, void *state);
 
-    /* A request arrived: its class, arrival time and deadline are known,
-     * its roots are revealed (stage_revealed was not called for them) and
-     * its ready work has been announced through work_ready.  Optional. */
+    /* A request arrived: its class, arrival time and deadline are known
+     * and its roots are revealed (stage_revealed is not called for them).
+     * Its ready work is announced through work_ready right after this
+     * hook returns.  Optional. */
     void (*request_arrived)(hs_sched *s, void *state, hs_req *r);
 
     /* New stages of a running request became known (HeRo's partially
@@ -192,6 +193,9 @@ bool hs_can_run(hs_sched *s, const hs_work *w, int pu);
 double hs_input_cost(hs_sched *s, const hs_work *w, int pu);
 /* Time at which w's inputs would all be available on pu. */
 double hs_input_ready_at(hs_sched *s, const hs_work *w, int pu);
+/* The cross-PU handoff cost of this run (0 on the same PU): the profile's
+ * fast or blocking sync, as the run's `engine.sync` says. */
+double hs_sync_s(const hs_sched *s, int from, int to);
 
 /* ---- Queries: requests -------------------------------------------------- */
 uint64_t hs_req_id(const hs_req *r);

@@ -112,6 +112,11 @@ double hs_input_ready_at(hs_sched *s, const hs_work *w, int pu)
     return t > hs_now(s) ? t : hs_now(s);
 }
 
+double hs_sync_s(const hs_sched *s, int from, int to)
+{
+    return hs_hw_sync_s(s->hw, from, to, s->cfg->fast_sync);
+}
+
 /* ---- Requests ------------------------------------------------------------------- */
 
 uint64_t hs_req_id(const hs_req *r) { return r->arr.id; }
