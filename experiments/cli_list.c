@@ -4,6 +4,7 @@
 
 #include "experiments/cli.h"
 #include "experiments/cli_hw.h"
+#include "experiments/cli_workload.h"
 #include "policies/engine.h"
 
 static void print_name(const char *name, const char *path, void *ctx)
@@ -30,6 +31,9 @@ static int list_policies(FILE *out)
 /* Every kind of built-in name; each layer adds its lister here. */
 static const hs_cli_lister listers[] = {
     {"hw", hs_cli_list_hw},
+    {"models", hs_cli_list_models},
+    {"workflows", hs_cli_list_workflows},
+    {"workloads", hs_cli_list_workloads},
     {"experiments", list_experiments},
     {"policies", list_policies},
 };
@@ -48,8 +52,9 @@ static int list_run(int argc, char **argv)
 
 const hs_cli_cmd hs_cli_list = {
     .name = "list",
-    .summary = "list built-in names (hw, policies, experiments)",
+    .summary = "list built-in names (hw, models, workflows, workloads, policies, experiments)",
     .usage = "usage: hetsoc list WHAT\n"
-             "Prints the built-in names of WHAT, one per line. WHAT is one of: hw, policies, experiments.\n",
+             "Prints the built-in names of WHAT, one per line. WHAT is one of: hw, models, workflows,\n"
+             "workloads, policies, experiments.\n",
     .run = list_run,
 };

@@ -9,6 +9,7 @@
 
 #include "experiments/cli.h"
 #include "experiments/cli_hw.h"
+#include "experiments/cli_workload.h"
 #include "hs_version.h"
 
 static const hs_cli_cmd hs_cli_help;
@@ -17,6 +18,7 @@ static const hs_cli_cmd hs_cli_help;
 static const hs_cli_cmd *const commands[] = {
     &hs_cli_sim,
     &hs_cli_hw,
+    &hs_cli_workload,
     &hs_cli_list,
     &hs_cli_bench,
     &hs_cli_help,
