@@ -43,7 +43,7 @@ static int list_run(int argc, char **argv)
 {
     (void)argv;
     if (argc != 2)
-        return hs_cli_misuse(&hs_cli_list, "expected one of the kinds below");
+        return hs_cli_misuse(&hs_cli_list, "expected one kind: hw, models, workflows, workloads, policies, experiments");
     for (int i = 0; i < N_LISTERS; i++)
         if (strcmp(listers[i].what, argv[1]) == 0)
             return listers[i].list(stdout);

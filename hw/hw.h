@@ -222,15 +222,31 @@ typedef struct hs_pu {
     double speed;           /* generic work per second (`work: x` takes x / speed s) */
 
     /* Calibrated roofline (Agent.xpu v2 appendix A):
-     *   P_eff = compute_eff * op_eff[op] * peak[dtype]
-     *   B_eff = min(mem_eff * bandwidth_bps, achievable bandwidth of mem)
-     *   body  = max(flops / P_eff, bytes / B_eff);  time = body + launch. */
+     *   P_eff = u * op_eff[op] * peak[dtype]
+     *   B_eff = mem_eff * min(bandwidth_bps, achievable bandwidth of mem)
+     *   body  = max(flops / P_eff, bytes / B_eff);  time = body + launch.
+     * u is compute_eff, or, when size_eff_half > 0, for a GEMM or a generic
+     * kernel with n, k >= 1 (the lowering's fused layer and stage passes,
+     * n = k = hidden), the size-dependent utilisation of Hockney's
+     * half-performance form (r_inf, n_1/2):
+     *   u(x) = size_eff_max * x / (x + size_eff_half),   x = min(n, k)
+     * (after tile rounding): small weight matrices cannot fill the
+     * systolic arrays and pay fixed per-op costs, so the rate reaches half
+     * of its asymptote size_eff_max at x = size_eff_half.  Every GEMM of a
+     * transformer layer (QKV, O, gate/up, down, LM head) has min(n, k) =
+     * hidden, so op, layer and stage granularity see the same u. */
     double peak[HS_DT_COUNT];   /* ops/s per compute dtype; 0 = not supported */
     double compute_eff;         /* compute-bound anchor u_c, fraction of peak */
-    double op_eff[HS_OP_COUNT]; /* per-op factor on compute_eff (default 1) */
+    double op_eff[HS_OP_COUNT]; /* per-op factor on the utilisation (default 1) */
+    double size_eff_max;        /* u_max of the size law, fraction of peak (0 = off) */
+    double size_eff_half;       /* x_1/2 of the size law, elements of min(n, k) (0 = off) */
     double bandwidth_bps;       /* the most this PU alone can draw (per-PU cap) */
     double mem_eff;             /* memory-bound anchor u_m, fraction of the cap */
     double launch_s;            /* per-kernel submission + completion overhead */
+    double queue_launch_s;      /* overhead of a kernel enqueued behind a running one
+                                   on the same in-order queue (the host's submission
+                                   overlaps the previous kernel; the device's dispatch
+                                   gap remains); = launch_s unless given */
     double sync_naive_s;        /* cross-PU handoff, blocking wait (clFinish) */
     double sync_fast_s;         /* cross-PU handoff, shared-memory flag polling */
     double preempt_s;           /* longest non-preemptible stretch; 0 = kernel boundary */
@@ -291,9 +307,16 @@ int hs_hw_pu_find(const hs_hw *hw, const char *name_or_kind);
 int hs_hw_pu_lookup(const hs_hw *hw, const char *name_or_kind, hs_err *err);
 int hs_hw_mem_find(const hs_hw *hw, const char *name);
 
-/* Effective compute rate (ops/s) of a PU for an op and dtype (0: cannot),
- * and its effective bandwidth B_eff (bytes/s) alone. */
+/* Effective compute rate (ops/s) of a PU for an op and dtype (0: cannot)
+ * with the shape-free utilisation compute_eff, and its effective
+ * bandwidth B_eff (bytes/s) alone. */
 double hs_pu_peff(const hs_pu *pu, hs_op op, hs_dtype dt);
+/* The compute utilisation u of an op whose weight is n x k (see hs_pu):
+ * the size law for a GEMM or a generic kernel with n, k >= 1 when the PU
+ * has one, compute_eff otherwise.  (op_eff not included.) */
+double hs_pu_util(const hs_pu *pu, hs_op op, int64_t n, int64_t k);
+/* hs_pu_peff at a shape: u(n, k) * op_eff[op] * peak[dt]. */
+double hs_pu_peff_at(const hs_pu *pu, hs_op op, hs_dtype dt, int64_t n, int64_t k);
 double hs_hw_beff(const hs_hw *hw, int pu);
 /* Seconds of generic work x on a PU: x / speed. */
 double hs_hw_work_s(const hs_hw *hw, int pu, double work);
@@ -309,6 +332,9 @@ double hs_hw_sync_s(const hs_hw *hw, int from, int to, bool fast);
 enum {
     HS_PRED_NO_TABLE = 1u << 0,     /* ignore profiled tables (roofline only) */
     HS_PRED_CHARGE_BUILD = 1u << 1, /* add the NPU graph-build cost to latency */
+    HS_PRED_QUEUED = 1u << 2,       /* the kernel is enqueued behind a running one on the
+                                       same PU's in-order queue: launch_s is the PU's
+                                       queue_launch_s (see hs_pred.queue_launch_s) */
 };
 
 /* hs_hw_predict's result when the PU cannot run the kernel. */
@@ -320,7 +346,12 @@ typedef struct hs_pred {
     double compute_s;           /* flops / P_eff, shape and order penalties included */
     double memory_s;            /* bytes / B_eff, penalties included */
     double body_s;              /* max(compute_s, memory_s), or the table's time - launch */
-    double launch_s;
+    double launch_s;            /* the launch charged: the PU's launch_s, or its
+                                   queue_launch_s with HS_PRED_QUEUED */
+    double queue_launch_s;      /* the PU's queue_launch_s whatever the flags, so that a
+                                   caller holding one prediction can charge either */
+    double util;                /* compute utilisation applied (fraction of peak x op_eff):
+                                   compute_eff or the size law u(min(n, k)) */
     double build_s;             /* graph-build cost of an unlisted shape (0 if none) */
     double latency_s;           /* body + launch (+ build with HS_PRED_CHARGE_BUILD) */
     double bound_bps;           /* bytes / body_s: the bandwidth it draws alone while

@@ -9,7 +9,13 @@
  * the shape rules HeteroInfer measured on Hexagon (§3, NPU-1..3 and static
  * graphs): dimensions round up to the systolic tile, m snaps to a shape
  * with a prebuilt graph (or pays for building one), and GEMM pays for the
- * wrong operand order and for a weight with more columns than rows. */
+ * wrong operand order and for a weight with more columns than rows.
+ *
+ * The compute anchor may grow with the GEMM (hs_pu_util): u(x) = u_max *
+ * x / (x + x_1/2) over x = min(n, k), Hockney's half-performance form.
+ * The launch is the standalone launch_s, or queue_launch_s for a kernel
+ * enqueued behind a running one (HS_PRED_QUEUED: an in-order queue
+ * overlaps the host's submission with the previous kernel). */
 #include "hw/hw.h"
 
 #include <math.h>
@@ -20,6 +26,27 @@ double hs_pu_peff(const hs_pu *pu, hs_op op, hs_dtype dt)
     if ((unsigned)op >= HS_OP_COUNT || (unsigned)dt >= HS_DT_COUNT)
         return 0;
     return pu->peak[dt] * pu->compute_eff * pu->op_eff[op];
+}
+
+/* Hockney's half-performance form over the weight's smaller dimension:
+ *   u(x) = u_max * x / (x + x_1/2),   x = min(n, k).
+ * Equivalently the time of the compute is W / (u_max P) * (1 + x_1/2 / x):
+ * the asymptotic rate plus a loss that shrinks as the matrix grows (tiles
+ * left idle in the systolic arrays, fixed per-op costs). */
+double hs_pu_util(const hs_pu *pu, hs_op op, int64_t n, int64_t k)
+{
+    bool shaped = (op == HS_OP_GEMM || op == HS_OP_GENERIC) && n >= 1 && k >= 1;
+    if (!shaped || !(pu->size_eff_half > 0))
+        return pu->compute_eff;
+    double x = (double)(n < k ? n : k);
+    return pu->size_eff_max * x / (x + pu->size_eff_half);
+}
+
+double hs_pu_peff_at(const hs_pu *pu, hs_op op, hs_dtype dt, int64_t n, int64_t k)
+{
+    if ((unsigned)op >= HS_OP_COUNT || (unsigned)dt >= HS_DT_COUNT)
+        return 0;
+    return pu->peak[dt] * hs_pu_util(pu, op, n, k) * pu->op_eff[op];
 }
 
 double hs_hw_beff(const hs_hw *hw, int pu)
@@ -158,7 +185,8 @@ static void roofline(const hs_hw *hw, int pu, const hs_kernel *k, hs_pred *out)
 {
     const hs_pu *p = &hw->pus[pu];
     out->penalty = gemm_penalty(p, k);
-    out->compute_s = out->flops / hs_pu_peff(p, k->op, k->dtype) * out->penalty;
+    out->util = hs_pu_util(p, k->op, out->n, out->k);
+    out->compute_s = out->flops / hs_pu_peff_at(p, k->op, k->dtype, out->n, out->k) * out->penalty;
     out->memory_s = out->bytes / hs_hw_beff(hw, pu) * out->penalty;
     out->body_s = fmax(out->compute_s, out->memory_s);
 }
@@ -177,10 +205,13 @@ int hs_hw_predict(const hs_hw *hw, int pu, const hs_kernel *kin, unsigned flags,
     if (rc)
         return rc;
     out->penalty = 1;
-    out->launch_s = p->launch_s;
+    out->queue_launch_s = p->queue_launch_s;
+    out->launch_s = (flags & HS_PRED_QUEUED) ? p->queue_launch_s : p->launch_s;
     pad_shape(p, &k, out);
+    out->util = hs_pu_util(p, k.op, out->n, out->k);
     double t;
     if (!(flags & HS_PRED_NO_TABLE) && table_time(hw, pu, &k, out->m, &t)) {
+        /* A measurement contains the standalone launch (launch_s). */
         out->from_table = true;
         out->body_s = t > p->launch_s ? t - p->launch_s : t;
         out->compute_s = out->body_s;

@@ -314,7 +314,8 @@ static const char *const pu_keys[] = {
     "name", "kind", "model", "slots", "speed", "memory", "peak_tflops", "compute_efficiency",
     "op_efficiency", "bandwidth_gbps", "memory_efficiency", "launch_us", "sync_us", "preempt_us",
     "power_w", "unsupported", "tile", "static_shapes", "shape_policy", "graph_build",
-    "order_penalty", "shape_penalty_exp", NULL};
+    "order_penalty", "shape_penalty_exp", "size_efficiency", "queue_launch_us", NULL};
+static const char *const size_eff_keys[] = {"max", "half", NULL};
 static const char *const sync_keys[] = {"naive", "fast", NULL};
 static const char *const power_keys[] = {"active", "idle", NULL};
 static const char *const shape_policy_names[] = {"pad", "build", NULL};
@@ -459,6 +460,37 @@ static int read_pu_kind_name(const hs_node *map, hs_pu *pu, hs_err *err)
     return 0;
 }
 
+/* size_efficiency: {max: u_max, half: x_1/2}, both required. */
+static int read_size_eff(const hs_node *map, hs_pu *pu, hs_err *err)
+{
+    const hs_node *m;
+    if (get_map(map, "size_efficiency", false, &m, err) < 0)
+        return -1;
+    if (!m)
+        return 0;
+    if (hs_map_check_keys(m, size_eff_keys, err) < 0 ||
+        hs_get_f64(m, "max", true, 1e-6, 1, &pu->size_eff_max, err) < 0 ||
+        get_pos(m, "half", true, &pu->size_eff_half, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* queue_launch_us: at most launch_us (overlap can only hide cost). */
+static int read_queue_launch(const hs_node *map, hs_pu *pu, hs_err *err)
+{
+    pu->queue_launch_s = pu->launch_s;
+    if (!hs_map_get(map, "queue_launch_us"))
+        return 0;
+    if (get_scaled(map, "queue_launch_us", 0, BIG, US, &pu->queue_launch_s, err) < 0)
+        return -1;
+    if (pu->queue_launch_s > pu->launch_s * (1 + 1e-12))
+        return hs_node_err(hs_map_get(map, "queue_launch_us"), err,
+                           "queue_launch_us (%g) cannot exceed launch_us (%g): a queued kernel "
+                           "overlaps part of its launch",
+                           pu->queue_launch_s / US, pu->launch_s / US);
+    return 0;
+}
+
 static int read_roofline(const hs_node *map, const hs_hw *hw, hs_pu *pu, hs_err *err)
 {
     pu->compute_eff = 1;
@@ -470,7 +502,8 @@ static int read_roofline(const hs_node *map, const hs_hw *hw, hs_pu *pu, hs_err 
         hs_get_f64(map, "memory_efficiency", false, 1e-6, 1, &pu->mem_eff, err) < 0 ||
         get_scaled(map, "bandwidth_gbps", POS, BIG, GB, &pu->bandwidth_bps, err) < 0 ||
         get_scaled(map, "launch_us", 0, BIG, US, &pu->launch_s, err) < 0 ||
-        get_scaled(map, "preempt_us", 0, BIG, US, &pu->preempt_s, err) < 0)
+        get_scaled(map, "preempt_us", 0, BIG, US, &pu->preempt_s, err) < 0 ||
+        read_size_eff(map, pu, err) < 0 || read_queue_launch(map, pu, err) < 0)
         return -1;
     if (hs_map_get(map, "speed") && get_pos(map, "speed", false, &pu->speed, err) < 0)
         return -1;

@@ -639,7 +639,7 @@ static int setup(hs_sched *s, const hs_run_cfg *cfg, hs_err *err)
     for (size_t i = 0; i < nc; i++)
         if (hs_lat_acc_init(&s->classes[i]) != 0)
             return hs_errf(err, "out of memory");
-    if (hs_rng_init(&s->rng, cfg->seed, "policy", 0) != 0)
+    if (hs_rng_init(&s->rng, cfg->seed, "policy", 0) != 0 || !(s->costs = hs_cost_cache_create()))
         return hs_errf(err, "out of memory");
     s->x = cfg->exec;
     if (!s->x && !(s->x = hs_exec_sim_create(cfg->hw, cfg->bw_observer, cfg->bw_observer_ctx, err)))
@@ -697,6 +697,7 @@ static void teardown(hs_sched *s)
         s->x->ops->destroy(s->x);
     hs_gen_free(s->gen);
     hs_rng_free(&s->rng);
+    hs_cost_cache_free(s->costs);
     hs_params_free(s);
     hs_lat_acc_free(&s->all);
     for (size_t i = 0; s->classes && i < hs_workload_nclasses(s->wl); i++)

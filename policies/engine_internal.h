@@ -7,6 +7,9 @@
 #include <gsl/gsl_rstat.h>
 
 #include "policies/engine.h"
+#include "policies/cost.h"
+
+enum { HS_WORK_PRED_PUS = 8 };
 
 typedef enum hs_work_state {
     HS_WORK_READY,
@@ -26,6 +29,8 @@ struct hs_work {
     int pu;
     double ready_time, start_time, predicted_s;
     void *policy_data;
+    uint32_t pred_valid;     /* bit p: pred[p] holds hs_predict on PU p */
+    double pred[HS_WORK_PRED_PUS];
     hs_work *ready_prev, *ready_next;  /* the ready list */
     hs_work *queue_next;               /* its PU's dispatch queue */
     /* A part of a split item: the item being joined. */
@@ -113,6 +118,7 @@ struct hs_sched {
     bool failed;
     hs_err err;
 
+    hs_cost_cache *costs;    /* memo of kernel predictions */
     hs_lat_acc all;
     hs_lat_acc *classes;
     double makespan;

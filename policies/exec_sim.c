@@ -44,6 +44,7 @@ typedef struct exec_sim {
     hs_pu_conf *pus;
     hs_link_conf *links;
     pending_body *pending;
+    hs_cost_cache *costs;    /* memo of kernel predictions */
     uint64_t *built;         /* (PU, m) of the NPU graphs built so far */
     size_t nbuilt, built_cap;
 } exec_sim;
@@ -123,8 +124,8 @@ static bool first_build(exec_sim *e, int pu, int64_t m)
 static int sim_start(hs_exec *x, int pu, const hs_item *item, void *token, hs_err *err)
 {
     exec_sim *e = X(x);
-    hs_pred p;
-    if (hs_item_predict(e->hw, item, pu, &p) != 0)
+    hs_cost p;
+    if (hs_item_cost_cached(e->costs, e->hw, item, pu, &p) != 0)
         return hs_errf(err, "PU %s cannot run a '%s' item", e->hw->pus[pu].name, hs_slot_name(item->slot));
     /* T = body_s, the roofline body (penalties and tables included), so
      * that alone the kernel takes max(T, Q / B_eff) = body_s, and co-run
@@ -214,6 +215,7 @@ static void sim_destroy(hs_exec *x)
         hs_sim_destroy(e->sim);
     free(e->last_used);
     free(e->built);
+    hs_cost_cache_free(e->costs);
     free(e->domains);
     free(e->pus);
     free(e->links);
@@ -292,7 +294,7 @@ hs_exec *hs_exec_sim_create(const hs_hw *hw, hs_bw_observer obs, void *obs_ctx, 
     e->obs = obs;
     e->obs_ctx = obs_ctx;
     hs_machine_conf c;
-    if (!(e->sim = hs_sim_create()) || configure(e, &c) != 0) {
+    if (!(e->sim = hs_sim_create()) || !(e->costs = hs_cost_cache_create()) || configure(e, &c) != 0) {
         sim_destroy(&e->base);
         hs_errf(err, "out of memory");
         return NULL;

@@ -82,21 +82,34 @@ hs_work *hs_work_batch_member(const hs_work *w, size_t i)
 
 double hs_predict_item(hs_sched *s, const hs_item *it, int pu)
 {
-    hs_pred p;
-    if (pu < 0 || pu >= (int)s->hw->npus || hs_item_predict(s->hw, it, pu, &p) != 0)
+    hs_cost c;
+    if (pu < 0 || pu >= (int)s->hw->npus || hs_item_cost_cached(s->costs, s->hw, it, pu, &c) != 0)
         return INFINITY;
-    return p.latency_s;
+    return c.latency_s;
 }
 
-double hs_predict(hs_sched *s, const hs_work *w, int pu) { return hs_predict_item(s, &w->item, pu); }
+/* Each work remembers its predictions on the first HS_WORK_PRED_PUS PUs:
+ * policies ask the same question many times while it waits. */
+double hs_predict(hs_sched *s, const hs_work *w, int pu)
+{
+    if (pu < 0 || pu >= HS_WORK_PRED_PUS)
+        return hs_predict_item(s, &w->item, pu);
+    hs_work *mw = (hs_work *)w;
+    if (!(mw->pred_valid >> pu & 1)) {
+        mw->pred[pu] = hs_predict_item(s, &w->item, pu);
+        mw->pred_valid |= 1u << pu;
+    }
+    return mw->pred[pu];
+}
+
 bool hs_can_run(hs_sched *s, const hs_work *w, int pu) { return isfinite(hs_predict(s, w, pu)); }
 
 double hs_work_bw_demand(hs_sched *s, const hs_work *w, int pu)
 {
-    hs_pred p;
-    if (pu < 0 || pu >= (int)s->hw->npus || hs_item_predict(s->hw, &w->item, pu, &p) != 0)
+    hs_cost c;
+    if (pu < 0 || pu >= (int)s->hw->npus || hs_item_cost_cached(s->costs, s->hw, &w->item, pu, &c) != 0)
         return 0;
-    return p.bound_bps;
+    return c.bound_bps;
 }
 
 double hs_input_cost(hs_sched *s, const hs_work *w, int pu)

@@ -13,7 +13,14 @@
  * the roots and what unconditionally follows them at the start; a stage
  * reached by a conditional edge, a loop's next iteration, the items of a
  * fan-out, or what follows a loop only when the stage that decides it
- * finishes (or, for a streaming edge, emits its token group). */
+ * finishes (or, for a streaming edge, emits its token group).
+ *
+ * Speculation (HedraRAG §4.2.2; contract in workloads.h and README.md): a
+ * PENDING stage may start early (hs_request_speculate).  It runs as READY
+ * but never completes while its inputs are unsatisfied; when they are, one
+ * coin from the request's "spec" stream (a hash of the request's seed and
+ * the stage's creation index: no RNG is held, and the DAG draws are
+ * untouched) says whether the work stands or the stage restarts. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +37,7 @@ typedef struct rnode {
     uint32_t in0, nin, out0, nout;   /* ranges of r->ein / r->eout */
     uint32_t waiting;          /* inputs not yet satisfied */
     bool outstanding, marked;
+    bool spec_token;           /* speculative answer stage emitted a token: FIRST_TOKEN owed */
     int32_t last_emits;
     int64_t pos, count;        /* item cursor */
     lower_kind lk;
@@ -66,6 +74,7 @@ struct hs_request {
     size_t evh, evn, evcap;
     uint32_t ndone;
     bool first_token, finished;
+    uint64_t run_seed;         /* for the "spec" draws */
 };
 
 /* ---- Building. ---------------------------------------------------------- */
@@ -205,6 +214,12 @@ static void fill_node(builder *b, rnode *x, uint32_t stage, int64_t it, int64_t 
     x->info.answer = st->answer && (st->loop < 0 || it == iters(b, (int)stage) - 1);
     x->la.m = c->models[stage];
     x->la.q = c->quants[stage];
+    /* A number or an expression (never a distribution): draws nothing. */
+    x->info.spec_accuracy = HS_SPEC_ACCURACY_DEFAULT;
+    if (st->spec_accuracy.kind != WN_NONE) {
+        double p = wl_num_eval(&st->spec_accuracy, b->vars, NULL);
+        x->info.spec_accuracy = p > 0 ? (p < 1 ? p : 1) : 0;   /* NaN: 0 */
+    }
     if (st->emitter)
         x->emits = draw_int(b, &st->emits, 0);
     switch (st->kind) {
@@ -564,6 +579,7 @@ static int build_dag(hs_request *r, hs_err *err)
         x->info.name = wl->tasks[i].name;
         x->info.kind = HS_STAGE_TASK;
         x->info.holds_pu = true;
+        x->info.spec_accuracy = HS_SPEC_ACCURACY_DEFAULT;
         x->active = true;
     }
     for (size_t i = 0; i < wl->ndag_edges; i++) {
@@ -587,6 +603,7 @@ static int build_synthetic(hs_request *r, gsl_rng *g, hs_err *err)
     x->info.name = "job";
     x->info.kind = HS_STAGE_TASK;
     x->info.holds_pu = true;
+    x->info.spec_accuracy = HS_SPEC_ACCURACY_DEFAULT;
     x->active = true;
     return finish_build(r, err);
 }
@@ -606,6 +623,7 @@ hs_request *hs_request_create(const hs_workload *wl, const hs_arrival *a, uint64
     r->wl = wl;
     r->cls = &wl->classes[a->cls];
     r->arr = *a;
+    r->run_seed = run_seed;
     hs_rng rng = {0};
     int rc;
     if (hs_rng_init(&rng, run_seed, r->cls->req_domain, a->seq) < 0)
@@ -638,7 +656,7 @@ void hs_request_free(hs_request *r)
 
 /* ---- Running. ----------------------------------------------------------- */
 
-static void push_ev(hs_request *r, hs_req_ev_type type, uint32_t node)
+static void push_ev_held(hs_request *r, hs_req_ev_type type, uint32_t node, bool held)
 {
     if (r->evh > 0 && r->evh == r->evn)
         r->evh = r->evn = 0;
@@ -646,7 +664,12 @@ static void push_ev(hs_request *r, hs_req_ev_type type, uint32_t node)
     if (!q)
         return;   /* out of memory: the event is lost, the state stays right */
     r->evq = q;
-    r->evq[r->evn++] = (hs_req_event){type, node};
+    r->evq[r->evn++] = (hs_req_event){type, node, held};
+}
+
+static void push_ev(hs_request *r, hs_req_ev_type type, uint32_t node)
+{
+    push_ev_held(r, type, node, false);
 }
 
 static void reveal_one(hs_request *r, uint32_t v)
@@ -699,6 +722,8 @@ static void make_ready(hs_request *r, uint32_t v)
     push_ev(r, HS_EV_READY, r->nodes[v].vis);
 }
 
+static void resolve(hs_request *r, uint32_t v);
+
 static void satisfy(hs_request *r, redge *e)
 {
     if (e->satisfied)
@@ -707,8 +732,12 @@ static void satisfy(hs_request *r, redge *e)
     rnode *t = &r->nodes[e->to];
     t->waiting--;
     reveal(r, e->to);
-    if (t->waiting == 0)
-        make_ready(r, e->to);
+    if (t->waiting == 0) {
+        if (t->info.speculative)
+            resolve(r, e->to);
+        else
+            make_ready(r, e->to);
+    }
 }
 
 void hs_request_start(hs_request *r)
@@ -733,19 +762,33 @@ bool hs_request_poll(hs_request *r, hs_req_event *ev)
     return true;
 }
 
-static void emit_tokens(hs_request *r, uint32_t v, int64_t k)
+/* Streaming edges of v whose token group its output reached. */
+static void release_streams(hs_request *r, uint32_t v)
 {
     rnode *x = &r->nodes[v];
-    x->info.tokens_out += k;
-    if (x->info.answer && !r->first_token) {
-        r->first_token = true;
-        push_ev(r, HS_EV_FIRST_TOKEN, x->vis);
-    }
     for (uint32_t i = 0; i < x->nout; i++) {
         redge *e = &r->edges[r->eout[x->out0 + i]];
         if (e->stream > 0 && x->info.tokens_out >= e->stream)
             satisfy(r, e);
     }
+}
+
+/* A speculative stage's output is unresolved data: its answer token is
+ * owed until the speculation holds, and its streams wait. */
+static void emit_tokens(hs_request *r, uint32_t v, int64_t k)
+{
+    rnode *x = &r->nodes[v];
+    x->info.tokens_out += k;
+    if (x->info.answer && !r->first_token) {
+        if (x->info.speculative) {
+            x->spec_token = true;
+        } else {
+            r->first_token = true;
+            push_ev(r, HS_EV_FIRST_TOKEN, x->vis);
+        }
+    }
+    if (!x->info.speculative)
+        release_streams(r, v);
 }
 
 static void node_done(hs_request *r, uint32_t v)
@@ -838,8 +881,63 @@ int hs_request_item_done(hs_request *r, uint32_t id)
         emit_tokens(r, v, x->last_emits);
     if (x->pos < x->count)
         return 1;
-    node_done(r, v);
+    if (!x->info.speculative)   /* speculative: waits for its resolution */
+        node_done(r, v);
     return 0;
+}
+
+/* ---- Speculation. ------------------------------------------------------- */
+
+int hs_request_speculate(hs_request *r, uint32_t id)
+{
+    rnode *x = r ? visible(r, id) : NULL;
+    if (!x || x->info.state != HS_NODE_PENDING || x->waiting == 0)
+        return -1;
+    x->info.speculative = true;
+    make_ready(r, r->vis[id]);
+    return 0;
+}
+
+/* The coin of stage v (internal index: its place among the instances that
+ * run, fixed at creation whatever the policy does).  hs_rng_derive is a
+ * splitmix64 hash: its top 53 bits are a uniform draw in [0, 1). */
+static bool spec_held(const hs_request *r, uint32_t v)
+{
+    uint64_t req = hs_rng_derive(r->run_seed, r->cls->req_domain, r->arr.seq);
+    uint64_t h = hs_rng_derive(req, "spec", v);
+    double u = (double)(h >> 11) * 0x1p-53;
+    return u < r->nodes[v].info.spec_accuracy;
+}
+
+/* Speculative stage v's inputs are all satisfied: keep or roll back. */
+static void resolve(hs_request *r, uint32_t v)
+{
+    rnode *x = &r->nodes[v];
+    bool held = spec_held(r, v);
+    x->info.speculative = false;
+    push_ev_held(r, HS_EV_SPEC_RESOLVED, x->vis, held);
+    if (held) {
+        if (x->spec_token && !r->first_token) {
+            r->first_token = true;
+            push_ev(r, HS_EV_FIRST_TOKEN, x->vis);
+        }
+        x->spec_token = false;
+        if (x->pos >= x->count && !x->outstanding)
+            node_done(r, v);
+        else
+            release_streams(r, v);
+        return;
+    }
+    /* Rollback: as if it had never started; the outstanding item (if
+     * any) is forgotten, and the engine drops its work. */
+    x->pos = 0;
+    x->outstanding = false;
+    x->last_emits = 0;
+    x->spec_token = false;
+    x->info.items_done = 0;
+    x->info.tokens_out = 0;
+    x->info.rollbacks++;
+    push_ev(r, HS_EV_READY, x->vis);
 }
 
 int hs_request_stage_items(const hs_request *r, uint32_t id, hs_item_fn fn, void *ctx)

@@ -131,6 +131,8 @@ typedef struct wl_stage {
     wl_num tokens, s_per_token;           /* chunk */
     wl_num latency;                       /* tool */
     wl_num flops, bytes;                  /* compute */
+    wl_num spec_accuracy;                 /* number or expression (never drawn); WN_NONE:
+                                             HS_SPEC_ACCURACY_DEFAULT */
 } wl_stage;
 
 typedef struct wl_edge {

@@ -24,6 +24,11 @@
  *                 joined by the first stage after them without `foreach`)
  *   stream: N     the consumer may start once the producer emitted N tokens
  *                 (item i of a fan-out after (i + 1) * N: HeRo's token groups)
+ *
+ * spec_accuracy: P (any stage) the chance that a speculation on the stage
+ *                 holds (hs_request_speculate): a number in [0, 1] or an
+ *                 expression (clamped to [0, 1]), never a distribution, so
+ *                 it draws nothing from the request's stream
  */
 #include <math.h>
 #include <stdlib.h>
@@ -191,7 +196,7 @@ static int parse_params(wl_template *t, const hs_node *map, hs_err *err)
 /* ---- Stages. ----------------------------------------------------------- */
 
 static const char *const common_keys[] = {"name", "kind", "model", "quant", "affinity",
-                                          "foreach", "emits", "answer"};
+                                          "foreach", "emits", "answer", "spec_accuracy"};
 enum { NCOMMON = sizeof common_keys / sizeof common_keys[0] };
 
 static const char *const *kind_keys(hs_stage_kind k)
@@ -351,6 +356,23 @@ static int stage_ref(const wl_template *t, const hs_node *map, const char *key, 
                        near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 }
 
+/* `spec_accuracy`: a probability.  Not a distribution: evaluating it must
+ * draw nothing from the request's stream (the DAG draws stay as they are). */
+static int parse_spec_accuracy(const wl_template *t, const hs_node *n, wl_stage *s, hs_err *err)
+{
+    const hs_node *v = hs_map_get(n, "spec_accuracy");
+    var_ctx c = {t, t->nparams, t->nparams, err};
+    if (v && v->kind == HS_NODE_MAP)
+        return hs_node_err(v, err, "stage '%s': spec_accuracy is a probability: a number in "
+                           "[0, 1] or an expression, not a distribution", s->name);
+    if (wl_num_parse(v, resolve_var, &c, &s->spec_accuracy, err) < 0)
+        return -1;
+    if (s->spec_accuracy.kind == WN_CONST &&
+        !(s->spec_accuracy.c >= 0 && s->spec_accuracy.c <= 1))
+        return hs_node_err(v, err, "stage '%s': spec_accuracy must lie in [0, 1]", s->name);
+    return 0;
+}
+
 static int parse_stage_common(const wl_template *t, const hs_node *n, wl_stage *s, hs_err *err)
 {
     const char *model = NULL, *quant = NULL, *aff = NULL;
@@ -372,7 +394,7 @@ static int parse_stage_common(const wl_template *t, const hs_node *n, wl_stage *
     if (wl_num_parse(hs_map_get(n, "emits"), resolve_var, &c, &s->emits, err) < 0)
         return -1;
     s->emitter = s->emits.kind != WN_NONE;
-    return 0;
+    return parse_spec_accuracy(t, n, s, err);
 }
 
 static int parse_stages(wl_template *t, const hs_node *seq, hs_err *err)
@@ -671,7 +693,8 @@ static void stage_free(wl_stage *s)
     free(s->affinity);
     wl_num *nums[] = {&s->emits, &s->context, &s->prompt, &s->output, &s->batch, &s->seq,
                       &s->vectors, &s->dim, &s->nlist, &s->nprobe, &s->subsets, &s->queries,
-                      &s->tokens, &s->s_per_token, &s->latency, &s->flops, &s->bytes};
+                      &s->tokens, &s->s_per_token, &s->latency, &s->flops, &s->bytes,
+                      &s->spec_accuracy};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         wl_num_free(nums[i]);
 }

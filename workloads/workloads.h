@@ -17,6 +17,8 @@
  *   hs_request_next_item          the next work item of a ready stage
  *   hs_request_item_done          that item finished: more items, or the
  *                                 stage is done and its successors move on
+ *   hs_request_speculate          start a PENDING stage before its inputs
+ *                                 (HedraRAG); SPEC_RESOLVED says if it held
  *   hs_gen_request_done           closed-loop arrivals: a user's request ended
  *
  * Work items of one stage form a chain: item i+1 is issued when item i has
@@ -366,7 +368,20 @@ typedef struct hs_stage_info {
     hs_node_state state;
     int64_t tokens_out;       /* output tokens emitted so far */
     int64_t items_done;       /* work items completed so far */
+    /* Speculation (hs_request_speculate; HedraRAG §4.2.2). */
+    double spec_accuracy;     /* chance in [0, 1] that a speculation on this stage holds
+                                 (template key `spec_accuracy`; default
+                                 HS_SPEC_ACCURACY_DEFAULT) */
+    bool speculative;         /* running speculatively: its inputs are not all satisfied yet
+                                 (state READY, unresolved) */
+    int32_t rollbacks;        /* times its speculation was rolled back (0 or 1): the epoch of
+                                 its items; work issued under a lower value is stale */
 } hs_stage_info;
+
+/* spec_accuracy of a stage whose template does not give one (and of `dag`
+ * tasks and `synthetic` jobs): 0.5, assumed (a coin flip; no seed paper
+ * gives a figure for a generic stage). */
+#define HS_SPEC_ACCURACY_DEFAULT 0.5
 
 /* An input of a stage. */
 typedef struct hs_dep {
@@ -382,11 +397,15 @@ typedef enum hs_req_ev_type {
                             request without one: embedding-only, dag, synthetic) */
     HS_EV_DONE,          /* a stage finished */
     HS_EV_FINISHED,      /* the whole request finished */
+    HS_EV_SPEC_RESOLVED, /* a speculative stage's inputs are all satisfied: `held` says whether
+                            the speculation held (see hs_request_speculate) */
 } hs_req_ev_type;
 
 typedef struct hs_req_event {
     hs_req_ev_type type;
     uint32_t node;       /* the stage (unused for FINISHED) */
+    bool held;           /* SPEC_RESOLVED: true, the speculative work stands; false, it was
+                            rolled back (a READY of the same stage follows).  false otherwise */
 } hs_req_event;
 
 typedef struct hs_request hs_request;
@@ -414,9 +433,53 @@ size_t hs_request_outputs(const hs_request *r, uint32_t id, hs_dep *out, size_t 
  * outstanding or the stage has no more, -1 for a bad id or state. */
 int hs_request_next_item(hs_request *r, uint32_t id, hs_item *it);
 /* The outstanding item of stage id completed.  Returns 1 when the stage
- * has more items, 0 when it is done (events queued), -1 misuse. */
+ * has more items, 0 when it is done (events queued) or, speculative, has
+ * done all its items and waits for its resolution (no event), -1 misuse. */
 int hs_request_item_done(hs_request *r, uint32_t id);
 bool hs_request_finished(const hs_request *r);
+
+/* Speculation (HedraRAG §4.2.2: speculative generation from a retrieval's
+ * partial top-k, speculative retrieval from a partial generation; the
+ * policy's hs_speculate).  Starts PENDING stage id now, before its inputs
+ * are satisfied: it becomes READY (an HS_EV_READY is queued) and
+ * speculative, and its items issue through hs_request_next_item /
+ * hs_request_item_done as usual.  Any revealed PENDING stage may be
+ * speculated, whatever its inputs have produced so far (when partial
+ * results are worth speculating on is the policy's call).  Returns 0, or
+ * -1 (nothing changes) for a bad id or a stage that is not PENDING (READY,
+ * DONE, already speculative, or a rolled-back stage running again).
+ *
+ * While it is speculative the stage never completes: its tokens count in
+ * tokens_out but release no streaming edge, and when its last item is done
+ * hs_request_item_done returns 0 with no HS_EV_DONE: it waits.  Its answer
+ * token is not the request's first token yet.
+ *
+ * Resolution, when its inputs are all satisfied (when it would have become
+ * READY): held ~ Bernoulli(spec_accuracy), drawn from the request's own
+ * "spec" stream, one draw per stage (hs_rng_derive(request seed, "spec",
+ * k), k the stage's creation index; the request seed is its DAG stream's,
+ * hs_rng_derive(run seed, "request/CLASS", index)).  The DAG is drawn at
+ * creation, so speculating never changes it, and a stage's outcome does
+ * not depend on which other stages were speculated or when.  Queued, in
+ * this order:
+ *   held:  SPEC_RESOLVED{held = true}; FIRST_TOKEN if it is the answer
+ *          stage and already emitted a token; then, if all its items are
+ *          done, DONE and its successors move on exactly as for a normal
+ *          completion (REVEALED, READY, ... FINISHED), else the streaming
+ *          edges its tokens already reached are released.
+ *   not held (rollback): SPEC_RESOLVED{held = false}, then READY: the
+ *          stage restarts from item 0 (items_done, tokens_out, the decode
+ *          position back to 0; rollbacks + 1; the same items again).
+ *
+ * Rollback and outstanding work: the item outstanding at the rollback (if
+ * any) is forgotten.  The engine must throw that work away (cancel it, or
+ * let it run and drop its completion) and must NOT call
+ * hs_request_item_done for it; it tells stale work by the stage's
+ * `rollbacks` when it was issued.  Were it reported anyway, the call
+ * returns -1 and changes nothing while the restarted stage has no item
+ * outstanding, but once the restart's first item is issued the call would
+ * be taken for that item: so never report stale work. */
+int hs_request_speculate(hs_request *r, uint32_t id);
 /* Walks every item of a revealed stage from its start, without touching
  * its progress (a policy's whole-stage estimate; `workload show`). */
 int hs_request_stage_items(const hs_request *r, uint32_t id, hs_item_fn fn, void *ctx);
