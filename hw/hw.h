@@ -260,7 +260,12 @@ typedef struct hs_pu {
     hs_shape_policy shape_policy;
     hs_curve graph_build;       /* seconds to build a graph for m tokens */
     double order_penalty;       /* GEMM time factor with HS_KF_ACT_LEFT (>= 1) */
-    double shape_penalty_exp;   /* GEMM time factor (k / n)^exp when k > n */
+    double shape_penalty_exp;   /* GEMM time factor (k / r)^exp when k > n and k > r */
+    int64_t shape_penalty_ref;  /* r: the input features up to which a GEMM runs at
+                                   full rate (0 = n, the weight's own output features).
+                                   With r fixed, a row split leaves each part's factor
+                                   as the whole weight's (k is unchanged); with r = n
+                                   the factor grows as the part narrows. */
 } hs_pu;
 
 /* A profiled table: measured seconds of one op on one PU as a function of

@@ -125,7 +125,12 @@ static void pad_shape(const hs_pu *pu, const hs_kernel *k, hs_pred *out)
 }
 
 /* HeteroInfer NPU-2 and NPU-3: the operand order and a weight whose
- * (transposed) row count is below its column count slow the NPU. */
+ * (transposed) row count is below its column count slow the NPU.  The
+ * shape factor is (k / r)^e for k > n and k > r, r = shape_penalty_ref (or
+ * n when 0).  With r fixed the factor depends on the input features only,
+ * so the parts of a row split (fewer output features, the same k) keep the
+ * whole weight's per-flop rate, as HeteroInfer's weight-centric splits of
+ * FFN-down (Table 3: [4096,14336] x 256 split 2:3) require. */
 static double gemm_penalty(const hs_pu *pu, const hs_kernel *k)
 {
     if (k->op != HS_OP_GEMM)
@@ -133,8 +138,9 @@ static double gemm_penalty(const hs_pu *pu, const hs_kernel *k)
     double p = 1;
     if (k->flags & HS_KF_ACT_LEFT)
         p *= pu->order_penalty;
-    if (pu->shape_penalty_exp > 0 && k->k > k->n)
-        p *= pow((double)k->k / (double)k->n, pu->shape_penalty_exp);
+    int64_t r = pu->shape_penalty_ref > 0 ? pu->shape_penalty_ref : k->n;
+    if (pu->shape_penalty_exp > 0 && k->k > k->n && k->k > r)
+        p *= pow((double)k->k / (double)r, pu->shape_penalty_exp);
     return p;
 }
 

@@ -314,7 +314,8 @@ static const char *const pu_keys[] = {
     "name", "kind", "model", "slots", "speed", "memory", "peak_tflops", "compute_efficiency",
     "op_efficiency", "bandwidth_gbps", "memory_efficiency", "launch_us", "sync_us", "preempt_us",
     "power_w", "unsupported", "tile", "static_shapes", "shape_policy", "graph_build",
-    "order_penalty", "shape_penalty_exp", "size_efficiency", "queue_launch_us", NULL};
+    "order_penalty", "shape_penalty_exp", "shape_penalty_ref", "size_efficiency", "queue_launch_us",
+    NULL};
 static const char *const size_eff_keys[] = {"max", "half", NULL};
 static const char *const sync_keys[] = {"naive", "fast", NULL};
 static const char *const power_keys[] = {"active", "idle", NULL};
@@ -429,7 +430,8 @@ static int read_npu_rules(const hs_node *map, hs_pu *pu, hs_err *err)
     if (hs_get_i64(map, "tile", false, 1, 1 << 20, &pu->tile, err) < 0 || read_static(map, pu, err) < 0 ||
         hs_get_enum(map, "shape_policy", false, shape_policy_names, &pol, err) < 0 ||
         hs_get_f64(map, "order_penalty", false, 1, 1e6, &pu->order_penalty, err) < 0 ||
-        hs_get_f64(map, "shape_penalty_exp", false, 0, 10, &pu->shape_penalty_exp, err) < 0)
+        hs_get_f64(map, "shape_penalty_exp", false, 0, 10, &pu->shape_penalty_exp, err) < 0 ||
+        hs_get_i64(map, "shape_penalty_ref", false, 1, INT64_MAX / 4, &pu->shape_penalty_ref, err) < 0)
         return -1;
     pu->shape_policy = (hs_shape_policy)pol;
     const hs_node *gb;
@@ -463,11 +465,11 @@ static int read_pu_kind_name(const hs_node *map, hs_pu *pu, hs_err *err)
 /* size_efficiency: {max: u_max, half: x_1/2}, both required. */
 static int read_size_eff(const hs_node *map, hs_pu *pu, hs_err *err)
 {
-    const hs_node *m;
-    if (get_map(map, "size_efficiency", false, &m, err) < 0)
-        return -1;
+    const hs_node *m = hs_map_get(map, "size_efficiency");
     if (!m)
         return 0;
+    if (m->kind != HS_NODE_MAP)
+        return hs_node_err(m, err, "'size_efficiency' must be a mapping {max: u_max, half: x_1/2}");
     if (hs_map_check_keys(m, size_eff_keys, err) < 0 ||
         hs_get_f64(m, "max", true, 1e-6, 1, &pu->size_eff_max, err) < 0 ||
         get_pos(m, "half", true, &pu->size_eff_half, err) < 0)

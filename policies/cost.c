@@ -83,20 +83,36 @@ static bool key_eq(const cost_key *a, const cost_key *b)
            a->flops == b->flops && a->bytes == b->bytes;
 }
 
-/* FNV-1a over the fields (not the struct's bytes: padding is not data). */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    /* splitmix64's finaliser over the running state: every input bit
+     * reaches every output bit, so keys that differ in one field (a
+     * context length, the PU) spread over the table. */
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    return h;
+}
+
+static uint64_t bits(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+/* Over the fields, not the struct's bytes: padding is not data. */
 static uint64_t key_hash(const cost_key *k)
 {
-    uint64_t h = 1469598103934665603ull;
-    const uint64_t v[] = {
-        (uint64_t)k->pu << 32 | (uint32_t)k->op, (uint64_t)k->dtype << 32 | (uint32_t)k->weight_dtype,
-        (uint64_t)k->m, (uint64_t)k->n, (uint64_t)k->k, (uint64_t)k->batch, (uint64_t)k->kv_batch,
-        (uint64_t)k->group, k->flags,
-    };
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        h ^= v[i];
-        h *= 1099511628211ull;
-    }
-    return h ^ h >> 29;
+    uint64_t h = (uint64_t)k->pu << 32 | (uint32_t)k->op;
+    h = mix(h, (uint64_t)k->dtype << 32 | (uint32_t)k->weight_dtype);
+    h = mix(h, (uint64_t)k->m);
+    h = mix(h, (uint64_t)k->n);
+    h = mix(h, (uint64_t)k->k);
+    h = mix(h, (uint64_t)k->batch ^ (uint64_t)k->kv_batch << 20 ^ (uint64_t)k->group << 40);
+    h = mix(h, k->flags ^ bits(k->flops) ^ bits(k->bytes) << 1);
+    return h;
 }
 
 hs_cost_cache *hs_cost_cache_create(void) { return calloc(1, sizeof(hs_cost_cache)); }

@@ -22,6 +22,8 @@
 
 static void process_request_events(hs_sched *s, hs_req *r, bool announce_reveals);
 static void finish_item(hs_sched *s, hs_work *w);
+static bool stale(const hs_work *w);
+static void rollback(hs_sched *s, hs_req *r, uint32_t stage);
 
 /* ---- Failure ------------------------------------------------------------- */
 
@@ -328,6 +330,7 @@ static void issue_next_item(hs_sched *s, hs_req *r, uint32_t stage, bool first)
     w->req = r;
     w->stage = stage;
     w->first_of_stage = first;
+    w->epoch = hs_request_node(r->dag, stage)->rollbacks;
     r->active++;
     if (it.kind == HS_ITEM_DELAY) {
         w->state = HS_WORK_RUNNING;
@@ -435,6 +438,10 @@ static void process_request_events(hs_sched *s, hs_req *r, bool announce_reveals
             break;
         case HS_EV_DONE:
             break;
+        case HS_EV_SPEC_RESOLVED:
+            if (!ev.held)
+                rollback(s, r, ev.node);
+            break;
         case HS_EV_FINISHED:
             finished = true;
             break;
@@ -523,6 +530,11 @@ static void finish_item(hs_sched *s, hs_work *w)
 {
     hs_req *r = w->req;
     uint32_t stage = w->stage;
+    if (stale(w)) {
+        r->active--;
+        work_free(s, w);
+        return;
+    }
     hs_stage_rt *st = &r->stages[stage];
     if (w->pu >= 0)
         st->last_pu = w->pu;
@@ -739,11 +751,40 @@ int hs_run(const hs_run_cfg *cfg, hs_run_metrics *out, hs_err *err)
     return rc;
 }
 
-/* ---- Speculation ------------------------------------------------------------------------------------ */
+/* ---- Speculation ---------------------------------------------------------------------------------- */
 
 int hs_engine_speculate(hs_sched *s, hs_req *r, uint32_t stage)
 {
-    hs_sched_fail(s, "hs_speculate(request %llu, stage %u): speculation is not available in this build",
-                  (unsigned long long)r->arr.id, stage);
-    return -1;
+    if (hs_request_speculate(r->dag, stage) != 0) {
+        hs_sched_fail(s, "hs_speculate(request %llu, stage %u): the stage is not pending, or was speculated before",
+                      (unsigned long long)r->arr.id, stage);
+        return -1;
+    }
+    s->speculations++;
+    process_request_events(s, r, true);
+    hs_engine_touch(s);
+    return 0;
+}
+
+static bool stale(const hs_work *w)
+{
+    const hs_stage_info *si = hs_request_node(w->req->dag, w->stage);
+    return si && si->rollbacks != w->epoch;
+}
+
+/* A speculation did not hold: the stage restarts.  Its work not yet
+ * running is withdrawn now; running work finishes and is dropped
+ * (finish_item sees its old epoch), like HedraRAG aborting the request. */
+static void rollback(hs_sched *s, hs_req *r, uint32_t stage)
+{
+    s->rollbacks++;
+    hs_work *next;
+    for (hs_work *w = s->ready_head; w; w = next) {
+        next = w->ready_next;
+        if (w->req == r && w->stage == stage && !w->parent) {
+            hs_engine_unready(s, w);
+            r->active--;
+            work_free(s, w);
+        }
+    }
 }

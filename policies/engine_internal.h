@@ -25,7 +25,7 @@ struct hs_work {
     uint32_t stage;
     hs_work_state state;
     bool first_of_stage;     /* its inputs are the stage's DAG inputs */
-    bool speculative;        /* started by hs_speculate before its inputs */
+    int32_t epoch;           /* its stage's rollback count when it was issued */
     int pu;
     double ready_time, start_time, predicted_s;
     void *policy_data;
@@ -49,7 +49,6 @@ struct hs_work {
 typedef struct hs_stage_rt {
     int last_pu;             /* PU of its last finished item; -1: none yet */
     double last_end;         /* time its last item finished */
-    bool spec_pending;       /* speculative work outstanding */
 } hs_stage_rt;
 
 struct hs_req {

@@ -182,6 +182,7 @@ int hs_split(hs_sched *s, hs_work *w, hs_split_axis axis, const int64_t *sizes, 
         p->req = w->req;
         p->stage = w->stage;
         p->first_of_stage = w->first_of_stage;
+        p->epoch = w->epoch;
         p->parent = w;
         if (parts)
             parts[i] = p;

@@ -1,5 +1,5 @@
 /* hetsoc: private details shared by the event pool, queue and run loop.
- * Not installed for plugins; only sim/event_*.c and sim/sim_loop.c include it. */
+ * Private to the kernel: only sim/event_*.c and sim/sim_loop.c include it. */
 #ifndef HS_SIM_EVENT_INTERNAL_H
 #define HS_SIM_EVENT_INTERNAL_H
 
@@ -16,11 +16,5 @@ enum {
     HS_EVF_QUEUED = 1u << 0,
     HS_EVF_CANCELLED = 1u << 1,
 };
-
-/* (time, seq) order: the order in which the kernel runs events. */
-static inline bool hs_event_before(const hs_event *a, const hs_event *b)
-{
-    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
-}
 
 #endif

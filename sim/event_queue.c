@@ -1,44 +1,52 @@
 /* hetsoc: the future event set.
  *
- * Structure: a two-tier ladder queue (after Tang, Goh and Thng's ladder
- * queue, with one rung and a heap as the bottom), holding entries
- * {time, event pointer} by value so that moving an entry never touches the
- * 40-byte event record, which is cold for most of its life:
+ * Structure: a ladder queue (after Tang, Goh and Thng, "Ladder queue: an
+ * O(1) priority queue structure for large-scale discrete event
+ * simulation", ACM TOMACS 2005) whose bottom is a small 4-ary heap.  It
+ * holds entries {time, event pointer} by value, so moving an entry never
+ * touches the event record, which is cold for most of its life:
  *
- *   top     unsorted array of entries later than top_floor; O(1) append.
- *   rung    nb buckets of width 1/inv_width from `start`; bucket b holds the
- *           entries whose index floor((time - start) * inv_width) is b
+ *   top     unsorted array of the entries later than top_floor; O(1) push.
+ *   rungs   rung[0] (coarsest) .. rung[nrungs-1] (finest).  A rung has nb
+ *           buckets of width 1/inv_width from `start`: bucket b holds the
+ *           entries whose position (time - start) * inv_width has floor b
  *           (clamped to nb - 1).  Buckets before `cur` have been consumed.
- *           Each bucket is an unsorted array; O(1) append.
- *   bottom  a 4-ary min-heap by (time, seq) of the entries whose bucket has
- *           been consumed; small (one bucket's worth), so it stays in cache.
+ *           Each bucket is an unsorted array; O(1) push.  Rung k+1 spreads
+ *           the bucket cur-1 of rung k.
+ *   bottom  a 4-ary min-heap by (time, seq) of the entries whose buckets
+ *           have all been consumed: about LQ_PER_BUCKET entries, in cache.
  *
- * When the bottom empties, the next non-empty bucket is loaded into it and
- * heapified; when the rung is spent, the whole top is spread over a fresh
- * rung (two linear passes).  An entry is thus moved about three times in
- * its life, each time by a sequential pass, instead of climbing a
- * log(n)-deep heap with a cache miss per level.  Measurements against a
- * plain 4-ary heap are in sim/README.md.
+ * When the heap empties, the next non-empty bucket of the finest rung is
+ * loaded into it; if that bucket is large it becomes a finer rung instead;
+ * spent rungs are dropped, and when none is left the whole top becomes
+ * rung 0.  Each step is a sequential pass over entries, and an entry is
+ * moved a few times in its life (top, rung 0, a finer rung, heap) instead
+ * of climbing a log(n)-deep heap with a cache miss per level.  Measurements
+ * against a plain 4-ary heap are in sim/README.md.
  *
  * Invariants (a < b is the (time, seq) order):
- *   I1  every bottom entry < every rung entry < every top entry;
- *   I2  the bucket index is a monotone function of time, computed the same
- *       way when an entry is routed and when a rung is built, so bucket
- *       j entries < bucket j+1 entries, and equal times share a bucket;
- *   I3  buckets outside [cur, nb) are empty;
- *   I4  top entries have time > top_floor >= every rung and bottom time;
+ *   I1  every heap entry < every rung entry < every top entry, and the
+ *       entries of rung k+1 < those of rung k's unconsumed buckets;
+ *   I2  a rung's bucket index is a monotone function of time, computed the
+ *       same way when an entry is routed and when the rung is built, so
+ *       bucket j entries < bucket j+1 entries and equal times share one;
+ *   I3  buckets outside [cur, nb) of every rung slot, used or not, are empty;
+ *   I4  top entries have time > top_floor >= every rung and heap time;
  *   I5  every entry's event has HS_EVF_QUEUED; `entries` counts them all,
  *       `live` those without HS_EVF_CANCELLED;
  *   I6  heap_cap >= entries, so loading a bucket or the top never allocates.
- * Routing a new entry by time alone (top if > top_floor, else its bucket if
- * that is not consumed, else the heap) keeps I1 and I2, and since entries of
- * equal time always land in the same place, where the heap orders them by
- * seq, simultaneous events come out in FIFO order.
+ * A new entry is routed by time alone: to the top if later than top_floor,
+ * else to its bucket in the coarsest rung where that bucket is not yet
+ * consumed, else to the heap.  This keeps I1 and I2, and since entries of
+ * equal time always land in the same place, and the heap orders them by
+ * seq, simultaneous events come out in FIFO order.  Times need not be
+ * monotone: an early entry simply goes to the heap.
  *
  * Cancellation is lazy and O(1): the event is flagged and its entry stays
  * where it is until it reaches the top of the heap, where the record goes
- * back to the pool.  When cancelled entries outnumber live ones the queue
- * purges them in one pass, so memory stays within twice the live set.
+ * back to the pool.  When cancelled entries number at least LQ_PURGE_MIN and
+ * more than live ones, one pass purges them all, so the queue holds at most
+ * 2 live + LQ_PURGE_MIN entries (O(1) amortised per cancellation).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -46,19 +54,24 @@
 
 #include "sim/event_internal.h"
 
-/* Tuning (see sim/README.md for how these were measured). */
-#ifndef LQ_PER_TOP
-#define LQ_PER_TOP 32      /* entries a bucket when the top becomes rung 0 */
+/* Tuning (see sim/README.md for the measurements).  A rung aims at
+ * LQ_PER_BUCKET entries a bucket, so that the heap stays tiny.  Rung 0, made
+ * from the top, has at most LQ_TOP_BUCKETS buckets, because every push lands
+ * on the tail of one of them: few tails stay in cache, where a bucket per
+ * few events would scatter pushes over megabytes.  Its large buckets are
+ * refined by finer rungs when reached. */
+#ifndef LQ_PER_BUCKET
+#define LQ_PER_BUCKET 8
 #endif
-#ifndef LQ_PER_CHILD
-#define LQ_PER_CHILD 8     /* entries a bucket of a finer rung */
+#ifndef LQ_TOP_BUCKETS
+#define LQ_TOP_BUCKETS 512
 #endif
 #ifndef LQ_SPAWN
 #define LQ_SPAWN 24        /* a larger bucket (or top) gets a finer rung */
 #endif
 #define LQ_MAX_RUNGS 8     /* deeper only for pathological spreads */
-#define LQ_MAX_BUCKETS ((size_t)1 << 20)
-#define LQ_PREFETCH 32     /* records fetched ahead when the heap is loaded */
+#define LQ_MAX_BUCKETS ((size_t)1 << 16)
+#define LQ_PREFETCH 8      /* records fetched ahead when the heap is loaded */
 #define LQ_PURGE_MIN 1024  /* purge once this many are cancelled, and > live */
 
 typedef struct lq_ent {
@@ -231,17 +244,18 @@ static int rung_reserve(lq_rung *r, size_t nb)
 }
 
 /* Spreads n entries with times in [lo, hi] over the free rung slot `level`,
- * about `per` entries a bucket.  Counts first and reserves every bucket, so
+ * about LQ_PER_BUCKET entries a bucket.  Counts first and reserves every bucket, so
  * a failed allocation leaves everything where it was.  Returns false when
  * the entries should rather go to the heap (one time only, or no memory);
  * the caller empties the source on success. */
 static bool rung_build(hs_evq *q, size_t level, const lq_ent *e, size_t n,
-                       double lo, double hi, size_t per)
+                       double lo, double hi)
 {
     if (!(hi > lo) || level >= LQ_MAX_RUNGS)
         return false;
-    size_t nb = n / per;
-    nb = nb < 1 ? 1 : nb > LQ_MAX_BUCKETS ? LQ_MAX_BUCKETS : nb;
+    size_t most = level == 0 ? LQ_TOP_BUCKETS : LQ_MAX_BUCKETS;
+    size_t nb = n / LQ_PER_BUCKET;
+    nb = nb < 1 ? 1 : nb > most ? most : nb;
     lq_rung *r = &q->rung[level];
     if (rung_reserve(r, nb) != 0)
         return false;
@@ -280,10 +294,9 @@ static void ent_bounds(const lq_ent *e, size_t n, double *lo, double *hi)
 /* Moves a bucket (or the top) below: into a finer rung when it is large
  * and not all one time, else into the heap, whose records it starts
  * fetching since they will be handled soon. */
-static void descend(hs_evq *q, size_t level, lq_vec *src, double lo, double hi,
-                    size_t per)
+static void descend(hs_evq *q, size_t level, lq_vec *src, double lo, double hi)
 {
-    if (src->n <= LQ_SPAWN || !rung_build(q, level, src->v, src->n, lo, hi, per)) {
+    if (src->n <= LQ_SPAWN || !rung_build(q, level, src->v, src->n, lo, hi)) {
         heap_load(q, src->v, src->n);
         for (size_t i = 0; i < src->n && i < LQ_PREFETCH; i++)
             __builtin_prefetch(q->heap[i].ev);
@@ -308,7 +321,7 @@ static bool refill(hs_evq *q)
         double lo = 0, hi = 0;
         if (b->n > LQ_SPAWN)
             ent_bounds(b->v, b->n, &lo, &hi);
-        descend(q, q->nrungs, b, lo, hi, LQ_PER_CHILD);
+        descend(q, q->nrungs, b, lo, hi);
     }
     if (q->nheap > 0)
         return true;
@@ -319,7 +332,7 @@ static bool refill(hs_evq *q)
         return false;
     }
     q->top_floor = q->top_max;
-    descend(q, 0, &q->top, q->top_min, q->top_max, LQ_PER_TOP);
+    descend(q, 0, &q->top, q->top_min, q->top_max);
     return true;
 }
 

@@ -32,6 +32,23 @@ name: nopus
 description: no processing units
 memory: {bandwidth_gbps: 68}
 YAML
+cat >"$d/queued.yaml" <<'YAML'
+name: queued
+description: a queued launch dearer than a standalone one
+memory: {bandwidth_gbps: 68}
+pus:
+  - {name: gpu, kind: gpu, peak_tflops: {fp16: 2}, launch_us: 20, queue_launch_us: 30}
+YAML
+cat >"$d/sizelaw.yaml" <<'YAML'
+name: sizelaw
+description: a size law without its half-performance size
+memory: {bandwidth_gbps: 68}
+pus:
+  - name: npu
+    kind: npu
+    peak_tflops: {fp16: 17}
+    size_efficiency: {max: 0.5}
+YAML
 cat >"$d/syntax.yaml" <<'YAML'
 name: syntax
 description: [unclosed
@@ -46,6 +63,10 @@ expect_status 1 "$HETSOC" hw show "$d/string.yaml"
 expect_err "^$d/string.yaml:6:39: error: .*must be a number, found 'soon'"
 expect_status 1 "$HETSOC" hw show "$d/nopus.yaml"
 expect_err "^$d/nopus.yaml:1:1: error: missing key 'pus'"
+expect_status 1 "$HETSOC" hw show "$d/queued.yaml"
+expect_err "^$d/queued.yaml:5:.*: error: queue_launch_us \(30\) cannot exceed launch_us \(20\)"
+expect_status 1 "$HETSOC" hw show "$d/sizelaw.yaml"
+expect_err "^$d/sizelaw.yaml:8:.*: error: missing key 'half'"
 expect_status 1 "$HETSOC" hw show "$d/syntax.yaml"
 expect_err "^$d/syntax.yaml:[0-9]+:[0-9]+: error:"
 expect_status 1 "$HETSOC" hw show "$d/absent.yaml"

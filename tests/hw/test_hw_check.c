@@ -107,6 +107,60 @@ static void test_heteroinfer_decode_bandwidth(void **state)
     hs_hw_free(hw);
 }
 
+/* Table 3's decision column: [4096,14336] x 256 is split 2:3 (GPU:NPU) by
+ * weight rows, so each part must run in proportion to its rows: the split
+ * beats either PU alone.  With the shape factor referenced to the output
+ * width the NPU part would cost as much as the whole weight. */
+static void test_table3_split_decision(void **state)
+{
+    (void)state;
+    hs_hw *hw = load("snapdragon-8gen3");
+    int g = hs_hw_pu_find(hw, "gpu"), n = hs_hw_pu_find(hw, "npu");
+    hs_kernel whole = hs_kernel_make(HS_OP_GEMM, 256, 4096, 14336);
+    whole.weight_dtype = HS_DT_INT8;
+    hs_kernel gp = whole, np = whole;
+    gp.n = 4096 * 2 / 5;
+    np.n = 4096 - gp.n;
+    hs_pred pg, pn, wn;
+    hs_err err;
+    assert_int_equal(hs_hw_predict(hw, g, &whole, HS_PRED_NO_TABLE, &pg, &err), 0);
+    assert_int_equal(hs_hw_predict(hw, n, &whole, HS_PRED_NO_TABLE, &wn, &err), 0);
+    hs_corun_item it[2] = {{g, gp}, {n, np}};
+    hs_corun_out o[2];
+    assert_int_equal(hs_hw_predict_corun(hw, it, 2, HS_PRED_NO_TABLE, o, &err), 0);
+    double split = fmax(o[0].latency_s, o[1].latency_s) + hs_hw_sync_s(hw, g, n, true);
+    if (!(split < 0.8 * fmin(pg.latency_s, wn.latency_s)))
+        fail_msg("2:3 split %.1f ms vs GPU %.1f, NPU %.1f ms alone", split * 1e3, pg.latency_s * 1e3,
+                 wn.latency_s * 1e3);
+    assert_true(hs_hw_predict(hw, n, &np, HS_PRED_NO_TABLE, &pn, &err) == 0);
+    assert_float_equal(pn.penalty, wn.penalty, 1e-12);
+    hs_hw_free(hw);
+}
+
+/* The fitted NPU and launch parameters stay inside their sourced ranges
+ * (hw/README.md, "Fitted vs published parameters"). */
+static void test_calibration_in_sourced_ranges(void **state)
+{
+    (void)state;
+    hs_hw *hw = load("snapdragon-8gen3");
+    const hs_pu *gpu = &hw->pus[hs_hw_pu_find(hw, "gpu")], *npu = &hw->pus[hs_hw_pu_find(hw, "npu")];
+    /* HeteroInfer §3.3: one PU alone draws 40-45 GB/s. */
+    assert_true(npu->bandwidth_bps >= 40e9 && npu->bandwidth_bps <= 45e9);
+    /* The size law passes between the published rates it was fitted to:
+     * x = 4096 between Table 3's NPU GEMMs (4.6 TFLOPS) and PowerServe's
+     * 8B prefill (6.6); x = 2048 between PowerServe's 1B (3.7) and
+     * Qwen2.5-3B (5.1); the asymptote under HeteroInfer's "about 10". */
+    double p4 = hs_pu_peff_at(npu, HS_OP_GEMM, HS_DT_FP16, 4096, 4096);
+    double p2 = hs_pu_peff_at(npu, HS_OP_GEMM, HS_DT_FP16, 2048, 2048);
+    if (!(p4 > 4.6e12 && p4 < 6.6e12 && p2 > 3.7e12 && p2 < 5.1e12))
+        fail_msg("NPU GEMM rate %.2f TFLOPS at 2048, %.2f at 4096", p2 / 1e12, p4 / 1e12);
+    assert_true(npu->size_eff_max * npu->peak[HS_DT_FP16] <= 10e12);
+    /* Queued launches: "tens of us" (HeteroInfer), below the standalone launch. */
+    assert_true(gpu->queue_launch_s >= 10e-6 && gpu->queue_launch_s <= 100e-6);
+    assert_true(gpu->queue_launch_s < gpu->launch_s && npu->queue_launch_s < npu->launch_s);
+    hs_hw_free(hw);
+}
+
 static void test_check_table_passes(void **state)
 {
     (void)state;
@@ -134,6 +188,8 @@ int main(void)
         cmocka_unit_test(test_table3_within_30_percent),
         cmocka_unit_test(test_agentxpu_contention),
         cmocka_unit_test(test_heteroinfer_decode_bandwidth),
+        cmocka_unit_test(test_table3_split_decision),
+        cmocka_unit_test(test_calibration_in_sourced_ranges),
         cmocka_unit_test(test_check_table_passes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

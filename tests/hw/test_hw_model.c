@@ -257,6 +257,135 @@ static void test_cannot_run(void **state)
     hs_hw_free(g);
 }
 
+/* ---- Size-dependent utilisation (Hockney's half-performance form). ---- */
+
+static const char *const SIZE_LAW =
+    "name: s\ndescription: d\nmemory: {bandwidth_gbps: 100}\npus:\n"
+    "  - {name: n, kind: npu, peak_tflops: {fp16: 10}, compute_efficiency: 0.3, tile: 32,\n"
+    "     size_efficiency: {max: 0.6, half: 1024}, launch_us: 100, queue_launch_us: 20}\n"
+    "  - {name: g, kind: gpu, peak_tflops: {fp16: 10}, compute_efficiency: 0.3, launch_us: 100}\n";
+
+static void test_size_law_closed_form(void **state)
+{
+    (void)state;
+    hs_hw *hw = inline_hw(SIZE_LAW);
+    const hs_pu *npu = &hw->pus[hs_hw_pu_find(hw, "npu")];
+    /* u(x) = 0.6 x / (x + 1024), x = min(n, k). */
+    assert_rel(hs_pu_util(npu, HS_OP_GEMM, 4096, 2048), 0.6 * 2048 / 3072, 1e-15);
+    assert_rel(hs_pu_util(npu, HS_OP_GEMM, 2048, 4096), 0.4, 1e-15);
+    assert_rel(hs_pu_util(npu, HS_OP_GEMM, 1024, 1024), 0.3, 1e-15); /* half of max at x_1/2 */
+    assert_rel(hs_pu_util(npu, HS_OP_GEMM, 1 << 20, 1 << 20), 0.6 * 1048576 / 1049600, 1e-15);
+    /* Ops without a weight matrix, and shapeless generic work: compute_efficiency. */
+    assert_rel(hs_pu_util(npu, HS_OP_RMSNORM, 4096, 4096), 0.3, 0);
+    assert_rel(hs_pu_util(npu, HS_OP_GENERIC, 0, 0), 0.3, 0);
+    assert_rel(hs_pu_util(npu, HS_OP_GENERIC, 2048, 2048), 0.6 * 2048 / 3072, 1e-15);
+    /* hs_pu_peff stays shape-free; hs_pu_peff_at applies the law. */
+    assert_rel(hs_pu_peff(npu, HS_OP_GEMM, HS_DT_FP16), 3e12, 1e-15);
+    assert_rel(hs_pu_peff_at(npu, HS_OP_GEMM, HS_DT_FP16, 4096, 2048), 4e12, 1e-15);
+    /* A compute-bound GEMM: time = 2mnk / (u(x) P) + launch. */
+    hs_pred p = predict(hw, "npu", hs_kernel_make(HS_OP_GEMM, 4096, 4096, 2048), 0);
+    assert_false(p.memory_bound);
+    assert_rel(p.util, 0.4, 1e-15);
+    assert_rel(p.latency_s, 2.0 * 4096 * 4096 * 2048 / 4e12 + 100e-6, 1e-12);
+    /* The rate per flop grows with the matrix: x = 4096 runs 0.48 / 0.4 = 1.2x faster. */
+    hs_pred big = predict(hw, "npu", hs_kernel_make(HS_OP_GEMM, 4096, 4096, 4096), 0);
+    assert_rel(big.util, 0.6 * 4096 / 5120, 1e-15);
+    assert_rel(p.compute_s / (2.0 * 4096 * 4096 * 2048), 1.2 * big.compute_s / (2.0 * 4096 * 4096 * 4096),
+               1e-12);
+    /* A fused pass (generic, n = k = hidden) sees the u of its GEMMs. */
+    hs_kernel g = hs_kernel_make(HS_OP_GENERIC, 256, 2048, 2048);
+    g.flops = 1e12;
+    g.bytes = 1e6;
+    hs_pred gp = predict(hw, "npu", g, 0);
+    assert_rel(gp.util, 0.4, 1e-15);
+    assert_rel(gp.latency_s, 1e12 / 4e12 + 100e-6, 1e-12);
+    /* x is taken after tile rounding: n = 5 counts as 32. */
+    hs_pred t = predict(hw, "npu", hs_kernel_make(HS_OP_GEMM, 4096, 5, 4096), 0);
+    assert_rel(t.util, 0.6 * 32 / (32 + 1024), 1e-15);
+    /* Off unless given: the GPU and the built-in generic SoC keep compute_efficiency. */
+    assert_rel(predict(hw, "gpu", hs_kernel_make(HS_OP_GEMM, 4096, 4096, 2048), 0).util, 0.3, 0);
+    hs_hw *soc = load("generic-soc");
+    for (size_t i = 0; i < soc->npus; i++)
+        assert_rel(hs_pu_util(&soc->pus[i], HS_OP_GEMM, 64, 64), soc->pus[i].compute_eff, 0);
+    hs_hw_free(soc);
+    hs_hw_free(hw);
+}
+
+/* ---- Launch of a kernel queued behind a running one. -------------------- */
+
+static void test_queued_launch(void **state)
+{
+    (void)state;
+    hs_hw *hw = inline_hw(SIZE_LAW);
+    hs_kernel gemv = hs_kernel_make(HS_OP_GEMM, 1, 4096, 4096);
+    hs_pred a = predict(hw, "npu", gemv, 0), q = predict(hw, "npu", gemv, HS_PRED_QUEUED);
+    assert_rel(a.launch_s, 100e-6, 1e-12);
+    assert_rel(a.queue_launch_s, 20e-6, 1e-12);
+    assert_rel(q.launch_s, 20e-6, 1e-12);
+    assert_rel(q.body_s, a.body_s, 0);
+    assert_rel(q.latency_s, a.body_s + 20e-6, 1e-12);
+    assert_rel(a.latency_s, a.body_s + 100e-6, 1e-12);
+    /* Without queue_launch_us a queued kernel pays the whole launch. */
+    hs_pred g = predict(hw, "gpu", gemv, HS_PRED_QUEUED);
+    assert_rel(g.launch_s, 100e-6, 1e-12);
+    assert_rel(g.queue_launch_s, 100e-6, 1e-12);
+    /* Co-running kernels take the flag too. */
+    hs_corun_item it[2] = {{hs_hw_pu_find(hw, "npu"), gemv}, {hs_hw_pu_find(hw, "gpu"), gemv}};
+    hs_corun_out o[2];
+    hs_err err;
+    assert_int_equal(hs_hw_predict_corun(hw, it, 2, HS_PRED_QUEUED, o, &err), 0);
+    /* DRAM 100 GB/s shared 50/50 by two memory-bound GEMVs (the NPU's padded to m = 32). */
+    assert_rel(o[0].latency_s, o[0].alone.bytes / 50e9 + 20e-6, 1e-12);
+    assert_rel(o[1].latency_s, o[1].alone.bytes / 50e9 + 100e-6, 1e-12);
+    /* A profiled time contains the standalone launch; queued, the queued one replaces it. */
+    hs_hw *t = inline_hw("name: t\ndescription: d\nmemory: {bandwidth_gbps: 60}\npus:\n"
+                         "  - {name: g, kind: gpu, peak_tflops: {fp16: 1}, launch_us: 100, queue_launch_us: 30}\n"
+                         "tables:\n  - {op: gemm, pu: g, n: 4096, k: 4096, vary: m, points: [[1, 511e-6], [2, 600e-6]]}\n");
+    hs_pred tq = predict(t, "g", gemv, HS_PRED_QUEUED);
+    assert_true(tq.from_table);
+    assert_rel(tq.latency_s, 511e-6 - 100e-6 + 30e-6, 1e-12);
+    hs_hw_free(t);
+    hs_hw_free(hw);
+}
+
+/* ---- The shape penalty's reference width. ------------------------------- */
+
+static void test_shape_penalty_reference(void **state)
+{
+    (void)state;
+    const char *fmt = "name: s\ndescription: d\nmemory: {bandwidth_gbps: 60}\npus:\n"
+                      "  - {name: n, kind: npu, peak_tflops: {fp16: 10}, shape_penalty_exp: %s%s}\n";
+    char buf[512];
+    snprintf(buf, sizeof buf, fmt, "1", ", shape_penalty_ref: 4096");
+    hs_hw *ref = inline_hw(buf);
+    snprintf(buf, sizeof buf, fmt, "1", "");
+    hs_hw *own = inline_hw(buf);
+    /* FFN-down [4096 out, 14336 in]: both forms give 14336 / 4096 = 3.5. */
+    hs_kernel down = hs_kernel_make(HS_OP_GEMM, 256, 4096, 14336);
+    assert_rel(predict(ref, "npu", down, 0).penalty, 3.5, 1e-15);
+    assert_rel(predict(own, "npu", down, 0).penalty, 3.5, 1e-15);
+    /* A row-split part (1000 of the 4096 outputs): with the reference it keeps
+     * the factor, so its time is the whole's in proportion; with r = n it
+     * grows to 14.3 and the part costs as much as the whole weight. */
+    hs_kernel part = hs_kernel_make(HS_OP_GEMM, 256, 1000, 14336);
+    hs_pred pr = predict(ref, "npu", part, 0), pw = predict(ref, "npu", down, 0);
+    assert_rel(pr.penalty, 3.5, 1e-15);
+    assert_rel(pr.compute_s, pw.compute_s * 1000 / 4096, 1e-12);
+    hs_pred po = predict(own, "npu", part, 0);
+    assert_rel(po.penalty, 14.336, 1e-12);
+    assert_rel(po.compute_s, predict(own, "npu", down, 0).compute_s, 1e-12);
+    /* k at or below the reference: no factor; exponent applies to k / r. */
+    assert_rel(predict(ref, "npu", hs_kernel_make(HS_OP_GEMM, 256, 1000, 4096), 0).penalty, 1, 0);
+    snprintf(buf, sizeof buf, fmt, "1.15", ", shape_penalty_ref: 4096");
+    hs_hw *e = inline_hw(buf);
+    assert_rel(predict(e, "npu", down, 0).penalty, pow(3.5, 1.15), 1e-12);
+    /* A wide weight (n > k) is never penalised. */
+    assert_rel(predict(e, "npu", hs_kernel_make(HS_OP_GEMM, 256, 28672, 8192), 0).penalty, 1, 0);
+    hs_hw_free(e);
+    hs_hw_free(ref);
+    hs_hw_free(own);
+}
+
 /* ---- Profiled tables. --------------------------------------------------- */
 
 static const char *const TABLES =
@@ -359,6 +488,9 @@ int main(void)
         cmocka_unit_test(test_graph_build_interpolation),
         cmocka_unit_test(test_npu_order_and_shape),
         cmocka_unit_test(test_cannot_run),
+        cmocka_unit_test(test_size_law_closed_form),
+        cmocka_unit_test(test_queued_launch),
+        cmocka_unit_test(test_shape_penalty_reference),
         cmocka_unit_test(test_table_override),
         cmocka_unit_test(test_corun_textbook),
         cmocka_unit_test(test_sync_costs),

@@ -254,6 +254,50 @@ static void test_other_errors(void **state)
                  "bad.yaml:3:", "exceeds");
 }
 
+/* The size law, the queued launch and the shape reference. */
+static void test_new_model_keys(void **state)
+{
+    (void)state;
+    const char *head = "name: x\ndescription: d\nmemory: {bandwidth_gbps: 10}\npus:\n";
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s  - {name: a, kind: npu, launch_us: 100, queue_launch_us: 150}\n", head);
+    expect_error(buf, "bad.yaml:5:", "queue_launch_us (150) cannot exceed launch_us (100)");
+    snprintf(buf, sizeof buf, "%s  - {name: a, kind: npu, queue_launch_us: 5}\n", head);
+    expect_error(buf, "bad.yaml:5:", "cannot exceed launch_us (0)");
+    snprintf(buf, sizeof buf, "%s  - {name: a, kind: npu, size_efficiency: {max: 0.5}}\n", head);
+    expect_error(buf, "bad.yaml:5:", "missing key 'half'");
+    snprintf(buf, sizeof buf, "%s  - {name: a, kind: npu, size_efficiency: {max: 1.5, half: 10}}\n", head);
+    expect_error(buf, "bad.yaml:5:", "max");
+    snprintf(buf, sizeof buf, "%s  - {name: a, kind: npu, size_efficiency: {max: 0.5, half: 0}}\n", head);
+    expect_error(buf, "bad.yaml:5:", "must be > 0");
+    snprintf(buf, sizeof buf, "%s  - {name: a, kind: npu, size_efficiency: {max: 0.5, halve: 8}}\n", head);
+    expect_error(buf, "bad.yaml:5:", "did you mean 'half'");
+    snprintf(buf, sizeof buf, "%s  - {name: a, kind: npu, size_efficiency: 0.5}\n", head);
+    expect_error(buf, "bad.yaml:5:", "size_efficiency");
+    snprintf(buf, sizeof buf, "%s  - {name: a, kind: npu, shape_penalty_ref: 0}\n", head);
+    expect_error(buf, "bad.yaml:5:", "shape_penalty_ref");
+    /* Valid: the defaults disable all three. */
+    hs_err err;
+    snprintf(buf, sizeof buf, "%s  - {name: a, kind: npu, launch_us: 100}\n", head);
+    hs_hw *hw = from_text(buf, &err);
+    assert_non_null(hw);
+    assert_float_equal(hw->pus[0].queue_launch_s, 100e-6, 1e-18);
+    assert_float_equal(hw->pus[0].size_eff_half, 0, 0);
+    assert_int_equal(hw->pus[0].shape_penalty_ref, 0);
+    hs_hw_free(hw);
+    snprintf(buf, sizeof buf,
+             "%s  - {name: a, kind: npu, launch_us: 100, queue_launch_us: 100, shape_penalty_ref: 4096,\n"
+             "     size_efficiency: {max: 0.51, half: 2100}}\n",
+             head);
+    hw = from_text(buf, &err);
+    if (!hw)
+        fail_msg("%s", err.msg);
+    assert_float_equal(hw->pus[0].size_eff_max, 0.51, 1e-15);
+    assert_float_equal(hw->pus[0].size_eff_half, 2100, 0);
+    assert_int_equal(hw->pus[0].shape_penalty_ref, 4096);
+    hs_hw_free(hw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_string_for_number),
         cmocka_unit_test(test_missing_pus),
         cmocka_unit_test(test_other_errors),
+        cmocka_unit_test(test_new_model_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

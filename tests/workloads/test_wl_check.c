@@ -1,31 +1,35 @@
 /* The paper check: predicted single-request prefill / decode rates vs the
- * published figures (the table of workloads/README.md).  The rows inside
- * +-25% must stay inside; the rows documented as misses must stay as
- * documented (so the README stays true either way), and no row may drift
- * beyond a factor the lowering itself would explain. */
+ * published figures (the table of workloads/README.md).  Every row is
+ * inside +-25% and must stay there: the verdicts are pinned here, and the
+ * margins (the README's error column) may drift by a few percent at most
+ * before the README must be updated. */
 #include "wl_test.h"
 
-/* Row order of workloads/check.c and verdicts of workloads/README.md. */
+#include <math.h>
+
+/* Row order of workloads/check.c, the README's error column (percent), and
+ * whether the row is asserted (the GPU-only row is a comparison). */
 static const struct {
     const char *what;
-    bool pass;
+    double err_pct;
+    bool asserted;
 } expected[] = {
-    {"PowerServe NPU prefill, Llama-3.2-1B", false},   /* +33%: NPU efficiency on small GEMMs */
-    {"PowerServe NPU decode, Llama-3.2-1B", true},
-    {"PowerServe NPU prefill, Llama-3.1-8B", false},   /* -25.0%: the converse */
-    {"PowerServe NPU decode, Llama-3.1-8B", false},    /* -31%: needs 48 GB/s from one PU */
-    {"PowerServe NPU prefill, Qwen2.5-3B", true},
-    {"PowerServe NPU decode, Qwen2.5-3B", true},
-    {"HeteroInfer GPU+NPU decode, Llama-8B", true},
-    {"HeteroInfer GPU+NPU decode, Llama-3B", true},
-    {"HeteroInfer GPU+NPU decode, InternLM-1.8B", true},
-    {"HeteroInfer GPU+NPU prefill, Llama-8B", true},
-    {"HeteroInfer GPU+NPU prefill, InternLM-1.8B", false},   /* -27%: small GEMMs again */
-    {"GPU-only decode, Llama-8B", true},
-    {"AI Hub (Genie) NPU decode, Llama-3.2-3B", true},
-    {"AI Hub (Genie) NPU prefill, Llama-3.2-3B", true},
-    {"llama.cpp OpenCL GPU prefill, Qwen 1.5B", true},
-    {"llama.cpp OpenCL GPU decode, Qwen 1.5B", false},  /* -26%: 128 us a kernel launch */
+    {"PowerServe NPU prefill, Llama-3.2-1B", +16, true},
+    {"PowerServe NPU decode, Llama-3.2-1B", +1, true},
+    {"PowerServe NPU prefill, Llama-3.1-8B", -13, true},
+    {"PowerServe NPU decode, Llama-3.1-8B", -17, true},
+    {"PowerServe NPU prefill, Qwen2.5-3B", -16, true},
+    {"PowerServe NPU decode, Qwen2.5-3B", +15, true},
+    {"HeteroInfer GPU+NPU decode, Llama-8B", -10, true},
+    {"HeteroInfer GPU+NPU decode, Llama-3B", -10, true},
+    {"HeteroInfer GPU+NPU decode, InternLM-1.8B", -13, true},
+    {"HeteroInfer GPU+NPU prefill, Llama-8B", -0, true},
+    {"HeteroInfer GPU+NPU prefill, InternLM-1.8B", -8, true},
+    {"GPU-only decode, Llama-8B", -19, false},
+    {"AI Hub (Genie) NPU decode, Llama-3.2-3B", +3, true},
+    {"AI Hub (Genie) NPU prefill, Llama-3.2-3B", -18, true},
+    {"llama.cpp OpenCL GPU prefill, Qwen 1.5B", +14, true},
+    {"llama.cpp OpenCL GPU decode, Qwen 1.5B", -4, true},
 };
 
 static void test_check_table(void **state)
@@ -38,22 +42,22 @@ static void test_check_table(void **state)
     if (failed < 0)
         fail_msg("%s", err.msg);
     assert_int_equal(n, sizeof expected / sizeof expected[0]);
-    int want_failed = 0;
     for (size_t i = 0; i < n; i++) {
         const hs_check_row *r = &rows[i];
         assert_contains(r->what, expected[i].what);
         assert_string_equal(r->unit, "tok/s");
         assert_true(r->predicted > 0 && r->published > 0);
-        if (r->pass != expected[i].pass)
-            fail_msg("%s on %s: predicted %.1f, published %.1f (%+.0f%%): the README says %s",
-                     r->what, r->hw, r->predicted, r->published,
-                     100 * (r->predicted / r->published - 1),
-                     expected[i].pass ? "within 25%" : "outside 25%");
-        /* Even a documented miss stays within a factor 1.5. */
-        assert_true(r->predicted > r->published / 1.5 && r->predicted < r->published * 1.5);
-        want_failed += r->asserted && !r->pass;
+        assert_int_equal(r->asserted, expected[i].asserted);
+        double e = 100 * (r->predicted / r->published - 1);
+        if (!r->pass)
+            fail_msg("%s on %s: predicted %.1f, published %.1f (%+.0f%%): the README says within 25%%",
+                     r->what, r->hw, r->predicted, r->published, e);
+        /* The README's error column stays true to within 3 points. */
+        if (fabs(e - expected[i].err_pct) > 3)
+            fail_msg("%s: error %+.1f%%, the README says %+.0f%%: update workloads/README.md", r->what, e,
+                     expected[i].err_pct);
     }
-    assert_int_equal(failed, want_failed);
+    assert_int_equal(failed, 0);
     free(rows);
 }
 
