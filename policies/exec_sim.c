@@ -44,6 +44,7 @@ typedef struct exec_sim {
     hs_pu_conf *pus;
     hs_link_conf *links;
     pending_body *pending;
+    pending_body *spare;     /* recycled records */
     hs_cost_cache *costs;    /* memo of kernel predictions */
     uint64_t *built;         /* (PU, m) of the NPU graphs built so far */
     size_t nbuilt, built_cap;
@@ -121,6 +122,25 @@ static bool first_build(exec_sim *e, int pu, int64_t m)
     return true;
 }
 
+/* Pending bodies are recycled: no malloc per kernel in steady state. */
+static pending_body *body_alloc(exec_sim *e)
+{
+    pending_body *b = e->spare;
+    if (b)
+        e->spare = b->next;
+    else
+        b = malloc(sizeof *b);
+    return b;
+}
+
+static void body_release(exec_sim *e, pending_body *b)
+{
+    if (!b)
+        return;
+    b->next = e->spare;
+    e->spare = b;
+}
+
 static int sim_start(hs_exec *x, int pu, const hs_item *item, void *token, hs_err *err)
 {
     exec_sim *e = X(x);
@@ -134,10 +154,10 @@ static int sim_start(hs_exec *x, int pu, const hs_item *item, void *token, hs_er
     hs_kernel_work w = {.compute_s = p.body_s, .bytes = p.bytes, .user = token};
     if (!(delay > 0))
         return start_machine_kernel(e, pu, &w, err);
-    pending_body *b = malloc(sizeof *b);
+    pending_body *b = body_alloc(e);
     hs_event *ev = b ? hs_sim_event(e->sim, EV_BODY) : NULL;
     if (!ev) {
-        free(b);
+        body_release(e, b);
         return hs_errf(err, "out of memory");
     }
     *b = (pending_body){.pu = pu, .work = w, .next = e->pending};
@@ -162,7 +182,7 @@ static void body_handler(hs_sim *sim, hs_event *ev, void *ctx)
     hs_err err;
     if (start_machine_kernel(e, b->pu, &b->work, &err) != 0)
         hs_sim_stop(sim);
-    free(b);
+    body_release(e, b);
 }
 
 static void sim_bind(hs_exec *x, void (*done)(void *engine, void *token), void *engine)
@@ -201,6 +221,11 @@ static void free_pending_bodies(exec_sim *e)
     while (e->pending) {
         pending_body *b = e->pending;
         e->pending = b->next;
+        free(b);
+    }
+    while (e->spare) {
+        pending_body *b = e->spare;
+        e->spare = b->next;
         free(b);
     }
 }
