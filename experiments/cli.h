@@ -40,5 +40,8 @@ int hs_cli_parse_u64(const char *text, unsigned long long lo, unsigned long long
 extern const hs_cli_cmd hs_cli_bench;
 extern const hs_cli_cmd hs_cli_list;
 extern const hs_cli_cmd hs_cli_sim;
+extern const hs_cli_cmd hs_cli_run_exp;
+extern const hs_cli_cmd hs_cli_summary;
+extern const hs_cli_cmd hs_cli_merge;
 
 #endif

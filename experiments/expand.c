@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "experiments/expand.h"
 #include "experiments/runspec.h"
@@ -43,14 +44,6 @@ static int key_err(const hs_node *map, size_t i, hs_err *err, const char *fmt, .
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     return hs_err_at(err, map->file, map->key_line[i], map->key_col[i], "%s", msg);
-}
-
-static size_t key_index(const hs_node *map, const char *key)
-{
-    for (size_t i = 0; i < map->len; i++)
-        if (strcmp(map->keys[i], key) == 0)
-            return i;
-    return SIZE_MAX;
 }
 
 /* The folder part of a file name ("" for none or a <pseudo-file>). */
@@ -183,6 +176,9 @@ static int load_item(const hs_node *item, const char *dir, const char *what, siz
         const char *m = strstr(inner.msg, "error: ");
         return hs_node_err(item, err, "%s", m ? m + 7 : inner.msg);
     }
+    if (is_path && access(path, R_OK) != 0)
+        return hs_node_err(item, err, "cannot read %s file '%s'%s%s: %s", what, arg,
+                           strcmp(arg, path) ? ", i.e. " : "", strcmp(arg, path) ? path : "", strerror(errno));
     if (!(out->node = hs_conf_load_file(path, err)))
         return -1;
     const hs_node *nm = hs_map_get(out->node, "name");
@@ -831,8 +827,8 @@ void hs_experiment_free(hs_experiment *e)
 static int load_items(hs_experiment *e, const char *key, const char *dir, const char *what,
                       hs_exp_item **out, size_t *n, const struct hs_policy_ops ***ops, hs_err *err)
 {
-    const hs_node **items;
-    size_t count;
+    const hs_node **items = NULL;
+    size_t count = 0;
     if (item_list(e->root, key, &items, &count, err) != 0)
         return -1;
     if (!(*out = calloc(count, sizeof **out)))

@@ -1,6 +1,6 @@
 /* hetsoc: experiment files and their expansion into runs.
  *
- * An experiment (experiments/*.yaml; DESIGN "Experiment"):
+ * An experiment (experiments/NAME.yaml; DESIGN "Experiment"):
  *
  *     name: quickstart                  # default: the file's base name
  *     description: "..."

@@ -5,6 +5,7 @@
  * member i at offset 8 i; on disk the compound is packed, with int64,
  * int8, float64 and variable-length UTF-8 string members.  HDF5 converts
  * between the two on every read and write. */
+#include <errno.h>
 #include <hdf5.h>
 #include <inttypes.h>
 #include <math.h>
@@ -1065,7 +1066,24 @@ static void csv_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-int hs_h5_csv(hs_h5 *h, const char *name, FILE *f, hs_err *err)
+static bool excluded(const char *list, const char *name)
+{
+    if (!list)
+        return false;
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == n && strncmp(p, name, n) == 0)
+            return true;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return false;
+}
+
+int hs_h5_csv(hs_h5 *h, const char *name, const char *exclude, FILE *f, hs_err *err)
 {
     table *t = NULL;
     for (int i = 0; i < T_COUNT; i++)
@@ -1075,9 +1093,13 @@ int hs_h5_csv(hs_h5 *h, const char *name, FILE *f, hs_err *err)
         return hs_errf(err, "unknown table '%s'; tables: runs, configs, requests, pus, kernels", name);
     if (!t->dset)
         return hs_err_at(err, h->path, 0, 0, "no /%s table (the experiment did not set 'kernels: true')", name);
+    bool first = true;
     for (size_t i = 0; i < t->ncols; i++) {
-        if (i)
+        if (excluded(exclude, t->cols[i].name))
+            continue;
+        if (!first)
             fputc(',', f);
+        first = false;
         csv_str(f, t->cols[i].name);
     }
     fputc('\n', f);
@@ -1093,9 +1115,13 @@ int hs_h5_csv(hs_h5 *h, const char *name, FILE *f, hs_err *err)
         }
         for (size_t i = 0; i < n; i++) {
             const cell *row = buf + i * t->ncols;
+            first = true;
             for (size_t k = 0; k < t->ncols; k++) {
-                if (k)
+                if (excluded(exclude, t->cols[k].name))
+                    continue;
+                if (!first)
                     fputc(',', f);
+                first = false;
                 switch (t->cols[k].type) {
                 case COL_I64:
                 case COL_I8: fprintf(f, "%" PRId64, row[k].i); break;

@@ -68,7 +68,8 @@ int hs_h5_read_runs(hs_h5 *h, hs_run_record **out, size_t *n, hs_err *err);
  * rows to r. */
 int hs_h5_read_rows(hs_h5 *h, hs_run_record *r, hs_err *err);
 /* Writes a table ("runs", "configs", "requests", "pus", "kernels") as CSV:
- * a header of column names, reals with 17 significant digits. */
-int hs_h5_csv(hs_h5 *h, const char *table, FILE *f, hs_err *err);
+ * a header of column names, reals with 17 significant digits, without the
+ * comma-separated columns of exclude (NULL: none). */
+int hs_h5_csv(hs_h5 *h, const char *table, const char *exclude, FILE *f, hs_err *err);
 
 #endif

@@ -16,6 +16,9 @@ static const hs_cli_cmd hs_cli_help;
 
 /* Every implemented subcommand, in the order --help lists them. */
 static const hs_cli_cmd *const commands[] = {
+    &hs_cli_run_exp,
+    &hs_cli_summary,
+    &hs_cli_merge,
     &hs_cli_sim,
     &hs_cli_hw,
     &hs_cli_workload,

@@ -8,8 +8,10 @@
  *   2. the profile (hs_hw): memory domains, links, PUs with their plain
  *      performance and power parameters, profiled tables; loaded from a
  *      hw/NAME.yaml file, a path, or an inline `hw:` mapping;
- *   3. the model: hs_hw_predict() (one kernel alone: calibrated roofline or
- *      profiled table, NPU shape rules, launch cost) and
+ *   3. the model: hs_hw_predict() (one kernel alone: calibrated roofline,
+ *      with a size-dependent utilisation where the profile gives one, or
+ *      profiled table, NPU shape rules, launch cost standalone or queued
+ *      behind a running kernel) and
  *      hs_hw_predict_corun() (several kernels at once, sharing memory
  *      bandwidth through the max-min solver of sim/).
  *
@@ -364,9 +366,11 @@ typedef struct hs_pred {
                                    For sim/machine: give the kernel compute time
                                    T = body_s (it holds the NPU penalties, u_m and
                                    any table) and bytes Q = bytes, and add launch_s
-                                   (+ build_s) as a fixed delay: alone it then takes
-                                   exactly latency_s, and under contention it
-                                   behaves as hs_hw_predict_corun predicts. */
+                                   (or queue_launch_s for a queued kernel; hw/README.md,
+                                   "Queued launches in the executor") (+ build_s) as a
+                                   fixed delay: alone it then takes exactly latency_s,
+                                   and under contention it behaves as
+                                   hs_hw_predict_corun predicts. */
     double penalty;             /* NPU order x shape factor applied (1 = none) */
     bool memory_bound;          /* memory_s >= compute_s */
     bool padded;                /* m moved to a static shape or dims to the tile */

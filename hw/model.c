@@ -129,8 +129,9 @@ static void pad_shape(const hs_pu *pu, const hs_kernel *k, hs_pred *out)
  * shape factor is (k / r)^e for k > n and k > r, r = shape_penalty_ref (or
  * n when 0).  With r fixed the factor depends on the input features only,
  * so the parts of a row split (fewer output features, the same k) keep the
- * whole weight's per-flop rate, as HeteroInfer's weight-centric splits of
- * FFN-down (Table 3: [4096,14336] x 256 split 2:3) require. */
+ * whole weight's factor, and a part's time shrinks with its rows, as
+ * HeteroInfer's weight-centric splits of FFN-down (Table 3: [4096,14336]
+ * x 256 split 2:3) require. */
 static double gemm_penalty(const hs_pu *pu, const hs_kernel *k)
 {
     if (k->op != HS_OP_GEMM)

@@ -39,7 +39,8 @@ int hs_item_cost(const hs_hw *hw, const hs_item *item, int pu, hs_cost *out)
         return HS_PRED_CANNOT_RUN;
     }
     *out = (hs_cost){
-        .latency_s = p.latency_s, .body_s = p.body_s, .launch_s = p.launch_s, .build_s = p.build_s,
+        .latency_s = p.latency_s, .body_s = p.body_s, .launch_s = p.launch_s, .queue_launch_s = p.queue_launch_s,
+        .build_s = p.build_s,
         .bytes = p.bytes, .bound_bps = p.bound_bps, .m = p.m, .needs_build = p.needs_build,
     };
     return 0;

@@ -12,6 +12,7 @@ typedef struct hs_cost {
     double latency_s;    /* body + launch (graph build excluded) */
     double body_s;       /* the roofline body or a table's time */
     double launch_s;
+    double queue_launch_s; /* launch of a kernel queued behind one on the same PU */
     double build_s;      /* NPU graph build of an unlisted shape (needs_build) */
     double bytes;
     double bound_bps;    /* bytes / body: the bandwidth it draws alone */

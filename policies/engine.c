@@ -240,9 +240,25 @@ static void wakeup_cb(void *ctx, uint64_t pu)
     hs_engine_try_start(s, (int)pu);
 }
 
+/* A kernel is queued (its launch overlaps the previous kernel's run) when
+ * its PU was busy up to now -- a kernel ended on it just now or still
+ * runs -- and its inputs were already there: produced on this PU, or
+ * arrived from another before now. */
+static unsigned start_flags(hs_sched *s, int pu, const hs_work *w)
+{
+    const hs_pu_rt *p = &s->pus[pu];
+    const double t = now(s);
+    if (!(p->running > 0 || p->last_end == t))
+        return 0;
+    double cost = 0;
+    double t_in = hs_engine_input_ready(s, w, pu, &cost);
+    return cost == 0 || t_in < t ? HS_EXEC_QUEUED : 0;
+}
+
 static void start_work(hs_sched *s, int pu, hs_work *w)
 {
     hs_pu_rt *p = &s->pus[pu];
+    const unsigned flags = start_flags(s, pu, w);
     p->queue_head = w->queue_next;
     if (!p->queue_head)
         p->queue_tail = NULL;
@@ -253,7 +269,7 @@ static void start_work(hs_sched *s, int pu, hs_work *w)
     w->state = HS_WORK_RUNNING;
     w->start_time = now(s);
     hs_err err;
-    if (s->x->ops->start(s->x, pu, &w->item, w, &err) != 0)
+    if (s->x->ops->start(s->x, pu, &w->item, flags, w, &err) != 0)
         engine_fail(s, err.msg);
 }
 
@@ -614,6 +630,7 @@ static void work_done_cb(void *engine, void *token)
     *link = w->queue_next;
     w->queue_next = NULL;
     p->running--;
+    p->last_end = now(s);
     emit_kernel_row(s, w);
     if (s->pol->work_done)
         s->pol->work_done(s, s->pol_state, w);
@@ -643,6 +660,8 @@ static int setup(hs_sched *s, const hs_run_cfg *cfg, hs_err *err)
     s->warmup = hs_workload_warmup(cfg->wl);
     if (!(s->pus = calloc(s->hw->npus, sizeof *s->pus)))
         return hs_errf(err, "out of memory");
+    for (size_t i = 0; i < s->hw->npus; i++)
+        s->pus[i].last_end = -INFINITY;
     size_t nc = hs_workload_nclasses(cfg->wl);
     if (!(s->classes = calloc(nc ? nc : 1, sizeof *s->classes)))
         return hs_errf(err, "out of memory");

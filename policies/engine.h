@@ -29,6 +29,7 @@
  * engine happens from inside run(), one at a time.
  */
 typedef struct hs_exec hs_exec;
+enum { HS_EXEC_QUEUED = 1u << 0 };
 typedef void (*hs_exec_fn)(void *engine, uint64_t arg);
 
 typedef struct hs_exec_ops {
@@ -41,9 +42,12 @@ typedef struct hs_exec_ops {
     /* Withdraws a callback that has not run yet. */
     void (*cancel)(hs_exec *x, hs_event *ev);
     /* Starts a kernel for item on pu (the engine checked it has a free
-     * slot).  When it finishes the executor calls the done function given
-     * to bind() with token.  Returns 0, or -1 with err set. */
-    int (*start)(hs_exec *x, int pu, const hs_item *item, void *token, hs_err *err);
+     * slot).  flags: HS_EXEC_QUEUED when the kernel follows another on the
+     * same PU back to back with its inputs already there, so that an
+     * in-order queue overlaps its launch with the previous kernel
+     * (hw/'s queue_launch).  When it finishes the executor calls the done
+     * function given to bind() with token.  Returns 0, or -1 with err. */
+    int (*start)(hs_exec *x, int pu, const hs_item *item, unsigned flags, void *token, hs_err *err);
     /* Binds the executor to a run: the engine pointer every callback
      * receives and the kernel-completion function (before anything else). */
     void (*bind)(hs_exec *x, void (*done)(void *engine, void *token), void *engine);

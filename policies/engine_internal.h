@@ -66,6 +66,7 @@ typedef struct hs_pu_rt {
     hs_work *queue_head, *queue_tail;
     hs_work *running_head;   /* running work, linked through queue_next */
     int queued, running;
+    double last_end;         /* when a kernel last finished on it */
     hs_event *wakeup;        /* pending retry when the head waits for inputs */
     double wakeup_at;
 } hs_pu_rt;

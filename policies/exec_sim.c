@@ -3,9 +3,11 @@
  * energy).
  *
  * A work item on PU p costs (policies/cost.c, from hw/'s model):
- *   launch    launch_s (+ the graph build of an unlisted NPU shape, the
- *             first time that shape runs on p), a fixed delay during which
- *             the kernel holds its slot but no bandwidth;
+ *   launch    launch_s, or queue_launch_s for a kernel queued back to back
+ *             behind another on p (an in-order queue overlaps its launch),
+ *             plus the graph build of an unlisted NPU shape the first time
+ *             that shape runs on p: a fixed delay during which the kernel
+ *             holds its slot but no bandwidth;
  *   body      a machine kernel of time T = body_s and Q = bytes DRAM
  *             bytes: alone it takes body_s (the calibrated roofline or a
  *             profiled table), and it slows when co-running kernels leave
@@ -141,7 +143,7 @@ static void body_release(exec_sim *e, pending_body *b)
     e->spare = b;
 }
 
-static int sim_start(hs_exec *x, int pu, const hs_item *item, void *token, hs_err *err)
+static int sim_start(hs_exec *x, int pu, const hs_item *item, unsigned flags, void *token, hs_err *err)
 {
     exec_sim *e = X(x);
     hs_cost p;
@@ -150,7 +152,8 @@ static int sim_start(hs_exec *x, int pu, const hs_item *item, void *token, hs_er
     /* T = body_s, the roofline body (penalties and tables included), so
      * that alone the kernel takes max(T, Q / B_eff) = body_s, and co-run
      * it matches hw/'s hs_hw_predict_corun. */
-    double delay = p.launch_s + (p.needs_build && first_build(e, pu, p.m) ? p.build_s : 0);
+    double launch = flags & HS_EXEC_QUEUED ? p.queue_launch_s : p.launch_s;
+    double delay = launch + (p.needs_build && first_build(e, pu, p.m) ? p.build_s : 0);
     hs_kernel_work w = {.compute_s = p.body_s, .bytes = p.bytes, .user = token};
     if (!(delay > 0))
         return start_machine_kernel(e, pu, &w, err);

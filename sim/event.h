@@ -7,7 +7,7 @@
  *
  * The queue interface is deliberately tiny (create, push, pop, peek, cancel,
  * size, destroy) so that its data structure can be swapped; see
- * sim/README.md for the structure chosen (a two-tier ladder queue) and the
+ * sim/README.md for the structure chosen (a ladder queue) and the
  * measurements behind it.
  *
  * Ownership of a record: the pool hands it out (hs_event_alloc,
@@ -107,12 +107,15 @@ hs_event *hs_sim_event(hs_sim *sim, uint16_t type);
 /* Gives back a record from hs_sim_event that will not be scheduled (for
  * instance after hs_sim_schedule failed).  Ignores a queued record. */
 void hs_sim_event_free(hs_sim *sim, hs_event *ev);
-/* Schedules ev at absolute time t >= now.  Returns 0, or -1 on OOM or when
- * t is in the past or not finite (ev then stays the caller's). */
+/* Schedules ev at absolute time t >= now.  Returns 0, or -1 on OOM, when
+ * t is in the past or not finite, or when ev is already scheduled (ev then
+ * keeps its time and, if it was not scheduled, stays the caller's).  To
+ * move a scheduled event, cancel it and schedule a new record. */
 int hs_sim_schedule(hs_sim *sim, hs_event *ev, double t);
 /* Cancels a scheduled event (see hs_evq_cancel). */
 void hs_sim_cancel(hs_sim *sim, hs_event *ev);
-/* Makes the running loop return after the current event. */
+/* Makes the running loop return after the current event (each call of
+ * hs_sim_run starts with the request cleared). */
 void hs_sim_stop(hs_sim *sim);
 /* Runs events in (time, seq) order until the set is empty, the next event
  * lies after end_time (events at exactly end_time run), max_events have

@@ -243,11 +243,11 @@ static int rung_reserve(lq_rung *r, size_t nb)
     return 0;
 }
 
-/* Spreads n entries with times in [lo, hi] over the free rung slot `level`,
- * about LQ_PER_BUCKET entries a bucket.  Counts first and reserves every bucket, so
- * a failed allocation leaves everything where it was.  Returns false when
- * the entries should rather go to the heap (one time only, or no memory);
- * the caller empties the source on success. */
+/* Spreads n entries with times in [lo, hi] over the free rung slot
+ * `level`, about LQ_PER_BUCKET entries a bucket.  Counts first and reserves
+ * every bucket, so a failed allocation leaves everything where it was.
+ * Returns false when the entries should rather go to the heap (one time
+ * only, or no memory); the caller empties the source on success. */
 static bool rung_build(hs_evq *q, size_t level, const lq_ent *e, size_t n,
                        double lo, double hi)
 {

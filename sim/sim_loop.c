@@ -69,11 +69,17 @@ void hs_sim_event_free(hs_sim *sim, hs_event *ev)
 
 int hs_sim_schedule(hs_sim *sim, hs_event *ev, double t)
 {
-    /* !(t >= now) also rejects NaN. */
-    if (!ev || !isfinite(t) || !(t >= sim->now))
+    /* !(t >= now) also rejects NaN.  A queued record keeps its time: the
+     * queue orders it by that time until it is popped or cancelled. */
+    if (!ev || !isfinite(t) || !(t >= sim->now) || (ev->flags & HS_EVF_QUEUED))
         return -1;
+    double before = ev->time;
     ev->time = t;
-    return hs_evq_push(sim->q, ev);
+    if (hs_evq_push(sim->q, ev) != 0) {
+        ev->time = before;
+        return -1;
+    }
+    return 0;
 }
 
 void hs_sim_cancel(hs_sim *sim, hs_event *ev)

@@ -45,7 +45,7 @@ typedef struct rate_acc {
     int pu[MAXPU];
     int npu;
     hs_phase phase;
-    bool queued;       /* the engine's in-order queue overlaps launches (llama.cpp) */
+    bool queued;       /* in-order queues overlap launches (llama.cpp, HeteroInfer decode) */
     int64_t kernels;   /* kernels of the phase so far */
     double t;
     bool cannot;
@@ -99,11 +99,11 @@ static double split_time(rate_acc *a, const hs_item *it, unsigned flags)
     double sync = hs_hw_sync_s(a->hw, a->pu[0], a->pu[1], true);
     double best = fmin(whole[0], whole[1] + sync);
     if (hs_item_split(it, HS_SPLIT_ROWS, sizes, (size_t)a->npu, parts, a->err) < 0)
-        return best;
+        return -1;
     for (int i = 0; i < a->npu; i++)
         cr[i] = (hs_corun_item){a->pu[i], parts[i].k};
     if (hs_hw_predict_corun(a->hw, cr, (size_t)a->npu, flags, out, a->err) < 0)
-        return best;
+        return -1;
     double t = 0;
     for (int i = 0; i < a->npu; i++)
         t = fmax(t, out[i].latency_s);

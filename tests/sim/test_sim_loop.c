@@ -131,6 +131,10 @@ static void test_schedule_rejects_past(void **state)
     /* Now (a zero delay) is allowed. */
     assert_int_equal(hs_sim_schedule(sim, ev, 5.0), 0);
     assert_int_equal(hs_sim_pending(sim), 1);
+    /* A queued record cannot be scheduled again, and keeps its time. */
+    assert_int_equal(hs_sim_schedule(sim, ev, 7.0), -1);
+    assert_true(ev->time == 5.0);
+    assert_int_equal(hs_sim_pending(sim), 1);
     hs_event *spare = hs_sim_event(sim, EV_LOG);
     hs_sim_event_free(sim, spare);
     hs_sim_destroy(sim);
