@@ -72,8 +72,10 @@ static hs_event *sim_at(hs_exec *x, double t, hs_exec_fn fn, uint64_t arg)
         return NULL;
     ev->data.ptr.p = (void *)fn;
     ev->data.ptr.tag = arg;
-    if (hs_sim_schedule(e->sim, ev, t) != 0)
+    if (hs_sim_schedule(e->sim, ev, t) != 0) {
+        hs_sim_event_free(e->sim, ev);
         return NULL;
+    }
     return ev;
 }
 
@@ -168,7 +170,15 @@ static int sim_start(hs_exec *x, int pu, const hs_item *item, unsigned flags, vo
         e->pending->prev = b;
     e->pending = b;
     ev->data.ptr.p = b;
-    return hs_sim_schedule(e->sim, ev, hs_sim_now(e->sim) + delay) == 0 ? 0 : hs_errf(err, "out of memory");
+    if (hs_sim_schedule(e->sim, ev, hs_sim_now(e->sim) + delay) != 0) {
+        hs_sim_event_free(e->sim, ev);
+        e->pending = b->next;
+        if (b->next)
+            b->next->prev = NULL;
+        body_release(e, b);
+        return hs_errf(err, "internal: cannot schedule a launch at t+%g", delay);
+    }
+    return 0;
 }
 
 /* The launch delay is over: the kernel's body starts on the machine. */

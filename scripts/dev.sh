@@ -1,6 +1,8 @@
 #!/bin/sh
 # The two quick-start commands of README.md:
 #   scripts/dev.sh run    install what is missing, build, run the default experiment
+#                         (experiments/quickstart.yaml into $BUILD_DIR/quickstart.h5) and
+#                         print its table
 #   scripts/dev.sh test   install what is missing, build, run the whole test suite
 # Environment: BUILD_DIR (default build), HS_CMAKE_FLAGS (extra cmake flags),
 # JOBS (default: the number of cores).
@@ -20,6 +22,6 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${HS_CMAKE_FLAGS:-} >/d
 cmake --build "$build" -j "$jobs"
 
 if [ "$what" = run ]; then
-    exec "$build/hetsoc" bench phold --lps 1000 --pending-per-lp 10 --events 5000000
+    exec "$build/hetsoc" run experiments/quickstart.yaml -j "$jobs" -o "$build/quickstart.h5"
 fi
 exec ctest --test-dir "$build" --output-on-failure -j "$jobs"
