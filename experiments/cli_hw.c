@@ -138,10 +138,21 @@ static void show_rules(FILE *f, const hs_pu *p)
                     hs_curve_eval(&p->graph_build, 128), hs_curve_eval(&p->graph_build, 1024));
         if (p->order_penalty > 1)
             fprintf(f, "; activation-left order x%g", p->order_penalty);
-        if (p->shape_penalty_exp > 0)
+        if (p->shape_penalty_exp > 0 && p->shape_penalty_ref > 0)
+            fprintf(f, "; k > n and k > %lld costs (k/%lld)^%g", (long long)p->shape_penalty_ref,
+                    (long long)p->shape_penalty_ref, p->shape_penalty_exp);
+        else if (p->shape_penalty_exp > 0)
             fprintf(f, "; k > n costs (k/n)^%g", p->shape_penalty_exp);
         fputc('\n', f);
     }
+    if (p->size_eff_half > 0)
+        fprintf(f, "  %s GEMM utilisation u(x) = %g x / (x + %g), x = min(n, k): u(2048) = %.3f, "
+                   "u(4096) = %.3f\n", p->name, p->size_eff_max, p->size_eff_half,
+                p->size_eff_max * 2048 / (2048 + p->size_eff_half),
+                p->size_eff_max * 4096 / (4096 + p->size_eff_half));
+    if (p->queue_launch_s != p->launch_s)
+        fprintf(f, "  %s launch of a kernel queued behind another: %.3g us (alone: %.3g us)\n", p->name,
+                p->queue_launch_s * 1e6, p->launch_s * 1e6);
 }
 
 static void show(FILE *f, const hs_hw *hw)
