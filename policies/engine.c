@@ -154,21 +154,43 @@ void hs_engine_unready(hs_sched *s, hs_work *w)
     s->nready--;
 }
 
-/* ---- The schedule() hook, once per instant -------------------------------- */
+/* ---- The schedule() hook, once per instant --------------------------------
+ * Anything that changes marks the run dirty (hs_engine_touch).  Every
+ * executor callback ends with hs_engine_settle: when no other callback is
+ * due at this instant, the policy's schedule() runs right away; otherwise a
+ * schedule callback is posted behind those due now (the executor runs equal
+ * times in posting order).  Either way schedule() runs after everything
+ * that happened at the instant, once -- again only if it changed things
+ * itself (a split, a batch: their new ready work). */
+
+static void run_schedule(hs_sched *s)
+{
+    s->dirty = false;
+    if (!s->failed)
+        s->pol->schedule(s, s->pol_state);
+}
 
 static void schedule_cb(void *ctx, uint64_t arg)
 {
     (void)arg;
     hs_sched *s = ctx;
     s->schedule_posted = false;
-    if (!s->failed)
-        s->pol->schedule(s, s->pol_state);
+    run_schedule(s);
+    hs_engine_settle(s);
 }
 
-void hs_engine_touch(hs_sched *s)
+void hs_engine_touch(hs_sched *s) { s->dirty = true; }
+
+void hs_engine_settle(hs_sched *s)
 {
-    if (s->schedule_posted || s->failed)
+    if (!s->dirty || s->schedule_posted || s->failed)
         return;
+    const hs_exec_ops *x = s->x->ops;
+    if (x->next_time && x->next_time(s->x) > now(s)) {
+        run_schedule(s);
+        if (!s->dirty)
+            return;
+    }
     s->schedule_posted = true;
     post(s, now(s), schedule_cb, 0);
 }
@@ -238,6 +260,7 @@ static void wakeup_cb(void *ctx, uint64_t pu)
     hs_sched *s = ctx;
     s->pus[pu].wakeup = NULL;
     hs_engine_try_start(s, (int)pu);
+    hs_engine_settle(s);
 }
 
 /* A kernel is queued (its launch overlaps the previous kernel's run) when
@@ -328,6 +351,7 @@ static void delay_done_cb(void *ctx, uint64_t arg)
     hs_sched *s = ctx;
     finish_item(s, (hs_work *)(uintptr_t)arg);
     hs_engine_touch(s);
+    hs_engine_settle(s);
 }
 
 /* Pulls the next item of a READY stage and makes it a work: a delay starts
@@ -514,6 +538,7 @@ static void arrival_cb(void *ctx, uint64_t arg)
     process_request_events(s, r, false);
     schedule_next_arrival(s);
     hs_engine_touch(s);
+    hs_engine_settle(s);
 }
 
 /* Keeps exactly one arrival callback pending, at the generator's next
@@ -572,6 +597,7 @@ static void join_cb(void *ctx, uint64_t arg)
     hs_sched *s = ctx;
     finish_item(s, (hs_work *)(uintptr_t)arg);
     hs_engine_touch(s);
+    hs_engine_settle(s);
 }
 
 /* The last part of a split item finished: if its parts ran on more than
@@ -647,6 +673,7 @@ static void work_done_cb(void *engine, void *token)
     }
     hs_engine_try_start(s, pu);
     hs_engine_touch(s);
+    hs_engine_settle(s);
 }
 
 /* ---- Set-up, run, tear-down --------------------------------------------------------------------------- */
@@ -759,6 +786,7 @@ int hs_run(const hs_run_cfg *cfg, hs_run_metrics *out, hs_err *err)
     const double t0 = wall_clock();
     schedule_next_arrival(&s);
     hs_engine_touch(&s);
+    hs_engine_settle(&s);
     double end = cfg->end_time > 0 ? cfg->end_time : INFINITY;
     out->events = s.x->ops->run(s.x, end, cfg->max_events);
     collect(&s, out, wall_clock() - t0);

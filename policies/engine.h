@@ -63,6 +63,10 @@ typedef struct hs_exec_ops {
     void (*pu_stats)(hs_exec *x, int pu, double *busy_s, double *energy_j);
     double (*dram_energy)(hs_exec *x);
     void (*destroy)(hs_exec *x);
+    /* Optional: the time of the next callback or completion already due,
+     * INFINITY when none.  With it the engine runs schedule() inline at
+     * the end of an instant instead of posting a callback for it. */
+    double (*next_time)(hs_exec *x);
 } hs_exec_ops;
 
 struct hs_exec {

@@ -115,6 +115,7 @@ struct hs_sched {
     hs_event *arrival_ev;    /* the pending arrival callback */
     double arrival_at;
     bool schedule_posted;
+    bool dirty;              /* something changed since schedule() last ran */
     bool failed;
     hs_err err;
 
@@ -132,6 +133,7 @@ void hs_engine_unready(hs_sched *s, hs_work *w);
 hs_work *hs_engine_work_new(hs_sched *s);
 void hs_engine_try_start(hs_sched *s, int pu);
 void hs_engine_touch(hs_sched *s);
+void hs_engine_settle(hs_sched *s);
 int hs_engine_speculate(hs_sched *s, hs_req *r, uint32_t stage);
 double hs_engine_input_ready(hs_sched *s, const hs_work *w, int pu, double *cost);
 

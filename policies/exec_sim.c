@@ -210,6 +210,7 @@ static uint64_t sim_run(hs_exec *x, double end_time, uint64_t max_events)
 }
 
 static void sim_stop(hs_exec *x) { hs_sim_stop(X(x)->sim); }
+static double sim_next_time(hs_exec *x) { return hs_sim_next_time(X(x)->sim); }
 static double sim_bw_used(hs_exec *x, int mem) { return hs_machine_domain_used(X(x)->m, mem); }
 
 static void sim_pu_stats(hs_exec *x, int pu, double *busy_s, double *energy_j)
@@ -284,6 +285,7 @@ static const hs_exec_ops sim_ops = {
     .pu_stats = sim_pu_stats,
     .dram_energy = sim_dram_energy,
     .destroy = sim_destroy,
+    .next_time = sim_next_time,
 };
 
 /* The machine's configuration from the hardware profile. */

@@ -247,6 +247,7 @@ static void timer_cb(void *ctx, uint64_t tag)
     if (s->pol->timer)
         s->pol->timer(s, s->pol_state, tag);
     hs_engine_touch(s);
+    hs_engine_settle(s);
 }
 
 int hs_timer(hs_sched *s, double delay, uint64_t tag)

@@ -127,5 +127,7 @@ void hs_sim_stop(hs_sim *sim);
  * dropped (and counted). */
 hs_sim_stats hs_sim_run(hs_sim *sim, double end_time, uint64_t max_events);
 size_t hs_sim_pending(const hs_sim *sim);
+/* Time of the earliest pending event, INFINITY when none. */
+double hs_sim_next_time(hs_sim *sim);
 
 #endif

@@ -97,6 +97,12 @@ size_t hs_sim_pending(const hs_sim *sim)
     return hs_evq_size(sim->q);
 }
 
+double hs_sim_next_time(hs_sim *sim)
+{
+    hs_event *ev = hs_evq_peek(sim->q);
+    return ev ? ev->time : INFINITY;
+}
+
 /* Runs one event: the clock jumps to its time, its handler runs, and the
  * record goes back to the pool unless the handler scheduled it again. */
 static void sim_dispatch(hs_sim *sim, hs_event *ev)
