@@ -29,20 +29,6 @@ static void json_num(FILE *f, double v)
         fputs("null", f);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(f, "\\u%04x", *s);
-        else
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* ---- hetsoc list hw. ---------------------------------------------------- */
 
 typedef struct list_ctx {
@@ -423,7 +409,7 @@ static void print_json(const predict_args *a, const hs_corun_out *o, size_t n)
         {"bytes", p->bytes},               {"penalty", p->penalty},
     };
     printf("{\"pu\": ");
-    json_str(stdout, a->target.pu);
+    hs_json_string(stdout, a->target.pu);
     printf(", \"op\": \"%s\"", hs_op_name(a->target.k.op));
     for (size_t i = 0; i < sizeof num / sizeof num[0]; i++) {
         printf(", \"%s\": ", num[i].key);
@@ -435,7 +421,7 @@ static void print_json(const predict_args *a, const hs_corun_out *o, size_t n)
            p->from_table ? "true" : "false", p->needs_build ? "true" : "false");
     for (size_t i = 1; i < n; i++) {
         printf("%s{\"pu\": ", i > 1 ? ", " : "");
-        json_str(stdout, a->corun[i - 1].pu);
+        hs_json_string(stdout, a->corun[i - 1].pu);
         printf(", \"op\": \"%s\", \"latency_s\": ", hs_op_name(a->corun[i - 1].k.op));
         json_num(stdout, o[i].latency_s);
         printf(", \"alone_latency_s\": ");
@@ -529,7 +515,7 @@ static void check_json(const hs_check_row *r, size_t n, int failed)
     printf("{\"failed\": %d, \"rows\": [", failed);
     for (size_t i = 0; i < n; i++) {
         printf("%s{\"group\": \"%s\", \"hw\": \"%s\", \"what\": ", i ? ", " : "", r[i].group, r[i].hw);
-        json_str(stdout, r[i].what);
+        hs_json_string(stdout, r[i].what);
         printf(", \"published\": ");
         json_num(stdout, r[i].published);
         printf(", \"predicted\": ");
@@ -539,7 +525,7 @@ static void check_json(const hs_check_row *r, size_t n, int failed)
         printf(", \"hi\": ");
         json_num(stdout, r[i].hi);
         printf(", \"unit\": \"%s\", \"source\": ", r[i].unit);
-        json_str(stdout, r[i].source);
+        hs_json_string(stdout, r[i].source);
         printf(", \"asserted\": %s, \"pass\": %s}", r[i].asserted ? "true" : "false",
                r[i].pass ? "true" : "false");
     }

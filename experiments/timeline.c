@@ -24,15 +24,6 @@ static void sep(hs_timeline *tl)
     tl->first = false;
 }
 
-static void json_text(FILE *f, const char *s)
-{
-    for (; *s; s++)
-        if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s >= 0x20)
-            fputc(*s, f);
-}
-
 hs_timeline *hs_timeline_open(const char *path, const hs_hw *hw, hs_err *err)
 {
     hs_timeline *tl = calloc(1, sizeof *tl);
@@ -54,14 +45,16 @@ hs_timeline *hs_timeline_open(const char *path, const hs_hw *hw, hs_err *err)
     tl->first = true;
     fputs("{\"displayTimeUnit\": \"ms\", \"traceEvents\": [", tl->f);
     sep(tl);
-    fputs("{\"ph\": \"M\", \"pid\": 1, \"name\": \"process_name\", \"args\": {\"name\": \"hetsoc ", tl->f);
-    json_text(tl->f, hw->name);
-    fputs("\"}}", tl->f);
+    char title[256];
+    snprintf(title, sizeof title, "hetsoc %s", hw->name);
+    fputs("{\"ph\": \"M\", \"pid\": 1, \"name\": \"process_name\", \"args\": {\"name\": ", tl->f);
+    hs_json_string(tl->f, title);
+    fputs("}}", tl->f);
     for (size_t p = 0; p < hw->npus; p++) {
         sep(tl);
-        fprintf(tl->f, "{\"ph\": \"M\", \"pid\": 1, \"tid\": %zu, \"name\": \"thread_name\", \"args\": {\"name\": \"", p + 1);
-        json_text(tl->f, hw->pus[p].name);
-        fputs("\"}}", tl->f);
+        fprintf(tl->f, "{\"ph\": \"M\", \"pid\": 1, \"tid\": %zu, \"name\": \"thread_name\", \"args\": {\"name\": ", p + 1);
+        hs_json_string(tl->f, hw->pus[p].name);
+        fputs("}}", tl->f);
     }
     return tl;
 }
@@ -70,15 +63,16 @@ void hs_timeline_kernel(void *ctx, const hs_kernel_row *row)
 {
     hs_timeline *tl = ctx;
     sep(tl);
-    fputs("{\"ph\": \"X\", \"pid\": 1, \"name\": \"", tl->f);
+    char name[160];
     if (row->request == UINT64_MAX)
-        fprintf(tl->f, "batch x%u ", row->batch);
+        snprintf(name, sizeof name, "batch x%u %s", row->batch, row->stage);
     else
-        fprintf(tl->f, "r%llu ", (unsigned long long)row->request);
-    json_text(tl->f, row->stage);
-    fprintf(tl->f, "\", \"cat\": \"");
-    json_text(tl->f, row->slot);
-    fprintf(tl->f, "\", \"tid\": %d, \"ts\": %.3f, \"dur\": %.3f, \"args\": {\"work\": %llu, "
+        snprintf(name, sizeof name, "r%llu %s", (unsigned long long)row->request, row->stage);
+    fputs("{\"ph\": \"X\", \"pid\": 1, \"name\": ", tl->f);
+    hs_json_string(tl->f, name);
+    fputs(", \"cat\": ", tl->f);
+    hs_json_string(tl->f, row->slot);
+    fprintf(tl->f, ", \"tid\": %d, \"ts\": %.3f, \"dur\": %.3f, \"args\": {\"work\": %llu, "
                    "\"flops\": %.6g, \"bytes\": %.6g, \"ready_us\": %.3f, \"batch\": %u, \"part\": %s}}",
             row->pu + 1, row->start_s * 1e6, (row->end_s - row->start_s) * 1e6,
             (unsigned long long)row->work, row->flops, row->bytes, row->ready_s * 1e6, row->batch,
@@ -89,9 +83,11 @@ void hs_timeline_bandwidth(void *ctx, double t, int mem, double bps)
 {
     hs_timeline *tl = ctx;
     sep(tl);
-    fputs("{\"ph\": \"C\", \"pid\": 1, \"name\": \"DRAM ", tl->f);
-    json_text(tl->f, tl->hw->mems[mem].name);
-    fprintf(tl->f, " GB/s\", \"ts\": %.3f, \"args\": {\"GB/s\": %.6g}}", t * 1e6, bps / 1e9);
+    char name[128];
+    snprintf(name, sizeof name, "DRAM %s GB/s", tl->hw->mems[mem].name);
+    fputs("{\"ph\": \"C\", \"pid\": 1, \"name\": ", tl->f);
+    hs_json_string(tl->f, name);
+    fprintf(tl->f, ", \"ts\": %.3f, \"args\": {\"GB/s\": %.6g}}", t * 1e6, bps / 1e9);
 }
 
 int hs_timeline_close(hs_timeline *tl, bool ok, hs_err *err)

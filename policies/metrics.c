@@ -85,20 +85,6 @@ static void json_num(FILE *f, const char *key, double v, bool comma)
         fprintf(f, "\"%s\": null%s", key, comma ? ", " : "");
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(f, "\\u%04x", *s);
-        else
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void json_latency(FILE *f, const hs_latency_stats *s)
 {
     fprintf(f, "\"requests\": %llu, ", (unsigned long long)s->requests);
@@ -127,7 +113,7 @@ void hs_run_metrics_json(const hs_run_metrics *m, FILE *f)
     fputs("\"classes\": {", f);
     for (size_t i = 0; i < m->nclasses; i++) {
         fputs(i ? ", " : "", f);
-        json_str(f, m->classes[i].name);
+        hs_json_string(f, m->classes[i].name);
         fputs(": {", f);
         json_latency(f, &m->classes[i].s);
         fputc('}', f);
@@ -135,7 +121,7 @@ void hs_run_metrics_json(const hs_run_metrics *m, FILE *f)
     fputs("}, \"pus\": [", f);
     for (size_t i = 0; i < m->npus; i++) {
         fputs(i ? ", {\"name\": " : "{\"name\": ", f);
-        json_str(f, m->pus[i].name);
+        hs_json_string(f, m->pus[i].name);
         fputs(", ", f);
         json_num(f, "busy_s", m->pus[i].busy_s, true);
         json_num(f, "utilization", m->pus[i].utilization, true);

@@ -45,6 +45,10 @@ void hs_err_print(const hs_err *err, FILE *f);
 const char *hs_conf_quote(const char *text, char *buf, size_t size);
 enum { HS_CONF_QUOTE_BUF = 96 };  /* a buf size that never cuts early */
 
+/* Writes s to f as a JSON string literal, quotes included (escaping '"',
+ * '\\' and control characters); NULL writes "". */
+void hs_json_string(FILE *f, const char *s);
+
 /* ---- The tree. ------------------------------------------------------- */
 typedef enum hs_node_kind {
     HS_NODE_SCALAR = 1,

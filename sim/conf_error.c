@@ -102,3 +102,17 @@ const char *hs_conf_quote(const char *text, char *buf, size_t size)
     buf[o < size ? o : size - 1] = '\0';
     return buf;
 }
+
+void hs_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", (unsigned)(unsigned char)*s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
