@@ -40,6 +40,7 @@ int hs_cli_parse_u64(const char *text, unsigned long long lo, unsigned long long
 extern const hs_cli_cmd hs_cli_bench;
 extern const hs_cli_cmd hs_cli_list;
 extern const hs_cli_cmd hs_cli_sim;
+extern const hs_cli_cmd hs_cli_real, hs_cli_profile, hs_cli_validate, hs_cli_bench_overhead;  /* real/ */
 extern const hs_cli_cmd hs_cli_run_exp;
 extern const hs_cli_cmd hs_cli_summary;
 extern const hs_cli_cmd hs_cli_merge;

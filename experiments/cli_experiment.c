@@ -148,10 +148,20 @@ static int run_run(int argc, char **argv)
         hs_experiment_free(e);
         return HS_EXIT_OK;
     }
-    if (hs_mpi_launched() && hs_mpi_init(&rank, &size, &err) != 0) {
+    int launched = hs_mpi_launch_size();
+#ifdef HS_HAVE_MPI
+    if (launched != 0 && hs_mpi_init(&rank, &size, &err) != 0) {
         hs_err_print(&err, stderr);
         return HS_EXIT_FAIL;
     }
+#else
+    /* Every rank would run the whole sweep into the same file. */
+    if (launched > 1) {
+        fprintf(stderr, "hetsoc run: started as %d MPI ranks, but this hetsoc was built without MPI "
+                        "(install OpenMPI and rebuild, or use --shard I/N)\n", launched);
+        return HS_EXIT_FAIL;
+    }
+#endif
     hs_experiment *e = hs_experiment_load(exp, &err);
     if (rank != 0) {
         hs_mpi_serve(e, e ? NULL : err.msg);

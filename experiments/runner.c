@@ -424,8 +424,13 @@ static int add_encoded(sweep *s, size_t pos, const uint8_t *buf, size_t len, con
     if (!r)
         return hs_errf(err, "out of memory");
     hs_err derr;
-    if (hs_record_decode(buf, len, r, &derr) != 0 || r->run != (int64_t)s->mine[pos] ||
-        strcmp(r->key, s->e->runs[s->mine[pos]].key) != 0) {
+    const char *want = s->e->runs[s->mine[pos]].key;
+    bool ok = hs_record_decode(buf, len, r, &derr) == 0 && r->run == (int64_t)s->mine[pos];
+    /* A rank that could not load the experiment sends failures without a
+     * key: they carry its message. */
+    if (ok && !r->ok && !r->key[0])
+        memcpy(r->key, want, sizeof r->key);
+    if (!ok || strcmp(r->key, want) != 0) {
         hs_record_clear(r);
         free(r);
         char msg[256];
@@ -625,14 +630,20 @@ enum { TAG_WORK = 1, TAG_RESULT = 2, TAG_STOP = 3 };
 static int mpi_size_g, mpi_rank_g;
 static bool mpi_on, mpi_stopped;
 
-bool hs_mpi_launched(void)
+int hs_mpi_launch_size(void)
 {
-    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK",
-                                       "MPI_LOCALNRANKS", "MV2_COMM_WORLD_SIZE", NULL};
-    for (const char *const *v = vars; *v; v++)
-        if (getenv(*v))
-            return true;
-    return false;
+    static const char *const sizes[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE",
+                                        "MPI_LOCALNRANKS", NULL};
+    for (const char *const *v = sizes; *v; v++) {
+        const char *s = getenv(*v);
+        if (s) {
+            long n = strtol(s, NULL, 10);
+            return n > 0 ? (int)n : -1;
+        }
+    }
+    if (getenv("PMIX_RANK") || getenv("PMI_RANK"))
+        return -1;
+    return 0;
 }
 
 #ifdef HS_HAVE_MPI
@@ -805,7 +816,8 @@ static int execute_all(sweep *s, hs_err *err)
     for (size_t p = 0; p < s->nmine; p++)
         left += !s->have[p];
     int nw = s->o->jobs < 1 ? 1 : s->o->jobs;
-    if (s->mpi_size > 1 && s->o->jobs < 1)
+    /* Runs on hardware are timed: never two at once on one machine. */
+    if (s->e->backend == HS_BACKEND_REAL)
         nw = 1;
     if ((size_t)nw > left)
         nw = (int)left;
@@ -930,7 +942,7 @@ static int recover_journal(sweep *s, hs_err *err)
     int rc = 0;
     if (j_next(f, &type, &p, &len) != 0 || type != J_HEADER) {
         fclose(f);
-        return 0;   /* torn at creation: nothing finished */
+        return 1;   /* torn at creation: nothing finished, as if absent */
     }
     const uint8_t *q = p, *end = p + len;
     char *version = get_str(&q, end), *text = get_str(&q, end), *shard = get_str(&q, end);

@@ -71,8 +71,9 @@ void hs_sweep_execute(const hs_experiment *e, size_t i, hs_run_record *r);
 int hs_sweep_merge(const char *out, char *const *parts, size_t nparts, hs_sweep_stats *st, hs_err *err);
 
 /* ---- MPI (no-ops without HS_HAVE_MPI) ------------------------------------ */
-/* Whether this process was started by an MPI launcher (mpirun, srun). */
-bool hs_mpi_launched(void);
+/* Whether an MPI launcher (mpirun, srun) started this process: 0 no, else
+ * the job's rank count (-1 unknown), from the launcher's environment. */
+int hs_mpi_launch_size(void);
 /* MPI_Init; *rank and *size.  Returns 0, or -1 (err set) when this build
  * has no MPI. */
 int hs_mpi_init(int *rank, int *size, hs_err *err);

@@ -54,7 +54,9 @@ static int expand_file(hs_node *spec, const char *key, const char *dir, hs_err *
     node_dir(n, base, sizeof base);
     const char *try = arg;
     if (arg[0] != '/' && base[0] && (strchr(arg, '/') || strstr(arg, ".yaml") || strstr(arg, ".yml"))) {
-        snprintf(rel, sizeof rel, "%s/%s", base, arg);
+        int len = snprintf(rel, sizeof rel, "%s/%s", base, arg);
+        if (len < 0 || (size_t)len >= sizeof rel)
+            return hs_node_err(n, err, "path too long");
         try = rel;
     }
     hs_err inner;

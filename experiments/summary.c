@@ -54,14 +54,17 @@ typedef struct group {
 } group;
 
 static size_t ndims_g;
+static const size_t *ranks_g;
 
-static int cmp_group(const void *a, const void *b)
+/* Runs by their ranks, then by run order (qsort is not stable). */
+static int cmp_run(const void *a, const void *b)
 {
-    const group *x = a, *y = b;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    const size_t *x = ranks_g + i * ndims_g, *y = ranks_g + j * ndims_g;
     for (size_t d = 0; d < ndims_g; d++)
-        if (x->rank[d] != y->rank[d])
-            return x->rank[d] < y->rank[d] ? -1 : 1;
-    return 0;
+        if (x[d] != y[d])
+            return x[d] < y[d] ? -1 : 1;
+    return i < j ? -1 : i > j;
 }
 
 static void value_text(const hs_run_record *r, size_t v, char *buf, size_t n)
@@ -152,34 +155,43 @@ void hs_summary_table(const hs_h5_meta *meta, const hs_run_record *runs, size_t 
         dim_rank(&seeds, buf);
         nfailed += !runs[i].ok;
     }
-    /* Groups: runs with equal ranks in every dimension. */
+    /* Groups: runs with equal ranks in every dimension (sorted, so that
+     * equal ones are adjacent and a group's policies follow each other). */
+    size_t *order = calloc(n ? n : 1, sizeof *order);
+    if (!order) {
+        fprintf(f, "(out of memory)\n");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    ranks_g = ranks;
+    ndims_g = ndims;
+    qsort(order, n, sizeof *order, cmp_run);
     size_t ng = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t g = 0;
-        for (; g < ng; g++)
-            if (memcmp(groups[g].rank, &ranks[i * ndims], ndims * sizeof *ranks) == 0)
-                break;
-        if (g == ng) {
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order[k];
+        if (ng == 0 || memcmp(groups[ng - 1].rank, &ranks[i * ndims], ndims * sizeof *ranks) != 0) {
             groups[ng].rank = &ranks[i * ndims];
             groups[ng].first = i;
             ng++;
         }
-        group *G = &groups[g];
+        group *G = &groups[ng - 1];
         G->total++;
         if (!runs[i].ok)
             continue;
         bool fin = true;
-        for (int k = 0; k < NMETRICS; k++)
-            fin &= isfinite(metric(&runs[i], k));
+        for (int m = 0; m < NMETRICS; m++)
+            fin &= isfinite(metric(&runs[i], m));
         if (!fin)
             continue;
         G->ok++;
-        for (int k = 0; k < NMETRICS; k++) {
-            double v = metric(&runs[i], k);
-            G->sum[k] += v;
-            G->sum2[k] += v * v;
+        for (int m = 0; m < NMETRICS; m++) {
+            double v = metric(&runs[i], m);
+            G->sum[m] += v;
+            G->sum2[m] += v * v;
         }
     }
+    free(order);
     for (size_t g = 0; g < ng; g++) {
         group *G = &groups[g];
         for (int k = 0; k < NMETRICS; k++) {
@@ -192,8 +204,6 @@ void hs_summary_table(const hs_h5_meta *meta, const hs_run_record *runs, size_t 
             }
         }
     }
-    ndims_g = ndims;
-    qsort(groups, ng, sizeof *groups, cmp_group);
 
     /* Header: what the table covers. */
     fprintf(f, "experiment %s: %zu runs", meta->experiment, n);
@@ -278,13 +288,17 @@ void hs_summary_table(const hs_h5_meta *meta, const hs_run_record *runs, size_t 
             fmt_ci(buf, sizeof buf, G->ok, G->mean[k], G->half[k]);
             row[c++] = strdup(buf);
         }
-        /* The baseline's group: same ranks, baseline policy. */
+        /* The baseline's group: same ranks but the policy's, which sort
+         * next to this group. */
         double speed = NAN;
-        for (size_t h = 0; base_rank != SIZE_MAX && h < ng; h++) {
+        size_t lo = g, hi = g;
+        while (lo > 0 && memcmp(groups[lo - 1].rank, G->rank, pol * sizeof *G->rank) == 0)
+            lo--;
+        while (hi + 1 < ng && memcmp(groups[hi + 1].rank, G->rank, pol * sizeof *G->rank) == 0)
+            hi++;
+        for (size_t h = lo; base_rank != SIZE_MAX && h <= hi; h++) {
             const group *B = &groups[h];
-            if (B->rank[pol] != base_rank || memcmp(B->rank, G->rank, pol * sizeof *G->rank) != 0)
-                continue;
-            if (B->ok && G->ok && G->mean[0] > 0)
+            if (B->rank[pol] == base_rank && B->ok && G->ok && G->mean[0] > 0)
                 speed = B->mean[0] / G->mean[0];
         }
         if (isfinite(speed))

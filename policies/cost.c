@@ -46,7 +46,11 @@ int hs_item_cost(const hs_hw *hw, const hs_item *item, int pu, hs_cost *out)
     return 0;
 }
 
-/* ---- The memo: open addressing, linear probing --------------------------------- */
+/* ---- The memo: open addressing, linear probing --------------------------------
+ * A slot holds its key's hash (with the low bit set, so 0 marks an empty
+ * slot): a probe compares the full key only on an equal hash.  The hash
+ * only places keys; lookups compare whole keys, so results never depend
+ * on it. */
 
 typedef struct cost_key {
     int32_t pu, op, dtype, weight_dtype;
@@ -56,19 +60,24 @@ typedef struct cost_key {
 } cost_key;
 
 typedef struct cost_slot {
-    bool used;
+    uint64_t hash;       /* 0: empty */
     cost_key key;
     hs_cost cost;
 } cost_slot;
 
+/* In front of the table, the last entry looked up for each (slot, PU):
+ * a decode's ops repeat their kernels layer after layer (and the GEMMs of
+ * one model across requests), so most lookups end here, with no hash. */
+enum { FRONT_PUS = 8 };
+
 struct hs_cost_cache {
     cost_slot *slots;
     size_t cap, len;
+    cost_slot front[HS_SLOT_COUNT][FRONT_PUS];   /* hash 0: empty */
 };
 
-static cost_key key_of(const hs_item *it, int pu)
+static cost_key key_of(const hs_kernel *k, int pu)
 {
-    const hs_kernel *k = &it->k;
     return (cost_key){
         .pu = pu, .op = (int32_t)k->op, .dtype = (int32_t)k->dtype, .weight_dtype = (int32_t)k->weight_dtype,
         .m = k->m, .n = k->n, .k = k->k, .batch = k->batch, .kv_batch = k->kv_batch, .group = k->group,
@@ -76,24 +85,14 @@ static cost_key key_of(const hs_item *it, int pu)
     };
 }
 
-static bool key_eq(const cost_key *a, const cost_key *b)
+/* Whether key a is kernel k on pu (read in place: no key is built for a
+ * lookup that hits). */
+static bool key_is(const cost_key *a, const hs_kernel *k, int pu)
 {
-    return a->pu == b->pu && a->op == b->op && a->dtype == b->dtype && a->weight_dtype == b->weight_dtype &&
-           a->m == b->m && a->n == b->n && a->k == b->k && a->batch == b->batch &&
-           a->kv_batch == b->kv_batch && a->group == b->group && a->flags == b->flags &&
-           a->flops == b->flops && a->bytes == b->bytes;
-}
-
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-    /* splitmix64's finaliser over the running state: every input bit
-     * reaches every output bit, so keys that differ in one field (a
-     * context length, the PU) spread over the table. */
-    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 27;
-    return h;
+    return a->pu == pu && a->op == (int32_t)k->op && a->dtype == (int32_t)k->dtype &&
+           a->weight_dtype == (int32_t)k->weight_dtype && a->m == k->m && a->n == k->n && a->k == k->k &&
+           a->batch == k->batch && a->kv_batch == k->kv_batch && a->group == k->group &&
+           a->flags == k->flags && a->flops == k->flops && a->bytes == k->bytes;
 }
 
 static uint64_t bits(double x)
@@ -103,17 +102,21 @@ static uint64_t bits(double x)
     return u;
 }
 
-/* Over the fields, not the struct's bytes: padding is not data. */
-static uint64_t key_hash(const cost_key *k)
+/* Over the key's fields (kernel k on pu), not bytes: padding is not data.
+ * The products are independent (short dependency chains) and the final
+ * splitmix64-style mix spreads every field's bits over the index. */
+static uint64_t key_hash(const hs_kernel *k, int pu)
 {
-    uint64_t h = (uint64_t)k->pu << 32 | (uint32_t)k->op;
-    h = mix(h, (uint64_t)k->dtype << 32 | (uint32_t)k->weight_dtype);
-    h = mix(h, (uint64_t)k->m);
-    h = mix(h, (uint64_t)k->n);
-    h = mix(h, (uint64_t)k->k);
-    h = mix(h, (uint64_t)k->batch ^ (uint64_t)k->kv_batch << 20 ^ (uint64_t)k->group << 40);
-    h = mix(h, k->flags ^ bits(k->flops) ^ bits(k->bytes) << 1);
-    return h;
+    uint64_t h = ((uint64_t)(uint32_t)pu << 32 | (uint32_t)k->op) * 0x9e3779b97f4a7c15ull;
+    h += ((uint64_t)k->dtype << 40 ^ (uint64_t)k->weight_dtype << 32 ^ k->flags) * 0xc2b2ae3d27d4eb4full;
+    h += (uint64_t)k->m * 0x165667b19e3779f9ull + (uint64_t)k->n * 0xd6e8feb86659fd93ull;
+    h += (uint64_t)k->k * 0xff51afd7ed558ccdull;
+    h += ((uint64_t)k->batch ^ (uint64_t)k->kv_batch << 20 ^ (uint64_t)k->group << 40) * 0xc4ceb9fe1a85ec53ull;
+    h += bits(k->flops) * 0x94d049bb133111ebull + bits(k->bytes) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
+    return h | 1;
 }
 
 hs_cost_cache *hs_cost_cache_create(void) { return calloc(1, sizeof(hs_cost_cache)); }
@@ -125,11 +128,24 @@ void hs_cost_cache_free(hs_cost_cache *c)
     free(c);
 }
 
-static cost_slot *probe(hs_cost_cache *c, const cost_key *k)
+/* The slot holding kernel k on pu (hash h), or the empty slot where it
+ * belongs. */
+static cost_slot *probe(hs_cost_cache *c, const hs_kernel *k, int pu, uint64_t h)
 {
-    size_t i = key_hash(k) & (c->cap - 1);
-    while (c->slots[i].used && !key_eq(&c->slots[i].key, k))
-        i = (i + 1) & (c->cap - 1);
+    size_t mask = c->cap - 1, i = (size_t)(h >> 7) & mask;
+    for (;; i = (i + 1) & mask) {
+        cost_slot *s = &c->slots[i];
+        if (s->hash == 0 || (s->hash == h && key_is(&s->key, k, pu)))
+            return s;
+    }
+}
+
+/* Where an existing entry goes in a fresh table (keys are distinct). */
+static cost_slot *probe_empty(hs_cost_cache *c, uint64_t h)
+{
+    size_t mask = c->cap - 1, i = (size_t)(h >> 7) & mask;
+    while (c->slots[i].hash)
+        i = (i + 1) & mask;
     return &c->slots[i];
 }
 
@@ -148,28 +164,48 @@ static int grow(hs_cost_cache *c)
     c->cap = cap;
     c->len = 0;
     for (size_t i = 0; oldcap < cap && i < oldcap; i++)
-        if (old[i].used) {
-            *probe(c, &old[i].key) = old[i];
+        if (old[i].hash) {
+            *probe_empty(c, old[i].hash) = old[i];
             c->len++;
         }
     free(old);
     return 0;
 }
 
-int hs_item_cost_cached(hs_cost_cache *c, const hs_hw *hw, const hs_item *item, int pu, hs_cost *out)
+const hs_cost *hs_item_cost_ref(hs_cost_cache *c, const hs_hw *hw, const hs_item *item, int pu, hs_cost *buf)
 {
-    if (!c || !is_kernel(item))
-        return hs_item_cost(hw, item, pu, out);
-    if (2 * (c->len + 1) > c->cap && grow(c) != 0)
-        return hs_item_cost(hw, item, pu, out);
-    cost_key k = key_of(item, pu);
-    cost_slot *s = probe(c, &k);
-    if (!s->used) {
+    if (!c || !is_kernel(item)) {
+        hs_item_cost(hw, item, pu, buf);
+        return buf;
+    }
+    cost_slot *f = NULL;
+    if ((unsigned)item->slot < HS_SLOT_COUNT && (unsigned)pu < FRONT_PUS) {
+        f = &c->front[item->slot][pu];
+        if (f->hash && key_is(&f->key, &item->k, pu))
+            return &f->cost;
+    }
+    if (2 * (c->len + 1) > c->cap && grow(c) != 0) {
+        hs_item_cost(hw, item, pu, buf);
+        return buf;
+    }
+    uint64_t h = key_hash(&item->k, pu);
+    cost_slot *s = probe(c, &item->k, pu, h);
+    if (!s->hash) {
         hs_item_cost(hw, item, pu, &s->cost);
-        s->key = k;
-        s->used = true;
+        s->key = key_of(&item->k, pu);
+        s->hash = h;
         c->len++;
     }
-    *out = s->cost;
+    if (!f)
+        return &s->cost;
+    *f = *s;
+    return &f->cost;
+}
+
+int hs_item_cost_cached(hs_cost_cache *c, const hs_hw *hw, const hs_item *item, int pu, hs_cost *out)
+{
+    const hs_cost *p = hs_item_cost_ref(c, hw, item, pu, out);
+    if (p != out)
+        *out = *p;
     return out->rc;
 }

@@ -4,21 +4,11 @@
 #ifndef HS_POLICIES_COST_H
 #define HS_POLICIES_COST_H
 
+#include "policies/engine.h"
 #include "workloads/workloads.h"
 
-/* What the engine and the executor need of a prediction. */
-typedef struct hs_cost {
-    int rc;              /* 0, or HS_PRED_CANNOT_RUN */
-    double latency_s;    /* body + launch (graph build excluded) */
-    double body_s;       /* the roofline body or a table's time */
-    double launch_s;
-    double queue_launch_s; /* launch of a kernel queued behind one on the same PU */
-    double build_s;      /* NPU graph build of an unlisted shape (needs_build) */
-    double bytes;
-    double bound_bps;    /* bytes / body: the bandwidth it draws alone */
-    int64_t m;           /* m after NPU padding (the graph's shape) */
-    bool needs_build;
-} hs_cost;
+/* hs_cost, what the engine and an executor need of a prediction, is in
+ * policies/engine.h (an executor may be handed it). */
 
 /* Standalone prediction of item on pu: a per-PU fixed `cost:` entry, or
  * generic `work` / speed, or the hardware model for its kernel.  Returns
@@ -38,5 +28,9 @@ hs_cost_cache *hs_cost_cache_create(void);
 void hs_cost_cache_free(hs_cost_cache *c);
 /* hs_item_cost through the memo (c may be NULL: no memo). */
 int hs_item_cost_cached(hs_cost_cache *c, const hs_hw *hw, const hs_item *item, int pu, hs_cost *out);
+/* The same without a copy: a pointer to the memo's entry, valid until the
+ * next lookup in c (which may grow or empty the table), or to buf (filled)
+ * when the item bypasses the memo. */
+const hs_cost *hs_item_cost_ref(hs_cost_cache *c, const hs_hw *hw, const hs_item *item, int pu, hs_cost *buf);
 
 #endif

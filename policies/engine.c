@@ -86,17 +86,51 @@ static int grow_works(hs_sched *s)
     return 0;
 }
 
-hs_work *hs_engine_work_new(hs_sched *s)
+/* A record off the free list with its header reset (no id yet; its item
+ * is the caller's to fill).  NULL when out of memory. */
+static hs_work *work_take(hs_sched *s)
 {
     if (!s->free_works && grow_works(s) != 0)
         return NULL;
     hs_work *w = s->free_works;
     s->free_works = w->free_next;
-    memset(w, 0, sizeof *w);
-    w->id = s->next_work_id++;
+    /* Field by field: a memset of the header compiles to a string store
+     * whose start-up costs more than these stores. */
+    w->id = 0;
+    w->req = NULL;
+    w->stage = 0;
+    w->state = HS_WORK_READY;
+    w->first_of_stage = false;
+    w->epoch = 0;
     w->pu = -1;
-    w->part_last_pu = -1;
     w->ready_time = now(s);
+    w->start_time = w->predicted_s = 0;
+    w->policy_data = NULL;
+    w->ready_prev = w->ready_next = w->queue_next = w->parent = NULL;
+    w->parts_left = 0;
+    w->parts_pus = 0;
+    w->part_last_pu = -1;
+    w->members = NULL;
+    w->nmembers = 0;
+    w->free_next = NULL;
+    w->cost_pu = -1;
+    w->pred_valid = 0;
+    return w;
+}
+
+/* Puts back a record from work_take that never became a work. */
+static void work_untake(hs_sched *s, hs_work *w)
+{
+    w->state = HS_WORK_DONE;
+    w->free_next = s->free_works;
+    s->free_works = w;
+}
+
+hs_work *hs_engine_work_new(hs_sched *s)
+{
+    hs_work *w = work_take(s);
+    if (w)
+        w->id = s->next_work_id++;
     return w;
 }
 
@@ -266,22 +300,20 @@ static void wakeup_cb(void *ctx, uint64_t pu)
 /* A kernel is queued (its launch overlaps the previous kernel's run) when
  * its PU was busy up to now -- a kernel ended on it just now or still
  * runs -- and its inputs were already there: produced on this PU, or
- * arrived from another before now. */
-static unsigned start_flags(hs_sched *s, int pu, const hs_work *w)
+ * arrived from another before now (t_in, at a handoff cost of `cost`). */
+static unsigned start_flags(const hs_sched *s, int pu, double t, double t_in, double cost)
 {
     const hs_pu_rt *p = &s->pus[pu];
-    const double t = now(s);
     if (!(p->running > 0 || p->last_end == t))
         return 0;
-    double cost = 0;
-    double t_in = hs_engine_input_ready(s, w, pu, &cost);
     return cost == 0 || t_in < t ? HS_EXEC_QUEUED : 0;
 }
 
-static void start_work(hs_sched *s, int pu, hs_work *w)
+/* Starts the PU's queue head w, whose inputs arrived at t_in <= now. */
+static void start_work(hs_sched *s, int pu, hs_work *w, double t, double t_in, double cost)
 {
     hs_pu_rt *p = &s->pus[pu];
-    const unsigned flags = start_flags(s, pu, w);
+    const unsigned flags = start_flags(s, pu, t, t_in, cost);
     p->queue_head = w->queue_next;
     if (!p->queue_head)
         p->queue_tail = NULL;
@@ -290,9 +322,12 @@ static void start_work(hs_sched *s, int pu, hs_work *w)
     p->queued--;
     p->running++;
     w->state = HS_WORK_RUNNING;
-    w->start_time = now(s);
+    w->start_time = t;
     hs_err err;
-    if (s->x->ops->start(s->x, pu, &w->item, flags, w, &err) != 0)
+    const hs_exec_ops *x = s->x->ops;
+    int rc = x->start_cost ? x->start_cost(s->x, pu, &w->item, hs_engine_work_cost(s, w, pu), flags, w, &err)
+                           : x->start(s->x, pu, &w->item, flags, w, &err);
+    if (rc != 0)
         engine_fail(s, err.msg);
 }
 
@@ -303,7 +338,8 @@ void hs_engine_try_start(hs_sched *s, int pu)
     hs_pu_rt *p = &s->pus[pu];
     const int slots = s->hw->pus[pu].slots;
     while (p->queue_head && p->running < slots && !s->failed) {
-        double t_in = hs_engine_input_ready(s, p->queue_head, pu, NULL);
+        double cost = 0;
+        double t_in = hs_engine_input_ready(s, p->queue_head, pu, &cost);
         double t = now(s);
         if (t_in > t) {
             if (p->wakeup && p->wakeup_at <= t_in)
@@ -314,7 +350,7 @@ void hs_engine_try_start(hs_sched *s, int pu)
             p->wakeup_at = t_in;
             return;
         }
-        start_work(s, pu, p->queue_head);
+        start_work(s, pu, p->queue_head, t, t_in, cost);
     }
 }
 
@@ -358,24 +394,25 @@ static void delay_done_cb(void *ctx, uint64_t arg)
  * at once (it holds no PU); anything else joins the ready list. */
 static void issue_next_item(hs_sched *s, hs_req *r, uint32_t stage, bool first)
 {
-    hs_item it;
-    if (hs_request_next_item(r->dag, stage, &it) != 1)
-        return;
-    hs_work *w = hs_engine_work_new(s);
+    hs_work *w = work_take(s);
     if (!w) {
         engine_fail(s, "error: out of memory");
         return;
     }
-    w->item = it;
+    if (hs_request_next_item(r->dag, stage, &w->item) != 1) {
+        work_untake(s, w);
+        return;
+    }
+    w->id = s->next_work_id++;
     w->req = r;
     w->stage = stage;
     w->first_of_stage = first;
     w->epoch = hs_request_node(r->dag, stage)->rollbacks;
     r->active++;
-    if (it.kind == HS_ITEM_DELAY) {
+    if (w->item.kind == HS_ITEM_DELAY) {
         w->state = HS_WORK_RUNNING;
         w->start_time = now(s);
-        post(s, now(s) + it.delay_s, delay_done_cb, (uint64_t)(uintptr_t)w);
+        post(s, now(s) + w->item.delay_s, delay_done_cb, (uint64_t)(uintptr_t)w);
         return;
     }
     hs_engine_ready(s, w);

@@ -30,6 +30,23 @@
  */
 typedef struct hs_exec hs_exec;
 enum { HS_EXEC_QUEUED = 1u << 0 };
+
+/* The standalone cost of a work item on a PU, as the engine predicts it
+ * from the hardware profile (policies/cost.h's hs_item_cost): what the
+ * engine and an executor need of a prediction. */
+typedef struct hs_cost {
+    int rc;              /* 0, or HS_PRED_CANNOT_RUN */
+    double latency_s;    /* body + launch (graph build excluded) */
+    double body_s;       /* the roofline body or a table's time */
+    double launch_s;
+    double queue_launch_s; /* launch of a kernel queued behind one on the same PU */
+    double build_s;      /* NPU graph build of an unlisted shape (needs_build) */
+    double bytes;
+    double bound_bps;    /* bytes / body: the bandwidth it draws alone */
+    int64_t m;           /* m after NPU padding (the graph's shape) */
+    bool needs_build;
+} hs_cost;
+
 typedef void (*hs_exec_fn)(void *engine, uint64_t arg);
 
 typedef struct hs_exec_ops {
@@ -67,6 +84,12 @@ typedef struct hs_exec_ops {
      * INFINITY when none.  With it the engine runs schedule() inline at
      * the end of an instant instead of posting a callback for it. */
     double (*next_time)(hs_exec *x);
+    /* Optional: start() given also the item's cost on pu (rc 0), which
+     * the engine has already predicted, so that an executor which runs
+     * from the prediction need not look it up again.  When set, the
+     * engine calls it instead of start(); same contract otherwise. */
+    int (*start_cost)(hs_exec *x, int pu, const hs_item *item, const hs_cost *cost, unsigned flags,
+                      void *token, hs_err *err);
 } hs_exec_ops;
 
 struct hs_exec {

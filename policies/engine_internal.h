@@ -19,8 +19,8 @@ typedef enum hs_work_state {
 } hs_work_state;
 
 struct hs_work {
+    /* Reset for each new work (work_take in engine.c), up to pred_valid. */
     uint64_t id;
-    hs_item item;
     hs_req *req;             /* NULL for a batch of several requests */
     uint32_t stage;
     hs_work_state state;
@@ -29,8 +29,6 @@ struct hs_work {
     int pu;
     double ready_time, start_time, predicted_s;
     void *policy_data;
-    uint32_t pred_valid;     /* bit p: pred[p] holds hs_predict on PU p */
-    double pred[HS_WORK_PRED_PUS];
     hs_work *ready_prev, *ready_next;  /* the ready list */
     hs_work *queue_next;               /* its PU's dispatch queue */
     /* A part of a split item: the item being joined. */
@@ -43,6 +41,16 @@ struct hs_work {
     hs_work **members;
     uint32_t nmembers;
     hs_work *free_next;      /* the engine's free list */
+    /* The full cost of its item on PU cost_pu (-1: none yet), from the
+     * last memo lookup: the prediction a policy asked for is, as a rule,
+     * that of the PU the work then starts on, so the start reuses it. */
+    int cost_pu;
+    uint32_t pred_valid;     /* bit p: pred[p] holds hs_predict on PU p */
+    /* Not zeroed: valid as pred_valid and cost_pu say; the item is filled
+     * by whoever makes the work. */
+    double pred[HS_WORK_PRED_PUS];
+    hs_cost cost;
+    hs_item item;
 };
 
 /* Per-stage bookkeeping of a request, indexed by stage id. */
@@ -136,6 +144,9 @@ void hs_engine_touch(hs_sched *s);
 void hs_engine_settle(hs_sched *s);
 int hs_engine_speculate(hs_sched *s, hs_req *r, uint32_t stage);
 double hs_engine_input_ready(hs_sched *s, const hs_work *w, int pu, double *cost);
+
+/* sched.c */
+const hs_cost *hs_engine_work_cost(hs_sched *s, hs_work *w, int pu);
 
 /* params.c */
 int hs_params_bind(hs_sched *s, hs_err *err);

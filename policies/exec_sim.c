@@ -145,18 +145,19 @@ static void body_release(exec_sim *e, pending_body *b)
     e->spare = b;
 }
 
-static int sim_start(hs_exec *x, int pu, const hs_item *item, unsigned flags, void *token, hs_err *err)
+/* Starts the kernel of item on pu, whose standalone cost is p. */
+static int sim_start_cost(hs_exec *x, int pu, const hs_item *item, const hs_cost *p, unsigned flags,
+                          void *token, hs_err *err)
 {
     exec_sim *e = X(x);
-    hs_cost p;
-    if (hs_item_cost_cached(e->costs, e->hw, item, pu, &p) != 0)
+    if (p->rc != 0)
         return hs_errf(err, "PU %s cannot run a '%s' item", e->hw->pus[pu].name, hs_slot_name(item->slot));
     /* T = body_s, the roofline body (penalties and tables included), so
      * that alone the kernel takes max(T, Q / B_eff) = body_s, and co-run
      * it matches hw/'s hs_hw_predict_corun. */
-    double launch = flags & HS_EXEC_QUEUED ? p.queue_launch_s : p.launch_s;
-    double delay = launch + (p.needs_build && first_build(e, pu, p.m) ? p.build_s : 0);
-    hs_kernel_work w = {.compute_s = p.body_s, .bytes = p.bytes, .user = token};
+    double launch = flags & HS_EXEC_QUEUED ? p->queue_launch_s : p->launch_s;
+    double delay = launch + (p->needs_build && first_build(e, pu, p->m) ? p->build_s : 0);
+    hs_kernel_work w = {.compute_s = p->body_s, .bytes = p->bytes, .user = token};
     if (!(delay > 0))
         return start_machine_kernel(e, pu, &w, err);
     pending_body *b = body_alloc(e);
@@ -179,6 +180,13 @@ static int sim_start(hs_exec *x, int pu, const hs_item *item, unsigned flags, vo
         return hs_errf(err, "internal: cannot schedule a launch at t+%g", delay);
     }
     return 0;
+}
+
+static int sim_start(hs_exec *x, int pu, const hs_item *item, unsigned flags, void *token, hs_err *err)
+{
+    hs_cost buf;
+    const hs_cost *p = hs_item_cost_ref(X(x)->costs, X(x)->hw, item, pu, &buf);
+    return sim_start_cost(x, pu, item, p, flags, token, err);
 }
 
 /* The launch delay is over: the kernel's body starts on the machine. */
@@ -286,6 +294,7 @@ static const hs_exec_ops sim_ops = {
     .dram_energy = sim_dram_energy,
     .destroy = sim_destroy,
     .next_time = sim_next_time,
+    .start_cost = sim_start_cost,
 };
 
 /* The machine's configuration from the hardware profile. */

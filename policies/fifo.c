@@ -7,6 +7,8 @@
  * a synthetic workload it is the M/M/c (M/D/1, M/G/1, processor-sharing)
  * queue that the queueing-theory tests check against closed forms.
  */
+#include <stdint.h>
+
 #include "policies/policy.h"
 
 static const hs_param_spec fifo_params[] = {
@@ -35,10 +37,18 @@ static bool any_free_slot(hs_sched *s, int pinned)
     return false;
 }
 
+/* The state is the pinned PU (a parameter: fixed for the run), plus one so
+ * that no PU reads as a NULL state. */
+static int fifo_init(hs_sched *s, void **state, hs_err *err)
+{
+    (void)err;
+    *state = (void *)(intptr_t)(hs_param_pu(s, "pu") + 1);
+    return 0;
+}
+
 static void fifo_schedule(hs_sched *s, void *state)
 {
-    (void)state;
-    const int pinned = hs_param_pu(s, "pu");
+    const int pinned = (int)(intptr_t)state - 1;
     hs_work *next;
     for (hs_work *w = hs_ready_first(s); w && any_free_slot(s, pinned); w = next) {
         next = hs_ready_next(s, w);
@@ -56,5 +66,6 @@ const hs_policy_ops hs_policy_fifo = {
     .name = "fifo",
     .description = "global first-come-first-served queue; `pu` pins all work to one PU (single-accelerator baselines)",
     .params = fifo_params,
+    .init = fifo_init,
     .schedule = fifo_schedule,
 };

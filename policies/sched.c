@@ -88,18 +88,36 @@ double hs_predict_item(hs_sched *s, const hs_item *it, int pu)
     return c.latency_s;
 }
 
+/* The work's full cost on pu (a valid PU): one memo lookup per PU change,
+ * kept in the work for its start. */
+const hs_cost *hs_engine_work_cost(hs_sched *s, hs_work *w, int pu)
+{
+    if (w->cost_pu != pu) {
+        const hs_cost *c = hs_item_cost_ref(s->costs, s->hw, &w->item, pu, &w->cost);
+        if (c != &w->cost)
+            w->cost = *c;
+        w->cost_pu = pu;
+    }
+    return &w->cost;
+}
+
 /* Each work remembers its predictions on the first HS_WORK_PRED_PUS PUs:
  * policies ask the same question many times while it waits. */
 double hs_predict(hs_sched *s, const hs_work *w, int pu)
 {
-    if (pu < 0 || pu >= HS_WORK_PRED_PUS)
-        return hs_predict_item(s, &w->item, pu);
+    if (pu < 0 || pu >= (int)s->hw->npus)
+        return INFINITY;
     hs_work *mw = (hs_work *)w;
-    if (!(mw->pred_valid >> pu & 1)) {
-        mw->pred[pu] = hs_predict_item(s, &w->item, pu);
+    const bool memo = pu < HS_WORK_PRED_PUS;
+    if (memo && (mw->pred_valid >> pu & 1))
+        return mw->pred[pu];
+    const hs_cost *c = hs_engine_work_cost(s, mw, pu);
+    double t = c->rc == 0 ? c->latency_s : INFINITY;
+    if (memo) {
+        mw->pred[pu] = t;
         mw->pred_valid |= 1u << pu;
     }
-    return mw->pred[pu];
+    return t;
 }
 
 bool hs_can_run(hs_sched *s, const hs_work *w, int pu) { return isfinite(hs_predict(s, w, pu)); }

@@ -27,6 +27,8 @@
  * of its usable capacity (a solve leaves saturated ones within ~1e-15). */
 #define SAT_TOL 1e-9
 
+enum { LONE_NONE = -2, LONE_EMPTY = -1 };
+
 typedef struct bw_flow {
     double bound;        /* d_i, bytes/s */
     double rate;         /* committed x_i */
@@ -83,6 +85,10 @@ struct hs_bw {
     uint32_t chg_gen;        /* generation of the changed list */
     bool chg_open;           /* the list collects changes since the last solve */
     uint32_t stamp;
+    int lone;                /* LONE_NONE, or the dirty set is exactly what a
+                              * removal from a clean system marked, and the
+                              * component it left is this one flow (LONE_EMPTY:
+                              * none): see hs_bw_remove_flow */
     bool in_trial, trial_solved;
     int trial_ndirty;
     bw_undo *undo;
@@ -134,6 +140,7 @@ hs_bw *hs_bw_create(void)
     if (bw) {
         bw->free_head = -1;
         bw->chg_gen = 1;
+        bw->lone = LONE_NONE;
     }
     return bw;
 }
@@ -166,8 +173,11 @@ static bool flow_ok(const hs_bw *bw, int f)
     return f >= 0 && f < bw->flow_hw && bw->flow[f].alive;
 }
 
+/* Every change that is not local marks its resources here; one made after
+ * a removal voids that removal's shortcut (bw->lone). */
 static void mark_dirty(hs_bw *bw, int r)
 {
+    bw->lone = LONE_NONE;
     if (!bw->res[r].dirty) {
         bw->res[r].dirty = true;
         bw->dirty[bw->ndirty++] = r;
@@ -410,6 +420,22 @@ static double add_local_rate(const hs_bw *bw, const int *res, int nres, double d
     return x;
 }
 
+/* A fresh record (field by field: a recycled one holds stale marks). */
+static inline void flow_init(bw_flow *fl, double bound, int nres, double rate, bool fresh)
+{
+    fl->bound = bound;
+    fl->rate = rate;
+    fl->x = 0;
+    fl->mark = 0;
+    fl->chg_gen = 0;
+    fl->cpos = 0;
+    fl->upos = -1;
+    fl->nres = nres;
+    fl->next_free = -1;
+    fl->alive = true;
+    fl->fresh = fresh;
+}
+
 int hs_bw_add_flow(hs_bw *bw, const int *res, int nres, double bound)
 {
     if (!(bound >= 0) || check_res_list(bw, res, nres))
@@ -425,8 +451,7 @@ int hs_bw_add_flow(hs_bw *bw, const int *res, int nres, double bound)
         return -1;
     }
     bw_flow *fl = &bw->flow[f];
-    *fl = (bw_flow){ .bound = bound, .nres = nres, .alive = true, .fresh = !local,
-                     .upos = -1, .next_free = -1, .rate = local ? x : 0 };
+    flow_init(fl, bound, nres, local ? x : 0, !local);
     for (int k = 0; k < nres; k++) {
         bw_res *r = &bw->res[res[k]];
         fl->res[k] = res[k];
@@ -496,12 +521,33 @@ static bool remove_is_local(const hs_bw *bw, const bw_flow *fl)
     return true;
 }
 
+/* After flow fl left a clean system: the one flow that is now the whole
+ * component of fl's resources (on them, and alone on its others), or
+ * LONE_EMPTY when none is left on them, else LONE_NONE. */
+static int lone_component(const hs_bw *bw, const bw_flow *fl)
+{
+    int g = LONE_EMPTY;
+    for (int k = 0; k < fl->nres; k++) {
+        const bw_res *r = &bw->res[fl->res[k]];
+        if (r->nfl > 1 || (r->nfl == 1 && g >= 0 && r->fl[0] != g))
+            return LONE_NONE;
+        if (r->nfl == 1)
+            g = r->fl[0];
+    }
+    if (g >= 0)
+        for (int k = 0; k < bw->flow[g].nres; k++)
+            if (bw->res[bw->flow[g].res[k]].nfl != 1)
+                return LONE_NONE;
+    return g;
+}
+
 void hs_bw_remove_flow(hs_bw *bw, int flow)
 {
     if (bw->in_trial || !flow_ok(bw, flow))
         return;
     bw_flow *fl = &bw->flow[flow];
     bool local = remove_is_local(bw, fl);
+    bool clean = bw->ndirty == 0;
     double x = fl->rate;
     for (int k = 0; k < fl->nres; k++) {
         bw_res *r = &bw->res[fl->res[k]];
@@ -517,7 +563,9 @@ void hs_bw_remove_flow(hs_bw *bw, int flow)
         }
     }
     bw->stats.local += local;
-    flow_unlink(bw, flow);
+    flow_unlink(bw, flow);   /* fl's resource list stays readable */
+    if (!local && clean)
+        bw->lone = lone_component(bw, fl);
 }
 
 /* Fast paths of a bound change d0 -> d on a clean system whose resources
@@ -613,6 +661,12 @@ typedef struct solve_ctx {
     bool commit;         /* publish rates and list the changed flows */
 } solve_ctx;
 
+/* C_r / phi(D_r) at the current demand. */
+static inline double usable_cap(const bw_res *r)
+{
+    return r->phi_n ? r->cap / phi_eval(r, demand_with(r, 0, 1)) : r->cap;
+}
+
 /* Puts resource r in the solve (appends it to cr) with fresh scratch. */
 static inline void res_enter(solve_ctx *c, int r)
 {
@@ -629,7 +683,7 @@ static void set_capacities(solve_ctx *c)
 {
     for (int i = 0; i < c->ncr; i++) {
         bw_res *r = &c->R[c->cr[i]];
-        r->ceff = r->rem = r->phi_n ? r->cap / phi_eval(r, demand_with(r, 0, 1)) : r->cap;
+        r->ceff = r->rem = usable_cap(r);
     }
 }
 
@@ -750,6 +804,25 @@ static uint64_t fill(solve_ctx *c)
     return rounds;
 }
 
+/* fill() for a single unfrozen flow (the others frozen at a zero bound):
+ * the resources with unfrozen flows are its own, each at level F_r / 1,
+ * so one round freezes it at its bound if that is at most the smallest
+ * F_r, else at that F_r -- fill()'s arithmetic without its loops. */
+static uint64_t fill_one(solve_ctx *c)
+{
+    int f = c->uf[0];
+    const bw_flow *fl = &c->F[f];
+    double s = INFINITY;
+    for (int k = 0, n = fl->nres; k < n; k++) {
+        double l = c->R[fl->res[k]].rem;
+        l = l > 0 ? l : 0;
+        if (l < s)
+            s = l;
+    }
+    freeze(c, f, fl->bound <= s ? fl->bound : s);
+    return 1;
+}
+
 /* One solve of the dirty components; commit: publish (else a trial). */
 static void solve(hs_bw *bw, bool commit)
 {
@@ -758,9 +831,54 @@ static void solve(hs_bw *bw, bool commit)
                     .uf = bw->uf, .stamp = bw->stamp, .commit = commit };
     collect(bw, &c);
     set_capacities(&c);
-    bw->stats.rounds += fill(&c);
+    bw->stats.rounds += c.nu == 1 ? fill_one(&c) : fill(&c);
     bw->ncr = c.ncr;
     bw->ncf = c.ncf;
+}
+
+/* The committed solve when a removal left one flow g (bw->lone) as the
+ * component of the dirty resources: the removed flow's resources, each
+ * now holding g or nothing, and g's others, holding only g.  Progressive
+ * filling of that component is fill_one's single round (or none: no flow,
+ * or g settled at a zero bound), so this computes the same numbers as
+ * solve() without the walk: each resource's usable capacity, g's rate x,
+ * a use of x on g's resources (0 + x, as filling sums) and 0 on the
+ * others.  Returns the flows solved. */
+static int solve_lone(hs_bw *bw)
+{
+    for (int i = 0; i < bw->ndirty; i++) {
+        bw_res *r = &bw->res[bw->dirty[i]];
+        r->cap_eff = usable_cap(r);
+        r->used = 0;
+        r->dirty = false;
+    }
+    if (bw->lone < 0)
+        return 0;
+    bw_flow *fl = &bw->flow[bw->lone];
+    double x = 0;
+    if (fl->bound > 0) {
+        double s = INFINITY;
+        for (int k = 0; k < fl->nres; k++) {
+            double l = usable_cap(&bw->res[fl->res[k]]);
+            l = l > 0 ? l : 0;
+            if (l < s)
+                s = l;
+        }
+        x = fl->bound <= s ? fl->bound : s;
+        bw->stats.rounds++;
+    }
+    for (int k = 0; k < fl->nres; k++) {
+        bw_res *r = &bw->res[fl->res[k]];
+        r->cap_eff = usable_cap(r);
+        r->used = 0.0 + x;
+    }
+    fl->x = x;
+    if (fl->fresh || x != fl->rate) {
+        fl->rate = x;
+        fl->fresh = false;
+        list_changed(bw, fl, bw->lone);
+    }
+    return 1;
 }
 
 void hs_bw_solve(hs_bw *bw)
@@ -771,16 +889,23 @@ void hs_bw_solve(hs_bw *bw)
         chg_restart(bw);
     bw->trial_solved = false;
     if (bw->ndirty > 0) {
-        solve(bw, true);
-        for (int i = 0; i < bw->ncr; i++) {   /* the dirty ones are among them */
-            bw_res *r = &bw->res[bw->cr[i]];
-            r->cap_eff = r->ceff;
-            r->used = r->sused;
-            r->dirty = false;
+        int nf;
+        if (bw->lone != LONE_NONE) {
+            nf = solve_lone(bw);
+        } else {
+            solve(bw, true);
+            for (int i = 0; i < bw->ncr; i++) {   /* the dirty ones are among them */
+                bw_res *r = &bw->res[bw->cr[i]];
+                r->cap_eff = r->ceff;
+                r->used = r->sused;
+                r->dirty = false;
+            }
+            nf = bw->ncf;
         }
         bw->ndirty = 0;
+        bw->lone = LONE_NONE;
         bw->stats.solves++;
-        bw->stats.flows_solved += (uint64_t)bw->ncf;
+        bw->stats.flows_solved += (uint64_t)nf;
     }
     bw->chg_open = false;
 }

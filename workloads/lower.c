@@ -22,6 +22,7 @@
  * are produced on demand from a position, so a long decode holds no
  * memory. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "workloads/wl_private.h"
@@ -253,6 +254,15 @@ bool wl_item_is_llm(const hs_item *it)
     return it->model && it->slot <= HS_SLOT_STAGE;
 }
 
+/* The batch key hashes (model, quant, slot, layer) in that order: the
+ * prefix without the layer is shared by a slot's items of every layer. */
+static uint64_t batch_key_prefix(const hs_item *it)
+{
+    uint64_t key = wl_hash(0x4c4c4dull, (uint64_t)(uintptr_t)it->model);
+    key = wl_hash(key, (uint64_t)it->quant);
+    return wl_hash(key, (uint64_t)it->slot);
+}
+
 void wl_relower(hs_item *it)
 {
     acc total = {0};
@@ -264,14 +274,7 @@ void wl_relower(hs_item *it)
     it->parts = total.b;
     wl_item_finish(it);
     bool whole_decode = it->phase == HS_PHASE_DECODE && it->steps > 1;
-    uint64_t key = 0;
-    if (!whole_decode) {
-        key = wl_hash(0x4c4c4dull, (uint64_t)(uintptr_t)it->model);
-        key = wl_hash(key, (uint64_t)it->quant);
-        key = wl_hash(key, (uint64_t)it->slot);
-        key = wl_hash(key, (uint64_t)(int64_t)it->layer);
-    }
-    it->batch_key = key;
+    it->batch_key = whole_decode ? 0 : wl_hash(batch_key_prefix(it), (uint64_t)(int64_t)it->layer);
 }
 
 /* ---- Positions of a stage's items. ------------------------------------- */
@@ -364,6 +367,118 @@ void wl_lower_at(const wl_largs *a, hs_granularity g, int64_t pos, hs_item *it)
         }
     }
     wl_relower(it);
+}
+
+/* ---- The memo of a pass's repeated items. ------------------------------
+ * Within one pass (the prefill, a decode step, an encoder pass) the items
+ * of one slot differ from layer to layer only in `layer` and in the batch
+ * key, which hashes it: everything else (shape, cost, emits = 0) follows
+ * from the pass and the slot.  So each slot's item is lowered once per
+ * pass and copied for the other layers, with the same values the full
+ * lowering gives.  Entries: the 8 per-layer ops at op granularity, the
+ * layers after layer 0 (which also holds the embedding) at layer
+ * granularity. */
+
+struct wl_lcache {
+    int64_t pass;                   /* the pass the entries belong to; -1: none */
+    int64_t lo, n;                  /* its items are positions lo .. lo + n - 1 */
+    unsigned have;                  /* bit e: entry e is filled */
+    uint64_t key_prefix[OPS_PER_LAYER];   /* batch_key_prefix of entry e */
+    hs_item item[OPS_PER_LAYER];    /* layer and batch_key to be set */
+};
+
+wl_lcache *wl_lcache_new(void)
+{
+    wl_lcache *c = malloc(sizeof *c);
+    if (c)
+        c->pass = -1, c->lo = c->n = 0, c->have = 0;
+    return c;
+}
+
+void wl_lcache_free(wl_lcache *c) { free(c); }
+
+/* Copies an item with plain vector moves: at this size a string
+ * instruction's start-up costs more than the copy. */
+static inline void item_copy(hs_item *dst, const hs_item *src)
+{
+    enum { CHUNK = 32, FULL = sizeof(hs_item) / CHUNK * CHUNK };
+    char *d = (char *)dst;
+    const char *s = (const char *)src;
+#pragma GCC unroll 16
+    for (size_t i = 0; i < FULL; i += CHUNK)
+        memcpy(d + i, s + i, CHUNK);
+    memcpy(d + FULL, s + FULL, sizeof(hs_item) - FULL);
+}
+
+/* The pass of item pos and its index in the pass; the cache's range
+ * answers without a division for the items of its pass. */
+static int64_t pass_of(const wl_largs *a, hs_granularity g, int64_t pos, const wl_lcache *c,
+                       int64_t *idx, int64_t *lo, int64_t *n)
+{
+    if (pos >= c->lo && pos < c->lo + c->n) {
+        *idx = pos - c->lo, *lo = c->lo, *n = c->n;
+        return c->pass;
+    }
+    *n = pass_items(a->m, g, a->encode ? a->head_rows > 0 : true);
+    if (a->encode || pos < *n) {
+        *idx = pos, *lo = 0;
+        return 0;
+    }
+    if (g == HS_GRAN_STAGE) {       /* the whole decode: one item, no layers */
+        *idx = -1, *lo = pos, *n = 1;
+        return 1;
+    }
+    int64_t step = (pos - *n) / *n + 1;
+    *lo = step * *n;
+    *idx = pos - *lo;
+    return step;
+}
+
+/* The memo entry and layer of item idx of a pass, if it is one of the
+ * repeated items (false for the others). */
+static bool memo_entry(const wl_largs *a, hs_granularity g, int64_t idx, int *entry, int32_t *layer)
+{
+    if (g == HS_GRAN_OP && idx >= 1 && idx <= (int64_t)OPS_PER_LAYER * a->m->layers) {
+        *entry = (int)((idx - 1) % OPS_PER_LAYER);
+        *layer = (int32_t)((idx - 1) / OPS_PER_LAYER);
+        return true;
+    }
+    if (g == HS_GRAN_LAYER && idx >= 1 && idx < a->m->layers) {
+        *entry = 0;
+        *layer = (int32_t)idx;
+        return true;
+    }
+    return false;
+}
+
+void wl_lower_at_cached(const wl_largs *a, hs_granularity g, int64_t pos, hs_item *it, wl_lcache *c)
+{
+    int64_t idx, lo, n;
+    int e;
+    int32_t layer;
+    if (!c) {
+        wl_lower_at(a, g, pos, it);
+        return;
+    }
+    int64_t pass = pass_of(a, g, pos, c, &idx, &lo, &n);
+    if (pass != c->pass) {
+        c->pass = pass, c->lo = lo, c->n = n;
+        c->have = 0;
+    }
+    if (!memo_entry(a, g, idx, &e, &layer)) {
+        wl_lower_at(a, g, pos, it);
+        return;
+    }
+    if (c->have >> e & 1) {
+        item_copy(it, &c->item[e]);
+        it->layer = layer;
+        it->batch_key = wl_hash(c->key_prefix[e], (uint64_t)(int64_t)layer);
+        return;
+    }
+    wl_lower_at(a, g, pos, it);
+    item_copy(&c->item[e], it);
+    c->key_prefix[e] = batch_key_prefix(it);
+    c->have |= 1u << e;
 }
 
 /* ---- Public direct lowering. ------------------------------------------- */

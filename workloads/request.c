@@ -42,6 +42,8 @@ typedef struct rnode {
     int64_t pos, count;        /* item cursor */
     lower_kind lk;
     wl_largs la;
+    wl_lcache *lc;             /* LLM stage at op or layer granularity while it
+                                * runs: its memo of repeated items (or NULL) */
     wl_search sr;
     hs_pu_cost cost1;
     double delay, flops, bytes, work;
@@ -647,6 +649,8 @@ void hs_request_free(hs_request *r)
 {
     if (!r)
         return;
+    for (uint32_t v = 0; r->nodes && v < r->n; v++)
+        wl_lcache_free(r->nodes[v].lc);
     free(r->nodes);
     free(r->edges);
     free(r->ein);   /* with eout, vis, stack and list */
@@ -795,6 +799,8 @@ static void node_done(hs_request *r, uint32_t v)
 {
     rnode *x = &r->nodes[v];
     x->info.state = HS_NODE_DONE;
+    wl_lcache_free(x->lc);     /* it lowers nothing more */
+    x->lc = NULL;
     push_ev(r, HS_EV_DONE, x->vis);
     r->ndone++;
     for (uint32_t i = 0; i < x->nout; i++)
@@ -810,10 +816,11 @@ static rnode *visible(const hs_request *r, uint32_t id)
     return id < r->nvis ? &r->nodes[r->vis[id]] : NULL;
 }
 
-static void node_item(const hs_request *r, const rnode *x, int64_t pos, hs_item *it)
+/* Item pos of x; lc: x's memo of repeated items, or NULL. */
+static void node_item(const hs_request *r, const rnode *x, int64_t pos, hs_item *it, wl_lcache *lc)
 {
     if (x->lk == LK_LLM) {
-        wl_lower_at(&x->la, r->wl->gran, pos, it);
+        wl_lower_at_cached(&x->la, r->wl->gran, pos, it, lc);
         return;
     }
     if (x->lk == LK_SEARCH) {
@@ -862,7 +869,11 @@ int hs_request_next_item(hs_request *r, uint32_t id, hs_item *it)
         return -1;
     if (x->outstanding || x->pos >= x->count)
         return 0;
-    node_item(r, x, x->pos, it);
+    /* A stage at stage granularity repeats nothing; without the memo (out
+     * of memory) items are lowered in full. */
+    if (x->lk == LK_LLM && !x->lc && r->wl->gran != HS_GRAN_STAGE)
+        x->lc = wl_lcache_new();
+    node_item(r, x, x->pos, it, x->lc);
     x->outstanding = true;
     x->last_emits = it->emits;
     return 1;
@@ -947,7 +958,7 @@ int hs_request_stage_items(const hs_request *r, uint32_t id, hs_item_fn fn, void
         return -1;
     hs_item it;
     for (int64_t pos = 0; pos < x->count; pos++) {
-        node_item(r, x, pos, &it);
+        node_item(r, x, pos, &it, NULL);
         int rc = fn(&it, ctx);
         if (rc)
             return rc;

@@ -84,6 +84,15 @@ typedef struct wl_largs {
 
 WL_HIDDEN int64_t wl_lower_count(const wl_largs *a, hs_granularity g);
 WL_HIDDEN void wl_lower_at(const wl_largs *a, hs_granularity g, int64_t pos, hs_item *it);
+/* A memo of the items one pass repeats layer after layer (lower.c): with
+ * it, wl_lower_at_cached gives the items wl_lower_at gives, lowering each
+ * slot once per pass.  One memo serves one wl_largs and granularity (a
+ * stage's); NULL: no memo.  wl_lcache_new returns NULL on OOM. */
+typedef struct wl_lcache wl_lcache;
+WL_HIDDEN wl_lcache *wl_lcache_new(void);
+WL_HIDDEN void wl_lcache_free(wl_lcache *c);
+WL_HIDDEN void wl_lower_at_cached(const wl_largs *a, hs_granularity g, int64_t pos, hs_item *it,
+                                  wl_lcache *c);
 /* Recomputes it's cost from its own span fields (slot, layer, tokens,
  * context, seq, units, steps, head_rows): the basis of splitting. */
 WL_HIDDEN void wl_relower(hs_item *it);

@@ -104,7 +104,11 @@ if command -v script >/dev/null 2>&1; then
         || fail "no progress line on a terminal: $(tr '\r' '\n' <"$tmp/typescript" | head -3)"
 fi
 
-# The default experiment expands (running it is README's first command).
+# The default experiment expands (running it is README's first command), and
+# so does every other built-in experiment.
 expect_status 0 "$HETSOC" run quickstart --list
 expect_out '	gpu-only	snapdragon-8gen3	agentxpu-mixed	'
+for x in $("$HETSOC" list experiments | awk '{print $1}'); do
+    expect_status 0 "$HETSOC" run "$x" --list
+done
 finish

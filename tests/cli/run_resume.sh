@@ -34,10 +34,14 @@ kill_after_first_run "" 0
 [ -e "$journal" ] || fail "no journal after the kill"
 kill_after_first_run --resume 0.2
 kill_after_first_run --resume 0.5
-# A torn record at the journal's end (a kill in the middle of a write).
-printf 'JRNL\002\000\000\000\377\377\000\000\000\000\000\000garbage' >>"$journal"
-expect_status 0 "$HETSOC" run "$tmp/exp.yaml" -o "$out_h5" -j 2 --resume
-expect_err 'wrote .*r.h5: 12 runs \([0-9]+ resumed\)'
+if [ -e "$journal" ]; then
+    # A torn record at the journal's end (a kill in the middle of a write).
+    printf 'JRNL\002\000\000\000\377\377\000\000\000\000\000\000garbage' >>"$journal"
+    expect_status 0 "$HETSOC" run "$tmp/exp.yaml" -o "$out_h5" -j 2 --resume
+    expect_err 'wrote .*r.h5: 12 runs \([0-9]+ resumed\)'
+else
+    echo "note: the sweep completed before the last kill"
+fi
 [ -e "$journal" ] && fail "the journal is left after the sweep completed"
 [ -e "$out_h5.partial" ] && fail "the partial file is left after the sweep completed"
 expect_status 0 "$HETSOC" summary "$out_h5" --csv runs

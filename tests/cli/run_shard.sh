@@ -22,6 +22,9 @@ expect_status 0 "$HETSOC" summary "$tmp/all.h5"
 # A missing slice: the merge says so.
 expect_status 0 "$HETSOC" merge "$tmp/half.h5" "$tmp/part0.h5"
 expect_err '12 runs are missing'
+# --resume completes a partial file (a merge of some slices) into the whole sweep.
+expect_status 0 "$HETSOC" run "$tmp/exp.yaml" -o "$tmp/half.h5" --resume -j 2 -q
+same_tables "$tmp/all.h5" "$tmp/half.h5" "a partial merge completed by --resume"
 # Parts of another experiment.
 small_exp "$tmp/other.yaml" "kernels: true"
 expect_status 0 "$HETSOC" run "$tmp/other.yaml" -o "$tmp/other.h5" --shard 0/9 -q
