@@ -18,10 +18,41 @@
 #include "experiments/runspec.h"
 #include "real/real.h"
 
+/* Takes `--runs N` (validate's own option) out of argv; the rest are the
+ * flags of `hetsoc sim`. */
+static int take_runs(int *argc, char **argv, int *runs)
+{
+    for (int i = 1; i < *argc; i++) {
+        const char *v = NULL;
+        int used = 0;
+        if (strcmp(argv[i], "--runs") == 0 && i + 1 < *argc)
+            v = argv[i + 1], used = 2;
+        else if (strncmp(argv[i], "--runs=", 7) == 0)
+            v = argv[i] + 7, used = 1;
+        else if (strcmp(argv[i], "--runs") == 0)
+            return hs_cli_misuse(&hs_cli_validate, "--runs needs a value");
+        if (!used)
+            continue;
+        unsigned long long n;
+        if (hs_cli_parse_u64(v, 1, 100, &n))
+            return hs_cli_misuse(&hs_cli_validate, "--runs must be an integer in [1, 100], got '%s'", v);
+        *runs = (int)n;
+        for (int j = i; j + used <= *argc; j++)
+            argv[j] = argv[j + used];
+        *argc -= used;
+        i--;
+    }
+    return 0;
+}
+
 static int validate_run(int argc, char **argv)
 {
+    int runs = 3;
+    int rc = take_runs(&argc, argv, &runs);
+    if (rc)
+        return rc;
     hs_cli_run_opts opt;
-    int rc = hs_cli_run_parse(&hs_cli_validate, argc, argv, &opt);
+    rc = hs_cli_run_parse(&hs_cli_validate, argc, argv, &opt);
     if (rc)
         return rc;
     if (opt.timeline)
@@ -35,7 +66,7 @@ static int validate_run(int argc, char **argv)
         return HS_EXIT_FAIL;
     }
     const char *lv = getenv("HETSOC_REAL_LOG");
-    hs_real_opts ro = {.data_seed = o.seed, .log = lv && *lv && strcmp(lv, "0") != 0 ? stderr : NULL};
+    hs_real_opts ro = {.data_seed = o.seed, .log = lv && *lv && strcmp(lv, "0") != 0 ? stderr : NULL, .runs = runs};
     hs_run_cfg cfg = {
         .hw = o.hw, .wl = o.wl, .policy = o.policy, .policy_params = o.params, .seed = o.seed,
         .end_time = o.end_time, .max_events = o.max_events, .fast_sync = o.fast_sync,
@@ -51,8 +82,8 @@ static int validate_run(int argc, char **argv)
                  o.policy->name, o.hw->name, hs_workload_name(o.wl), (unsigned long long)o.seed);
         hs_real_validation_json(&v, extra, stdout);
     } else {
-        printf("validate: policy %s on %s, workload %s, seed %llu\n", o.policy->name, o.hw->name,
-               hs_workload_name(o.wl), (unsigned long long)o.seed);
+        printf("validate: policy %s on %s, workload %s, seed %llu, %d hardware run%s\n", o.policy->name, o.hw->name,
+               hs_workload_name(o.wl), (unsigned long long)o.seed, runs, runs == 1 ? "" : "s");
         printf("  %-28s %10s %10s\n", "", "sim", "real");
         printf("  %-28s %10.4f %10.4f\n", "mean request latency (s)", v.sim_mean_latency_s, v.real_mean_latency_s);
         printf("  %-28s %10.4f %10.4f\n", "makespan (s)", v.sim_makespan_s, v.real_makespan_s);
@@ -61,8 +92,8 @@ static int validate_run(int argc, char **argv)
         printf("  kernel latency error (MAPE)   %6.1f%%  (%zu kernels paired, %zu unpaired)\n",
                100 * v.mape_kernel_latency, v.kernels, v.unpaired_kernels);
         printf("  makespan error                %6.1f%%\n", 100 * v.makespan_error);
-        printf("  scheduling overhead           %6.1f us CPU a dispatched kernel (%.1f us wall, enqueue %.1f us)\n",
-               v.stats.overhead_us, v.stats.overhead_wall_us, v.stats.enqueue_us);
+        printf("  scheduling overhead           %6.1f us a dispatched kernel (%.1f us CPU, enqueue %.1f us)\n",
+               v.stats.overhead_us, v.stats.overhead_cpu_us, v.stats.enqueue_us);
     }
     if (rc == 0) {
         hs_run_metrics_free(&ms);
@@ -77,7 +108,7 @@ const hs_cli_cmd hs_cli_validate = {
     .name = "validate",
     .summary = "compare the simulator with the hardware on one run (request/kernel latency errors)",
     .usage = "usage: hetsoc validate --hw HW --workload WL --policy NAME [--set KEY=VALUE]... [--seed N]\n"
-             "                       [--json]\n"
+             "                       [--runs N] [--json]\n"
              "\n"
              "Runs the workload in the simulator with profile HW (calibrate one with `hetsoc profile`;\n"
              "pocl-cpu-2pu is built in) and on this machine's OpenCL devices, same policy and seed, and\n"
@@ -87,6 +118,8 @@ const hs_cli_cmd hs_cli_validate = {
              "(overhead_us_per_kernel: engine + policy + enqueue + completion handling).\n"
              "\n"
              "  --hw, --workload, --policy, --set, --seed   as for `hetsoc sim`\n"
+             "  --runs N         hardware runs averaged (per request, per kernel) before comparing\n"
+             "                   (default 3: a shared machine's run-to-run noise shrinks)\n"
              "  --json           print one JSON object\n",
     .run = validate_run,
 };

@@ -149,8 +149,10 @@ static void free_slabs(hs_sched *s)
 
 static void work_free(hs_sched *s, hs_work *w)
 {
-    free(w->members);
-    w->members = NULL;
+    if (w->members) {        /* a batch: most works have none to free */
+        free(w->members);
+        w->members = NULL;
+    }
     w->state = HS_WORK_DONE;
     w->free_next = s->free_works;
     s->free_works = w;

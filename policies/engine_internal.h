@@ -135,18 +135,22 @@ struct hs_sched {
     int64_t warmup;
 };
 
+/* The engine's internal calls are not exported from the library: calls
+ * between its files are then direct, and within a file may be inlined. */
+#define HS_ENGINE_HIDDEN __attribute__((visibility("hidden")))
+
 /* engine.c */
-void hs_engine_ready(hs_sched *s, hs_work *w);
-void hs_engine_unready(hs_sched *s, hs_work *w);
-hs_work *hs_engine_work_new(hs_sched *s);
-void hs_engine_try_start(hs_sched *s, int pu);
-void hs_engine_touch(hs_sched *s);
-void hs_engine_settle(hs_sched *s);
-int hs_engine_speculate(hs_sched *s, hs_req *r, uint32_t stage);
-double hs_engine_input_ready(hs_sched *s, const hs_work *w, int pu, double *cost);
+HS_ENGINE_HIDDEN void hs_engine_ready(hs_sched *s, hs_work *w);
+HS_ENGINE_HIDDEN void hs_engine_unready(hs_sched *s, hs_work *w);
+HS_ENGINE_HIDDEN hs_work *hs_engine_work_new(hs_sched *s);
+HS_ENGINE_HIDDEN void hs_engine_try_start(hs_sched *s, int pu);
+HS_ENGINE_HIDDEN void hs_engine_touch(hs_sched *s);
+HS_ENGINE_HIDDEN void hs_engine_settle(hs_sched *s);
+HS_ENGINE_HIDDEN int hs_engine_speculate(hs_sched *s, hs_req *r, uint32_t stage);
+HS_ENGINE_HIDDEN double hs_engine_input_ready(hs_sched *s, const hs_work *w, int pu, double *cost);
 
 /* sched.c */
-const hs_cost *hs_engine_work_cost(hs_sched *s, hs_work *w, int pu);
+HS_ENGINE_HIDDEN const hs_cost *hs_engine_work_cost(hs_sched *s, hs_work *w, int pu);
 
 /* params.c */
 int hs_params_bind(hs_sched *s, hs_err *err);

@@ -16,25 +16,22 @@ static const hs_param_spec fifo_params[] = {
     {NULL},
 };
 
-/* The lowest-numbered PU with a free slot that can run w, or -1. */
-static int idle_pu_for(hs_sched *s, hs_work *w, int pinned)
+/* The lowest-numbered PU with a free slot that can run w (-1: none);
+ * *any tells whether some PU (the pinned one, if any) has a free slot. */
+static int idle_pu_for(hs_sched *s, hs_work *w, int pinned, int npus, bool *any)
 {
-    if (pinned >= 0)
-        return hs_pu_free_slots(s, pinned) > 0 && hs_can_run(s, w, pinned) ? pinned : -1;
-    for (int pu = 0; pu < hs_npus(s); pu++)
-        if (hs_pu_free_slots(s, pu) > 0 && hs_can_run(s, w, pu))
-            return pu;
+    *any = false;
+    if (pinned >= 0) {
+        *any = hs_pu_free_slots(s, pinned) > 0;
+        return *any && hs_can_run(s, w, pinned) ? pinned : -1;
+    }
+    for (int pu = 0; pu < npus; pu++)
+        if (hs_pu_free_slots(s, pu) > 0) {
+            *any = true;
+            if (hs_can_run(s, w, pu))
+                return pu;
+        }
     return -1;
-}
-
-static bool any_free_slot(hs_sched *s, int pinned)
-{
-    if (pinned >= 0)
-        return hs_pu_free_slots(s, pinned) > 0;
-    for (int pu = 0; pu < hs_npus(s); pu++)
-        if (hs_pu_free_slots(s, pu) > 0)
-            return true;
-    return false;
 }
 
 /* The state is the pinned PU (a parameter: fixed for the run), plus one so
@@ -48,11 +45,14 @@ static int fifo_init(hs_sched *s, void **state, hs_err *err)
 
 static void fifo_schedule(hs_sched *s, void *state)
 {
-    const int pinned = (int)(intptr_t)state - 1;
+    const int pinned = (int)(intptr_t)state - 1, npus = hs_npus(s);
     hs_work *next;
-    for (hs_work *w = hs_ready_first(s); w && any_free_slot(s, pinned); w = next) {
+    for (hs_work *w = hs_ready_first(s); w; w = next) {
         next = hs_ready_next(s, w);
-        int pu = idle_pu_for(s, w, pinned);
+        bool any;
+        int pu = idle_pu_for(s, w, pinned, npus, &any);
+        if (!any)
+            break;          /* no free slot left: the rest waits */
         if (pu >= 0)
             hs_dispatch(s, w, pu);
         else if (pinned >= 0 && !hs_can_run(s, w, pinned))

@@ -201,6 +201,7 @@ int rl_start(rl_exec *e, int pu, const hs_item *item, void *token, bool bg, hs_e
     r->bg = bg;
     r->ev = ev;
     r->t0 = w0 - e->origin;
+    r->cur0 = e->cur;
     r->bytes = item->k.bytes;
     r->bps = -1;
     r->k = item->k;
@@ -307,6 +308,8 @@ static void complete(rl_exec *e, rl_rec *r)
     }
     void *token = r->token;
     bool ok = r->status >= 0 && !r->bg;
+    if (ok && e->on_kernel)
+        e->on_kernel(e->on_kernel_ctx, r->pu, &r->k, r->cur0, e->cur);
     rec_free(e, r);
     if (ok && e->done)
         e->done(e->engine, token);
@@ -379,8 +382,8 @@ static uint64_t real_run(hs_exec *x, double end_time, uint64_t max_events)
         pthread_mutex_unlock(&e->mu);
         waited += rl_wall() - w0;
     }
-    e->st.host_wall_s += rl_wall() - t_begin - waited;
-    e->st.host_s += thread_cpu() - cpu_begin;
+    e->st.host_s += rl_wall() - t_begin - waited;
+    e->st.host_cpu_s += thread_cpu() - cpu_begin;
     rl_restore_priority(&prio);
     return n;
 }
@@ -552,7 +555,7 @@ void hs_real_stats_get(hs_exec *x, hs_real_stats *st)
     *st = RX(x)->st;
     if (st->kernels) {
         st->overhead_us = 1e6 * st->host_s / (double)st->kernels;
-        st->overhead_wall_us = 1e6 * st->host_wall_s / (double)st->kernels;
+        st->overhead_cpu_us = 1e6 * st->host_cpu_s / (double)st->kernels;
         st->enqueue_us = 1e6 * st->start_s / (double)st->kernels;
         st->lag_us = st->events ? 1e6 * st->lag_s / (double)st->events : 0;
     }

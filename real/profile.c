@@ -147,6 +147,10 @@ typedef struct prof {
     double stream_bps[64], stream_all_bps;
     const hs_item *bg_item;
     double fitted_c;     /* achievable bandwidth, bytes/s */
+    uint64_t replay_seed;
+    double insitu[64];   /* per PU: median (run - model) of a run's kernels, added */
+    double insitu_scale; /* then the runs' total measured / predicted, multiplied */
+    size_t insitu_n[64];
     double c_err;        /* rms log error of the fitted slowdowns */
     size_t ncorun;
 } prof;
@@ -642,7 +646,10 @@ static int measure_stream(prof *p, hs_err *err)
 
 /* ---- Fitting ------------------------------------------------------------------------ */
 
-static double launch_of(const prof *p, int pu) { return p->launch[pu] + p->eng_extra; }
+static double launch_of(const prof *p, int pu)
+{
+    return (p->launch[pu] + p->eng_extra + p->insitu[pu]) * (p->insitu_scale > 0 ? p->insitu_scale : 1);
+}
 
 /* Bandwidth a measured kernel draws alone: bytes / (time - launch). */
 static double bound_of(const prof *p, int pu, const hs_item *it, double t)
@@ -875,15 +882,30 @@ static void write_profile(prof *p, const layout *L, const char *name, const char
                 p->e->pus[pu].device);
     fprintf(f, "# Shapes: every kernel of workload '%s' (dry runs in the simulator, policies fifo and eft,\n"
                "# seeds 1-3), grouped into tables (one dimension varies).  A point is the median time of its\n"
-               "# kernels when a simulated run of the workload (fifo, seed 1) is replayed kernel by kernel on\n"
+               "# kernels when a simulated run of the workload (fifo, seed %llu) is replayed kernel by kernel on\n"
                "# each PU (twice), so that caches hold what the run leaves in them; points no replayed\n"
                "# kernel hits: %d timed runs back to back in blocks (first run of a block discarded) over 3\n"
                "# interleaved rounds, shifted by their table's median replay-minus-block difference.\n"
-               "# Outliers beyond 3.5 scaled MADs are dropped; spread = IQR / median.  A run's time is the executor's cycle (previous\n"
-               "# completion seen -> this completion) plus the engine's own processing per kernel, %.1f us\n"
-               "# (empty kernels through hs_run vs the profiler's loop).  Everything runs in fp32 (PoCL has\n"
-               "# no fp16), so every dtype gets the fp32 figures.  Energy figures are assumed, not metered.\n",
-            p->o->workload ? p->o->workload : "tiny-agentic-rag", p->reps, 1e6 * p->eng_extra);
+               "# Outliers beyond 3.5 scaled MADs are dropped; spread = IQR / median.  A run's time is the\n"
+               "# executor's cycle (previous completion seen -> this completion) plus the engine's own\n"
+               "# processing per kernel, %.1f us (empty kernels through hs_run vs the profiler's loop).\n"
+               "# Everything runs in fp32 (PoCL has no fp16), so every dtype gets the fp32 figures.  Power and\n"
+               "# DRAM energy are assumed, not metered.\n",
+            p->o->workload ? p->o->workload : "tiny-agentic-rag", (unsigned long long)p->replay_seed, p->reps,
+            1e6 * p->eng_extra);
+    bool any = false;
+    for (size_t pu = 0; pu < hw->npus && pu < 64; pu++)
+        any |= p->insitu_n[pu] > 0;
+    if (any) {
+        size_t n = 0;
+        for (size_t pu = 0; pu < hw->npus && pu < 64; pu++)
+            n += p->insitu_n[pu];
+        fprintf(f, "# In situ: the workload run on the hardware (fifo and eft, seed %llu) against the model\n"
+                   "# measured so far; the median (measured - predicted) over its %zu kernels, %+.1f us, was\n"
+                   "# added to every point and launch, then all were scaled by the runs' total measured /\n"
+                   "# predicted time, %.4f (kernels stalled beyond 5x their prediction left out).\n",
+                (unsigned long long)p->replay_seed, n, 1e6 * p->insitu[0], p->insitu_scale);
+    }
     fprintf(f, "name: %s\n", name);
     fprintf(f, "description: \"%s: %d OpenCL PU%s measured by hetsoc profile (%s)\"\n", name,
             (int)hw->npus, hw->npus == 1 ? "" : "s", L->npu ? "the last CPU sub-device emulates an NPU" : "no NPU");
@@ -892,8 +914,8 @@ static void write_profile(prof *p, const layout *L, const char *name, const char
                "  with static shapes (padded), tile %d, no attention or vector search.\n",
             host, NPU_TILE);
     fprintf(f, "memory:\n  name: dram\n");
-    fprintf(f, "  bandwidth_gbps: %.4g      # measured: a 64 MiB read on every PU of the memory at once "
-               "(alone on PU 0: %.4g GB/s)\n",
+    fprintf(f, "  bandwidth_gbps: %.4g      # measured: a 64 MiB streaming read (hs_generic) on every PU of "
+               "the memory at once (alone on PU 0: %.4g GB/s)\n",
             peak_mem / 1e9, p->stream_bps[0] / 1e9);
     if (isfinite(p->fitted_c))
         fprintf(f, "  achievable_gbps: %.4g     # fitted: max-min sharing that best predicts %zu co-run slowdowns "
@@ -991,6 +1013,130 @@ static void write_profile(prof *p, const layout *L, const char *name, const char
         }
 }
 
+/* ---- In situ: the per-kernel overhead of a real run -------------------------------------- */
+
+/* The replay times kernels through the profiler's loop; in a run, the
+ * engine and the policy also work between a kernel's completion and the
+ * next start, and the two PUs' kernels interleave on the host.  So the
+ * workload is run on the hardware (under fifo and eft, at the replay's
+ * seed, not the seeds validation uses by default) against the profile
+ * measured so far, and the median of (measured - predicted) over the
+ * table-backed kernels is added to every point and launch. */
+typedef struct insitu {
+    const hs_hw *cand;
+    double *diff[64], *pred[64];
+    size_t ndiff[64], cap[64];
+} insitu;
+
+static void insitu_kernel(void *ctx, int pu, const hs_kernel *k, double start, double end)
+{
+    insitu *s = ctx;
+    hs_pred pr;
+    if (pu < 0 || pu >= 64 || hs_hw_predict(s->cand, pu, k, 0, &pr, NULL) != 0 || !pr.from_table)
+        return;
+    if (s->ndiff[pu] == s->cap[pu]) {
+        size_t cap = s->cap[pu] ? 2 * s->cap[pu] : 1024;
+        double *g = realloc(s->diff[pu], cap * sizeof *g);
+        if (g)
+            s->diff[pu] = g;
+        double *h = g ? realloc(s->pred[pu], cap * sizeof *h) : NULL;
+        if (!h)
+            return;
+        s->pred[pu] = h;
+        s->cap[pu] = cap;
+    }
+    s->pred[pu][s->ndiff[pu]] = pr.latency_s;
+    s->diff[pu][s->ndiff[pu]++] = (end - start) - pr.latency_s;
+}
+
+static void write_profile(prof *p, const layout *L, const char *name, const char *devdesc, FILE *f);
+
+static int in_situ(prof *p, const layout *L, const char *name, const char *devdesc, hs_workload *wl,
+                   uint64_t seed, hs_err *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return hs_errf(err, "out of memory");
+    write_profile(p, L, name, devdesc, f);
+    fclose(f);
+    hs_node *root = hs_conf_load_string(buf, len, "<measured profile>", err);
+    free(buf);
+    hs_hw *cand = root ? hs_hw_from_node(root, err) : NULL;
+    hs_node_free(root);
+    if (!cand)
+        return -1;
+    insitu s = {.cand = cand};
+    static const char *const pols[] = {"fifo", "eft"};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof pols / sizeof *pols; i++) {
+        const hs_policy_ops *pol = hs_policy_lookup(pols[i], err);
+        if (!pol) {
+            rc = -1;
+            break;
+        }
+        hs_run_cfg cfg = {.hw = cand, .wl = wl, .policy = pol, .seed = seed, .end_time = INFINITY,
+                          .exec = &p->e->base};
+        rc = hs_real_prepare(&p->e->base, &cfg, err);
+        hs_run_metrics m;
+        if (rc == 0) {
+            p->e->on_kernel = insitu_kernel;
+            p->e->on_kernel_ctx = &s;
+            rc = hs_run(&cfg, &m, err);
+            p->e->on_kernel = NULL;
+            hs_run_metrics_free(&m);
+        }
+        if (rc == 0)
+            rc = hs_real_check(&p->e->base, err);
+    }
+    size_t all_n = 0;
+    for (size_t pu = 0; pu < p->hw->npus && pu < 64; pu++)
+        all_n += s.ndiff[pu];
+    double *all = all_n ? malloc(all_n * sizeof *all) : NULL;
+    size_t k = 0;
+    for (size_t pu = 0; all && pu < p->hw->npus && pu < 64; pu++)
+        for (size_t i = 0; i < s.ndiff[pu]; i++)
+            all[k++] = s.diff[pu][i];
+    rl_stat ast;
+    rl_robust(all, k, &ast);
+    /* One offset for all PUs: a PU a run used little (fifo's second PU
+     * takes work only while the first is busy) would get a biased one. */
+    double d = rc == 0 && k >= 50 && isfinite(ast.median) ? ast.median : 0;
+    /* Then a scale: the run's total measured time over the total predicted
+     * (with d), kernels stalled beyond 5x their prediction left out --
+     * what a median offset leaves of a bias that grows with the kernel. */
+    double meas = 0, pred = 0;
+    for (size_t pu = 0; pu < p->hw->npus && pu < 64; pu++)
+        for (size_t i = 0; i < s.ndiff[pu]; i++) {
+            double pr = s.pred[pu][i] + d, me = s.pred[pu][i] + s.diff[pu][i];
+            if (pr > 0 && me < 5 * pr)
+                meas += me, pred += pr;
+        }
+    double scale = rc == 0 && k >= 50 && pred > 0 ? meas / pred : 1;
+    if (!(scale > 0.5 && scale < 2))
+        scale = 1;
+    p->insitu_scale = scale;
+    for (size_t pu = 0; rc == 0 && pu < p->hw->npus && pu < 64; pu++) {
+        p->insitu[pu] = d;
+        p->insitu_n[pu] = s.ndiff[pu];
+        for (size_t i = 0; i < p->ntabs; i++)
+            for (size_t j = 0; p->tabs[i].pu == (int)pu && j < p->tabs[i].npts; j++) {
+                point *pt = &p->tabs[i].pts[j];
+                if (pt->st.median + d > 0)
+                    pt->st.median += d;
+                pt->st.median *= scale;
+            }
+    }
+    free(all);
+    for (int pu = 0; pu < 64; pu++) {
+        free(s.diff[pu]);
+        free(s.pred[pu]);
+    }
+    hs_hw_free(cand);
+    return rc;
+}
+
 /* ---- The whole calibration ------------------------------------------------------------ */
 
 static void logf_(prof *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1005,7 +1151,7 @@ static void logf_(prof *p, const char *fmt, ...)
     fflush(p->log);
 }
 
-static int collect(prof *p, hs_workload *wl, rl_shapes *s, rl_shapes *seq, hs_err *err)
+static int collect(prof *p, hs_workload *wl, rl_shapes *s, rl_shapes *seq, uint64_t replay_seed, hs_err *err)
 {
     static const char *const pols[] = {"fifo", "eft"};
     for (size_t i = 0; i < 2; i++) {
@@ -1017,11 +1163,14 @@ static int collect(prof *p, hs_workload *wl, rl_shapes *s, rl_shapes *seq, hs_er
                               .end_time = INFINITY};
             if (rl_collect_shapes(&cfg, s, NULL, err) != 0)
                 return -1;
-            /* The trace to replay: the first run's kernels in start order. */
-            if (i == 0 && seed == 1 && rl_collect_shapes(&cfg, seq, NULL, err) != 0)
-                return -1;
         }
     }
+    /* The trace to replay (and the in-situ run): fifo at a seed of its own,
+     * so that validation at the usual seeds stays out of sample. */
+    const hs_policy_ops *fifo = hs_policy_lookup("fifo", err);
+    hs_run_cfg cfg = {.hw = p->hw, .wl = wl, .policy = fifo, .seed = replay_seed, .end_time = INFINITY};
+    if (!fifo || rl_collect_shapes(&cfg, s, NULL, err) != 0 || rl_collect_shapes(&cfg, seq, NULL, err) != 0)
+        return -1;
     return 0;
 }
 
@@ -1067,10 +1216,12 @@ int hs_real_profile(const hs_real_profile_opts *o, FILE *out, hs_err *err)
         return -1;
     hs_workload *wl = NULL;
     rl_shapes s = {0}, seq = {.keep_all = true};
+    const uint64_t replay_seed = (o->seed ? o->seed : 1) + 1000;
+    p.replay_seed = replay_seed;
     int rc = hs_workload_load(o->workload ? o->workload : "tiny-agentic-rag", &wl, err);
     if (rc == 0) {
         logf_(&p, "profile: collecting the kernels of %s\n", hs_workload_name(wl));
-        rc = collect(&p, wl, &s, &seq, err);
+        rc = collect(&p, wl, &s, &seq, replay_seed, err);
     }
     hs_real_opts ro = {.data_seed = 1, .log = o->log};
     hs_exec *x = rc == 0 ? hs_exec_real_create(p.hw, &ro, err) : NULL;
@@ -1113,16 +1264,22 @@ int hs_real_profile(const hs_real_profile_opts *o, FILE *out, hs_err *err)
             rc = -1;
     }
     if (rc == 0) {
-        for (size_t i = 0; i < p.ntabs; i++) {
-            table *t = &p.tabs[i];
-            double xs[MAX_POINTS + 2], ys[MAX_POINTS + 2];
-            size_t n = 0;
-            for (size_t j = 0; j < t->npts && n < MAX_POINTS + 2; j++)
-                xs[n] = t->pts[j].x, ys[n++] = t->pts[j].st.median;
-            hs_err ferr;
-            t->fitted = n >= 3 && hs_fit_power(xs, ys, n, true, &t->fit, &ferr) == 0;
-        }
         fit_contention(&p);
+        if (!o->quick) {
+            logf_(&p, "profile: a run of the workload on the hardware against the model (per-kernel overhead)\n");
+            rc = in_situ(&p, &L, name, devdesc, wl, replay_seed, err);
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < p.ntabs; i++) {
+        table *t = &p.tabs[i];
+        double xs[MAX_POINTS + 2], ys[MAX_POINTS + 2];
+        size_t n = 0;
+        for (size_t j = 0; j < t->npts && n < MAX_POINTS + 2; j++)
+            xs[n] = t->pts[j].x, ys[n++] = t->pts[j].st.median;
+        hs_err ferr;
+        t->fitted = n >= 3 && hs_fit_power(xs, ys, n, true, &t->fit, &ferr) == 0;
+    }
+    if (rc == 0) {
         logf_(&p, "profile: writing %s\n", name);
         write_profile(&p, &L, name, devdesc, out);
         if (ferror(out))

@@ -44,6 +44,7 @@ typedef struct hs_real_opts {
     uint64_t data_seed;  /* weights, KV caches, token ids, corpora (0 reads as 1) */
     bool noop;           /* run an empty kernel for every item: the overhead benchmark */
     FILE *log;           /* progress (binding, warm-up) for humans; NULL: quiet */
+    int runs;            /* hs_real_validate: hardware runs averaged (0 reads as 1) */
 } hs_real_opts;
 
 /* Binds the profile's PUs to OpenCL devices, builds the kernels, creates
@@ -69,13 +70,14 @@ int hs_real_check(hs_exec *x, hs_err *err);
 typedef struct hs_real_stats {
     uint64_t kernels;    /* items started */
     uint64_t commands;   /* OpenCL commands enqueued for them */
-    double host_s;       /* CPU time of the thread in run(): the engine, the policy, the
-                            enqueues and the completion handling (waiting costs none) */
-    double host_wall_s;  /* wall time of that thread not spent waiting (includes being
-                            preempted by the devices' own threads on a CPU device) */
+    double host_s;       /* wall time the thread in run() spent working -- the engine, the
+                            policy, the enqueues, the completion handling -- i.e. not
+                            blocked waiting for a completion or a timer */
+    double host_cpu_s;   /* CPU time of that thread over run() (also counts the kernel's
+                            cost of putting it to sleep and waking it up) */
     double start_s;      /* wall time inside start(): building and enqueueing commands */
     double overhead_us;  /* host_s / kernels: scheduling overhead per dispatched kernel */
-    double overhead_wall_us;  /* host_wall_s / kernels */
+    double overhead_cpu_us;  /* host_cpu_s / kernels */
     double enqueue_us;   /* start_s / kernels */
     double lag_s;        /* summed lateness of the events handled: wall time at handling
                             minus the event's time (a completion's stamp, a timer's deadline) */
@@ -125,12 +127,16 @@ typedef struct hs_real_validation {
     size_t unpaired_kernels;
     double sim_makespan_s, real_makespan_s;
     double sim_mean_latency_s, real_mean_latency_s;
-    hs_real_stats stats;           /* of the real run */
+    int runs;                      /* hardware runs averaged */
+    hs_real_stats stats;           /* of the (last) real run */
 } hs_real_validation;
 
 /* Runs cfg (its profile should be calibrated for this machine) in the
  * simulator and on the hardware with the same policy, parameters and
- * seed, and compares them.  sim and real get both runs' metrics (free them
+ * seed, and compares them.  With ro->runs > 1 the hardware runs that many
+ * times and each request's latency, each kernel's duration and the
+ * makespan are averaged over the runs before the comparison (the run-to-
+ * run noise of a shared machine shrinks; the simulator is deterministic).  sim and real get both runs' metrics (free them
  * with hs_run_metrics_free; either may be NULL).  cfg->exec and cfg->sink
  * are ignored.  Returns 0 or -1 with err. */
 int hs_real_validate(const hs_run_cfg *cfg, const hs_real_opts *ro, hs_real_validation *v,

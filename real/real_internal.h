@@ -94,6 +94,7 @@ typedef struct rl_rec {
     cl_event ev;
     cl_int status;
     double t0;                  /* wall at start(), s since the executor's origin */
+    double cur0;                /* the clock (now()) at start() */
     double stamp;               /* wall at completion, same origin */
     double bytes;
     double bps;                 /* bandwidth estimate; < 0 until computed */
@@ -165,6 +166,10 @@ struct rl_exec {
     int64_t last_shape[3];      /* m, n, k the last op ran at (after NPU padding; tests) */
     rl_worker workers[RL_MAX_WORKERS];
     int nworkers;
+    /* Observer of the engine's kernels (profiler): PU, kernel, start and end
+     * on the executor's clock; NULL: none. */
+    void (*on_kernel)(void *ctx, int pu, const hs_kernel *k, double start, double end);
+    void *on_kernel_ctx;
     const hs_item **bg;         /* per PU: a kernel to keep re-running (profiler), or NULL */
 };
 

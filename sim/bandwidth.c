@@ -392,6 +392,10 @@ static int log_undo(hs_bw *bw, int f, bool added, double old_bound, const int *r
     return 0;
 }
 
+/* fmin(x, y) for numbers that are never NaN, as glibc computes it (minsd:
+ * y when they compare equal), without the library call. */
+static inline double min_of(double x, double y) { return x < y ? x : y; }
+
 /* Local addition to a clean system.  On the resources the new flow has to
  * itself (no flow yet) it would be alone: x = min(d, C_r / phi_r(d)) over
  * them.  If every shared resource keeps its phi and has room for x
@@ -408,7 +412,7 @@ static double add_local_rate(const hs_bw *bw, const int *res, int nres, double d
     for (int k = 0; k < nres; k++) {
         const bw_res *r = &bw->res[res[k]];
         if (r->nfl == 0)
-            x = fmin(x, r->phi_n ? r->cap / phi_eval(r, d) : r->cap);
+            x = min_of(x, r->phi_n ? r->cap / phi_eval(r, d) : r->cap);
     }
     if (!(x < INFINITY))
         return -1;
@@ -727,9 +731,8 @@ static inline void flow_enter(solve_ctx *c, int f)
  * Leaves the flows with a bound > 0 unfrozen in uf. */
 static void collect(hs_bw *bw, solve_ctx *c)
 {
-    for (int i = 0; i < bw->ndirty; i++)
-        if (c->R[bw->dirty[i]].mark != c->stamp)
-            res_enter(c, bw->dirty[i]);
+    for (int i = 0; i < bw->ndirty; i++)   /* distinct, and unmarked: a new stamp */
+        res_enter(c, bw->dirty[i]);
     for (int i = 0; i < c->ncr && c->ncf < bw->nlive; i++) {  /* stop once all are in */
         const bw_res *r = &c->R[c->cr[i]];
         const int *fl = r->fl;
@@ -758,6 +761,15 @@ static inline void freeze(solve_ctx *c, int f, double x)
     settle(c, fl, f, x);
 }
 
+/* F / n without a division where it is exact another way: dividing by 1
+ * or 2 gives the same double as returning F or multiplying by 0.5 (the
+ * quotient is F scaled by a power of two), and a resource shared by one or
+ * two unfrozen flows is the common case. */
+static inline double level(double F, int n)
+{
+    return n == 1 ? F : n == 2 ? F * 0.5 : F / n;
+}
+
 /* The smallest fair level s = min_r F_r / n_r over resources with
  * unfrozen flows (INFINITY if none); *arg receives r (-1 if none). */
 static inline double min_level(const solve_ctx *c, int *arg)
@@ -768,7 +780,7 @@ static inline double min_level(const solve_ctx *c, int *arg)
         const bw_res *r = &c->R[c->cr[i]];
         if (r->nfree == 0)
             continue;
-        double l = (r->rem > 0 ? r->rem : 0) / r->nfree;
+        double l = level(r->rem > 0 ? r->rem : 0, r->nfree);
         if (l < s) {       /* all levels infinite: (a) freezes every flow */
             s = l;
             *arg = c->cr[i];

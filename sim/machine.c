@@ -226,7 +226,7 @@ static void set_rate(hs_machine *m, int id, double now, double r)
 }
 
 /* Keeps the one queued completion event at the heap top's time. */
-static void rearm(hs_machine *m)
+static void rearm(hs_machine *m, double now)
 {
     double t = m->nheap ? m->k[m->heap[0]].t_fin : INFINITY;
     if (m->armed) {
@@ -237,7 +237,6 @@ static void rearm(hs_machine *m)
     }
     if (!(t < INFINITY))
         return;
-    double now = hs_sim_now(m->sim);
     if (t < now)
         t = now;
     bool reused = m->firing != NULL;    /* the record being handled */
@@ -285,13 +284,12 @@ static void resolve(hs_machine *m, double now)
     size_t n;
     const int *chg = hs_bw_changed(m->bw, &n);
     for (size_t i = 0; i < n; i++) {
-        int id = m->fk[chg[i]], f = chg[i];
-        if (id < 0)
-            continue;
-        set_rate(m, id, now, hs_bw_rate(m->bw, f) / m->k[id].bytes);
+        int id = m->fk[chg[i]];
+        if (id >= 0)
+            set_rate(m, id, now, hs_bw_rate(m->bw, chg[i]) / m->k[id].bytes);
     }
     account(m, now);
-    rearm(m);
+    rearm(m, now);
 }
 
 /* ---- PU occupancy. -------------------------------------------------- */
@@ -504,6 +502,7 @@ double hs_machine_abort(hs_machine *m, int id)
 /* The completion event: the heap top is done. */
 static void machine_fire(hs_sim *sim, hs_event *ev, void *ctx)
 {
+    (void)sim;
     (void)ctx;
     hs_machine *m = ev->data.ptr.p;
     if (!m || ev != m->armed || m->nheap == 0)
@@ -512,7 +511,7 @@ static void machine_fire(hs_sim *sim, hs_event *ev, void *ctx)
     m->firing = ev;             /* rearm reuses the record */
     int id = m->heap[0];
     void *user = m->k[id].user;
-    kern_end(m, id, hs_sim_now(sim));
+    kern_end(m, id, ev->time);   /* the clock is at the event's time */
     m->firing = NULL;
     m->stats.completions++;
     if (m->on_done)

@@ -1,6 +1,7 @@
-/* A generic op group given only its FLOPs and bytes: each work-item streams
- * `per` consecutive floats of buf (wrapping at len) and performs `iters`
- * multiply-adds per element read. */
+/* A generic op group given only its FLOPs and bytes: work-item g streams
+ * the floats g, g + items, g + 2 items, ... of buf below len (neighbouring
+ * work-items read neighbouring floats) and performs `iters` multiply-adds
+ * per float read. */
 __kernel void hs_generic(__global const float *buf, __global float *out, int items, int per,
                          int len, int iters)
 {
@@ -8,9 +9,11 @@ __kernel void hs_generic(__global const float *buf, __global float *out, int ite
     if (g >= items)
         return;
     float acc = 0.0f;
-    size_t base = (size_t)g * per;
     for (int e = 0; e < per; e++) {
-        float x = buf[(base + e) % len];
+        int i = g + e * items;
+        if (i >= len)
+            break;
+        float x = buf[i];
         for (int t = 0; t < iters; t++)
             acc = acc * 0.999f + x;
     }

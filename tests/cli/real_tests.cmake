@@ -7,8 +7,4 @@ foreach(t run validate profile overhead)
            WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
   set_tests_properties(cli_real_${t} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300 LABELS real
     ENVIRONMENT "HS_SOURCE=${CMAKE_SOURCE_DIR}")
-  if(HS_SANITIZE)
-    set_property(TEST cli_real_${t} APPEND PROPERTY ENVIRONMENT
-      "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/real/lsan.supp:print_suppressions=0")
-  endif()
 endforeach()
