@@ -228,14 +228,17 @@ static int bench_run(int argc, char **argv)
         return bench_phold(argc - 1, argv + 1);
     if (strcmp(argv[1], "sim") == 0)
         return bench_sim(argc - 1, argv + 1);
+    if (strcmp(argv[1], "overhead") == 0)
+        return hs_cli_bench_overhead.run(argc - 1, argv + 1);
     return hs_cli_misuse(&hs_cli_bench, "unknown benchmark '%s'", argv[1]);
 }
 
 const hs_cli_cmd hs_cli_bench = {
     .name = "bench",
-    .summary = "run a benchmark (phold, sim)",
+    .summary = "run a benchmark (phold, sim, overhead)",
     .usage = "usage: hetsoc bench phold [--lps L] [--pending-per-lp K] [--events N] [--seed S] [--reference] [--json]\n"
              "       hetsoc bench sim [--duration S] [--policy P] [--json]\n"
+             "       hetsoc bench overhead --hw HW --workload WL --policy P [--set K=V]... [--seed N] [--json]\n"
              "\n"
              "phold: classic PHOLD on the event kernel. L logical processes each start with K\n"
              "  events; handling an event schedules one at a uniformly random LP after an\n"
@@ -251,6 +254,9 @@ const hs_cli_cmd hs_cli_bench = {
              "  proactive mix on core-ultra-125h) at op granularity with DRAM contention on, for\n"
              "  S and for 10 S simulated seconds (default S = 300), each in its own process: kernel\n"
              "  events (starts + completions) per second of wall time and peak resident memory.\n"
-             "  --policy P          the policy (default fifo)\n",
+             "  --policy P          the policy (default fifo)\n"
+             "\n"
+             "overhead: the real backend's scheduling overhead per dispatched kernel (policy\n"
+             "  decision, engine bookkeeping and enqueue) with empty kernels (see real/README.md).\n",
     .run = bench_run,
 };

@@ -54,7 +54,12 @@
  * dirty resources (a breadth-first walk over per-resource flow lists,
  * stopping once every live flow is in); allocations elsewhere are left as
  * they are, which is exact because max-min fairness decomposes over
- * components.  A solve with nothing dirty costs nothing.  hs_bw_changed()
+ * components.  A removal from a clean system that leaves one flow as the
+ * whole component of its resources is still a solve (the system is dirty
+ * until hs_bw_solve), but one computed without the walk: that flow at its
+ * bound or at its resources' smallest usable capacity, as progressive
+ * filling's single round gives it.  A solve with nothing dirty costs
+ * nothing.  hs_bw_changed()
  * lists the flows whose rate changed since the previous solve (local
  * changes and the solve's own), so a caller re-times only those.  Memory:
  * all arrays grow geometrically when resources or flows are added and are
