@@ -16,7 +16,8 @@
 #include "experiments/timeline.h"
 #include "real/real.h"
 
-static FILE *real_log(void)
+/* See cli_run.h. */
+FILE *hs_cli_real_log(void)
 {
     const char *v = getenv("HETSOC_REAL_LOG");
     return v && *v && strcmp(v, "0") != 0 ? stderr : NULL;
@@ -29,20 +30,15 @@ static int real_run(int argc, char **argv)
     if (rc)
         return rc;
     hs_err err;
-    hs_run_objs o = {0};
-    hs_node *spec = hs_cli_run_spec(&opt, &err);
-    if (!spec || hs_runspec_resolve(spec, &o, &err) != 0) {
-        hs_err_print(&err, stderr);
-        hs_node_free(spec);
+    hs_run_objs o;
+    hs_node *spec = hs_cli_run_resolve(&opt, &o);
+    if (!spec)
         return HS_EXIT_FAIL;
-    }
-    hs_real_opts ro = {.data_seed = o.seed, .log = real_log()};
+    hs_real_opts ro = {.data_seed = o.seed, .log = hs_cli_real_log()};
     hs_exec *x = hs_exec_real_create(o.hw, &ro, &err);
     hs_timeline *tl = NULL;
-    hs_run_cfg cfg = {
-        .hw = o.hw, .wl = o.wl, .policy = o.policy, .policy_params = o.params, .seed = o.seed,
-        .end_time = o.end_time, .max_events = o.max_events, .fast_sync = o.fast_sync, .exec = x,
-    };
+    hs_run_cfg cfg = hs_cli_run_cfg(&o);
+    cfg.exec = x;
     rc = x ? hs_real_prepare(x, &cfg, &err) : -1;
     if (rc == 0 && opt.timeline && !(tl = hs_timeline_open(opt.timeline, o.hw, &err)))
         rc = -1;
@@ -112,17 +108,11 @@ static int overhead_run(int argc, char **argv)
     if (opt.timeline)
         return hs_cli_misuse(&hs_cli_bench_overhead, "--timeline is not an option of bench overhead");
     hs_err err;
-    hs_run_objs o = {0};
-    hs_node *spec = hs_cli_run_spec(&opt, &err);
-    if (!spec || hs_runspec_resolve(spec, &o, &err) != 0) {
-        hs_err_print(&err, stderr);
-        hs_node_free(spec);
+    hs_run_objs o;
+    hs_node *spec = hs_cli_run_resolve(&opt, &o);
+    if (!spec)
         return HS_EXIT_FAIL;
-    }
-    hs_run_cfg cfg = {
-        .hw = o.hw, .wl = o.wl, .policy = o.policy, .policy_params = o.params, .seed = o.seed,
-        .end_time = o.end_time, .max_events = o.max_events, .fast_sync = o.fast_sync,
-    };
+    hs_run_cfg cfg = hs_cli_run_cfg(&o);
     hs_real_stats st;
     rc = hs_real_bench_overhead(&cfg, &st, &err);
     if (rc != 0)

@@ -22,6 +22,15 @@ typedef struct hs_cli_run_opts {
 int hs_cli_run_parse(const hs_cli_cmd *cmd, int argc, char **argv, hs_cli_run_opts *o);
 /* The run specification of the flags (--set applied). */
 hs_node *hs_cli_run_spec(const hs_cli_run_opts *o, hs_err *err);
+/* The run specification of the flags, resolved into its objects; on
+ * failure the error is printed and NULL returned.  Free the spec with
+ * hs_node_free and the objects with hs_run_objs_free. */
+hs_node *hs_cli_run_resolve(const hs_cli_run_opts *opt, hs_run_objs *o);
+/* The run configuration of resolved objects (no executor, no sink). */
+hs_run_cfg hs_cli_run_cfg(const hs_run_objs *o);
+/* Where the real backend logs: stderr when $HETSOC_REAL_LOG is set and not
+ * "0", else NULL. */
+FILE *hs_cli_real_log(void);
 /* The readable summary of a run. */
 void hs_cli_run_summary(const hs_run_objs *o, const hs_run_metrics *m, const char *backend);
 

@@ -67,6 +67,27 @@ hs_node *hs_cli_run_spec(const hs_cli_run_opts *o, hs_err *err)
     return spec;
 }
 
+hs_node *hs_cli_run_resolve(const hs_cli_run_opts *opt, hs_run_objs *o)
+{
+    hs_err err;
+    *o = (hs_run_objs){0};
+    hs_node *spec = hs_cli_run_spec(opt, &err);
+    if (!spec || hs_runspec_resolve(spec, o, &err) != 0) {
+        hs_err_print(&err, stderr);
+        hs_node_free(spec);
+        return NULL;
+    }
+    return spec;
+}
+
+hs_run_cfg hs_cli_run_cfg(const hs_run_objs *o)
+{
+    return (hs_run_cfg){
+        .hw = o->hw, .wl = o->wl, .policy = o->policy, .policy_params = o->params, .seed = o->seed,
+        .end_time = o->end_time, .max_events = o->max_events, .fast_sync = o->fast_sync,
+    };
+}
+
 static void print_stats_row(const char *name, const hs_latency_stats *s)
 {
     printf("  %-12s %8llu %10.4f %10.4f %10.4f %10.4f %10.4g\n", name, (unsigned long long)s->requests,
@@ -99,13 +120,10 @@ static int sim_run(int argc, char **argv)
     if (rc)
         return rc;
     hs_err err;
-    hs_run_objs o = {0};
-    hs_node *spec = hs_cli_run_spec(&opt, &err);
-    if (!spec || hs_runspec_resolve(spec, &o, &err) != 0) {
-        hs_err_print(&err, stderr);
-        hs_node_free(spec);
+    hs_run_objs o;
+    hs_node *spec = hs_cli_run_resolve(&opt, &o);
+    if (!spec)
         return HS_EXIT_FAIL;
-    }
     hs_timeline *tl = NULL;
     if (opt.timeline && !(tl = hs_timeline_open(opt.timeline, o.hw, &err))) {
         hs_err_print(&err, stderr);
@@ -113,12 +131,10 @@ static int sim_run(int argc, char **argv)
         hs_node_free(spec);
         return HS_EXIT_FAIL;
     }
-    hs_run_cfg cfg = {
-        .hw = o.hw, .wl = o.wl, .policy = o.policy, .policy_params = o.params, .seed = o.seed,
-        .end_time = o.end_time, .max_events = o.max_events, .fast_sync = o.fast_sync,
-        .bw_observer = tl ? hs_timeline_bandwidth : NULL, .bw_observer_ctx = tl,
-        .sink = {.ctx = tl, .kernel = tl ? hs_timeline_kernel : NULL},
-    };
+    hs_run_cfg cfg = hs_cli_run_cfg(&o);
+    cfg.bw_observer = tl ? hs_timeline_bandwidth : NULL;
+    cfg.bw_observer_ctx = tl;
+    cfg.sink = (hs_run_sink){.ctx = tl, .kernel = tl ? hs_timeline_kernel : NULL};
     hs_run_metrics m;
     rc = hs_run(&cfg, &m, &err);
     if (tl && hs_timeline_close(tl, rc == 0, rc == 0 ? &err : &(hs_err){{0}}) != 0)

@@ -58,19 +58,12 @@ static int validate_run(int argc, char **argv)
     if (opt.timeline)
         return hs_cli_misuse(&hs_cli_validate, "--timeline is not an option of validate (use hetsoc real)");
     hs_err err;
-    hs_run_objs o = {0};
-    hs_node *spec = hs_cli_run_spec(&opt, &err);
-    if (!spec || hs_runspec_resolve(spec, &o, &err) != 0) {
-        hs_err_print(&err, stderr);
-        hs_node_free(spec);
+    hs_run_objs o;
+    hs_node *spec = hs_cli_run_resolve(&opt, &o);
+    if (!spec)
         return HS_EXIT_FAIL;
-    }
-    const char *lv = getenv("HETSOC_REAL_LOG");
-    hs_real_opts ro = {.data_seed = o.seed, .log = lv && *lv && strcmp(lv, "0") != 0 ? stderr : NULL, .runs = runs};
-    hs_run_cfg cfg = {
-        .hw = o.hw, .wl = o.wl, .policy = o.policy, .policy_params = o.params, .seed = o.seed,
-        .end_time = o.end_time, .max_events = o.max_events, .fast_sync = o.fast_sync,
-    };
+    hs_real_opts ro = {.data_seed = o.seed, .log = hs_cli_real_log(), .runs = runs};
+    hs_run_cfg cfg = hs_cli_run_cfg(&o);
     hs_real_validation v;
     hs_run_metrics ms, mr;
     rc = hs_real_validate(&cfg, &ro, &v, &ms, &mr, &err);
