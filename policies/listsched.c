@@ -13,7 +13,11 @@
  * after it (the planner books in topological order and a gap must start
  * strictly before the next task).  So waiting follows (start, booking
  * order), which has no cycle.  Tasks already dispatched wait on nothing
- * the plan controls: the engine runs them once their inputs arrive.
+ * the plan controls: the engine runs them once their inputs arrive.  Both
+ * (a) and (b) need a booked task's inputs to be all visible: a join whose
+ * producers are still hidden (the next iterations of a fan-out) waits on
+ * tasks not on any timeline, so it is not booked until they are revealed
+ * (bookable(); its work cannot be ready before).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -480,8 +484,15 @@ static void unplan(hs_ls *ls, hs_ls_graph *g)
     }
 }
 
-static bool inputs_booked(const hs_ls_graph *g, const hs_ls_task *t)
+/* t may be booked: its input set is final (no producer still hidden) and
+ * every input is booked or done.  A join whose producers are not all
+ * revealed stays unplanned: booked, it could hold its PU's line ahead of
+ * work that its hidden producers need (a deadlock); it cannot run before
+ * they are revealed anyway. */
+static bool bookable(const hs_ls_graph *g, const hs_ls_task *t)
 {
+    if (!hs_request_inputs_final(hs_req_dag(g->req), t->id))
+        return false;
     for (uint32_t k = 0; k < t->nin; k++)
         if (g->t[hs_ls_in(g, t, k)->from]->state == HS_LS_UNPLANNED)
             return false;
@@ -537,7 +548,7 @@ static int book_next(hs_ls *ls, hs_ls_graph *g, hs_ls_task *t)
     return book(ls, g, t, pu);
 }
 
-/* The list-scheduling loop: ready tasks (all inputs booked or done) are
+/* The list-scheduling loop: ready tasks (bookable: inputs final, booked or done) are
  * booked one at a time, highest priority first; booking a task may make
  * its successors ready. */
 static void plan(hs_ls *ls, hs_ls_graph *g)
@@ -549,7 +560,7 @@ static void plan(hs_ls *ls, hs_ls_graph *g)
     ls->nready = 0;
     for (uint32_t id = 0; id < g->n; id++) {
         hs_ls_task *t = g->t[id];
-        if (t->state == HS_LS_UNPLANNED && inputs_booked(g, t) && ready_push(ls, t) != 0)
+        if (t->state == HS_LS_UNPLANNED && bookable(g, t) && ready_push(ls, t) != 0)
             goto fail;
     }
     while (ls->nready > 0 && !ls->failed) {
@@ -558,7 +569,7 @@ static void plan(hs_ls *ls, hs_ls_graph *g)
             goto fail;
         for (uint32_t k = 0; k < t->nout; k++) {
             hs_ls_task *v = g->t[hs_ls_out(g, t, k)->to];
-            if (v->state == HS_LS_UNPLANNED && !v->queued && inputs_booked(g, v) &&
+            if (v->state == HS_LS_UNPLANNED && !v->queued && bookable(g, v) &&
                 ready_push(ls, v) != 0)
                 goto fail;
         }

@@ -169,26 +169,35 @@ int hs_real_prepare(hs_exec *x, const hs_run_cfg *cfg, hs_err *err)
     return rc;
 }
 
-int hs_real_bench_overhead(const hs_run_cfg *cfg, hs_real_stats *out, hs_err *err)
+int hs_real_run(const hs_run_cfg *cfg, const hs_real_opts *ro, hs_run_metrics *m, hs_real_stats *st,
+                hs_err *err)
 {
-    memset(out, 0, sizeof *out);
-    hs_real_opts ro = {.noop = true};
-    hs_exec *x = hs_exec_real_create(cfg->hw, &ro, err);
+    memset(m, 0, sizeof *m);
+    if (st)
+        memset(st, 0, sizeof *st);
+    hs_exec *x = hs_exec_real_create(cfg->hw, ro, err);
     if (!x)
         return -1;
     hs_run_cfg c = *cfg;
     c.exec = x;
-    c.sink = (hs_run_sink){0};
-    hs_run_metrics m;
     int rc = hs_real_prepare(x, &c, err);
-    if (rc == 0) {
-        rc = hs_run(&c, &m, err);
-        hs_run_metrics_free(&m);
-    }
+    if (rc == 0)
+        rc = hs_run(&c, m, err);
     if (rc == 0)
         rc = hs_real_check(x, err);
-    if (rc == 0)
-        hs_real_stats_get(x, out);
+    if (rc == 0 && st)
+        hs_real_stats_get(x, st);
     x->ops->destroy(x);
+    return rc;
+}
+
+int hs_real_bench_overhead(const hs_run_cfg *cfg, hs_real_stats *out, hs_err *err)
+{
+    hs_real_opts ro = {.noop = true};
+    hs_run_cfg c = *cfg;
+    c.sink = (hs_run_sink){0};
+    hs_run_metrics m;
+    int rc = hs_real_run(&c, &ro, &m, out, err);
+    hs_run_metrics_free(&m);
     return rc;
 }

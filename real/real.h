@@ -90,6 +90,13 @@ void hs_real_stats_reset(hs_exec *x);
 /* The OpenCL device a PU is bound to ("pthread-... (sub-device 1/2)"). */
 const char *hs_real_pu_device(hs_exec *x, int pu);
 
+/* One timed run of cfg on a new OpenCL executor (cfg->exec is ignored):
+ * hs_exec_real_create with ro, hs_real_prepare, hs_run, hs_real_check.
+ * *m is always set (free it with hs_run_metrics_free); st, unless NULL,
+ * gets the executor's statistics.  Returns 0 or -1 with err. */
+int hs_real_run(const hs_run_cfg *cfg, const hs_real_opts *ro, hs_run_metrics *m, hs_real_stats *st,
+                hs_err *err);
+
 /* The scheduling-overhead benchmark: runs cfg on the executor with an
  * empty kernel for every item (so that nothing competes with the engine's
  * thread for the CPU) and reports the host cost per dispatched kernel:

@@ -97,13 +97,14 @@ typedef struct builder {
 static int add_node(builder *b, uint32_t *id)
 {
     hs_request *r = b->r;
+    *id = r->n; /* set on every path: callers read it only on success */
     rnode *nn = wl_grow(r->nodes, &b->ncap, r->n + 1, sizeof *nn);
     if (!nn)
         return hs_errf(b->err, "out of memory");
     r->nodes = nn;
     memset(&nn[r->n], 0, sizeof nn[r->n]);
     nn[r->n].vis = NONE;
-    *id = r->n++;
+    r->n++;
     return 0;
 }
 
@@ -1006,4 +1007,15 @@ size_t hs_request_inputs(const hs_request *r, uint32_t id, hs_dep *out, size_t c
 size_t hs_request_outputs(const hs_request *r, uint32_t id, hs_dep *out, size_t cap)
 {
     return deps(r, id, false, out, cap);
+}
+
+bool hs_request_inputs_final(const hs_request *r, uint32_t id)
+{
+    const rnode *x = visible(r, id);
+    if (!x)
+        return false;
+    for (uint32_t i = 0; i < x->nin; i++)
+        if (r->nodes[r->edges[r->ein[x->in0 + i]].from].vis == NONE)
+            return false;
+    return true;
 }

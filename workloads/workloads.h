@@ -428,6 +428,11 @@ const hs_stage_info *hs_request_node(const hs_request *r, uint32_t id);  /* NULL
  * (writes at most cap). */
 size_t hs_request_inputs(const hs_request *r, uint32_t id, hs_dep *out, size_t cap);
 size_t hs_request_outputs(const hs_request *r, uint32_t id, hs_dep *out, size_t cap);
+/* Whether every input of revealed stage id is revealed, so that the list
+ * hs_request_inputs gives is final.  False for a join whose producers are
+ * still to come (the iterations of a fan-out not yet emitted, say): such a
+ * stage waits on work no policy can see yet.  False for a bad id. */
+bool hs_request_inputs_final(const hs_request *r, uint32_t id);
 /* The next item of a READY stage, lowered now (decode steps are lowered
  * one at a time).  Returns 1 with *it filled, 0 when an item is still
  * outstanding or the stage has no more, -1 for a bad id or state. */

@@ -1,6 +1,6 @@
 # hetsoc run / summary: the table, the HDF5 tables and their columns, default
-# and relative output paths, kernels, the real backend's per-run errors,
-# error positions in bad experiment files, misuse, and the progress line.
+# and relative output paths, kernels, error positions in bad experiment files,
+# misuse, and the progress line.  (backend: real: tests/cli/real_experiment.sh.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/run_lib.sh"
 
@@ -58,16 +58,6 @@ expect_out '^17,'
 small_exp "$tmp/exps/n.yaml"
 (cd "$tmp/cwd" && "$HETSOC" run ../exps/n.yaml -q) || fail "run without output:"
 [ -f "$tmp/cwd/small.h5" ] || fail "default output is not NAME.h5 in the current folder"
-
-# backend: real is accepted; each run records its error and the sweep goes on.
-small_exp "$tmp/real.yaml" "backend: real"
-expect_status 1 "$HETSOC" run "$tmp/real.yaml" -o "$tmp/real.h5"
-expect_err "18 of 18 runs failed"
-expect_err "backend 'real' is not available in this build"
-expect_out "0 of 3 ok"
-expect_status 0 "$HETSOC" summary "$tmp/real.h5" --csv runs
-[ "$(printf '%s\n' "$out" | grep -cE ",real,error,error: backend 'real' is not available in this build,0\.[58][0-9]*,0,nan,")" = 18 ] \
-    || fail "every run of backend real records status error"
 
 # Bad experiment files: the position of the mistake, no output file.
 printf 'hw: generic-1pu\nworkload: synthetic-mm1\npolicy: fifo\nsweeep: {workload.requests: [1]}\n' >"$tmp/bad.yaml"
