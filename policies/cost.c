@@ -87,7 +87,7 @@ static cost_key key_of(const hs_kernel *k, int pu)
 
 /* Whether key a is kernel k on pu (read in place: no key is built for a
  * lookup that hits). */
-static bool key_is(const cost_key *a, const hs_kernel *k, int pu)
+static inline bool key_is(const cost_key *a, const hs_kernel *k, int pu)
 {
     return a->pu == pu && a->op == (int32_t)k->op && a->dtype == (int32_t)k->dtype &&
            a->weight_dtype == (int32_t)k->weight_dtype && a->m == k->m && a->n == k->n && a->k == k->k &&
@@ -172,18 +172,13 @@ static int grow(hs_cost_cache *c)
     return 0;
 }
 
-const hs_cost *hs_item_cost_ref(hs_cost_cache *c, const hs_hw *hw, const hs_item *item, int pu, hs_cost *buf)
+/* The table behind the front entries: finds or fills the entry of kernel
+ * item->k on pu (copied to the front entry f when there is one).  Out of
+ * line: the table's growth would otherwise weigh on every front hit. */
+static __attribute__((noinline)) const hs_cost *lookup_table(hs_cost_cache *c, const hs_hw *hw,
+                                                             const hs_item *item, int pu, cost_slot *f,
+                                                             hs_cost *buf)
 {
-    if (!c || !is_kernel(item)) {
-        hs_item_cost(hw, item, pu, buf);
-        return buf;
-    }
-    cost_slot *f = NULL;
-    if ((unsigned)item->slot < HS_SLOT_COUNT && (unsigned)pu < FRONT_PUS) {
-        f = &c->front[item->slot][pu];
-        if (f->hash && key_is(&f->key, &item->k, pu))
-            return &f->cost;
-    }
     if (2 * (c->len + 1) > c->cap && grow(c) != 0) {
         hs_item_cost(hw, item, pu, buf);
         return buf;
@@ -202,9 +197,31 @@ const hs_cost *hs_item_cost_ref(hs_cost_cache *c, const hs_hw *hw, const hs_item
     return &f->cost;
 }
 
+/* hs_item_cost_ref, inline in both lookups: a front hit is a few loads and
+ * compares. */
+static inline const hs_cost *cost_ref(hs_cost_cache *c, const hs_hw *hw, const hs_item *item, int pu, hs_cost *buf)
+{
+    if (!c || !is_kernel(item)) {
+        hs_item_cost(hw, item, pu, buf);
+        return buf;
+    }
+    cost_slot *f = NULL;
+    if ((unsigned)item->slot < HS_SLOT_COUNT && (unsigned)pu < FRONT_PUS) {
+        f = &c->front[item->slot][pu];
+        if (f->hash && key_is(&f->key, &item->k, pu))
+            return &f->cost;
+    }
+    return lookup_table(c, hw, item, pu, f, buf);
+}
+
+const hs_cost *hs_item_cost_ref(hs_cost_cache *c, const hs_hw *hw, const hs_item *item, int pu, hs_cost *buf)
+{
+    return cost_ref(c, hw, item, pu, buf);
+}
+
 int hs_item_cost_cached(hs_cost_cache *c, const hs_hw *hw, const hs_item *item, int pu, hs_cost *out)
 {
-    const hs_cost *p = hs_item_cost_ref(c, hw, item, pu, out);
+    const hs_cost *p = cost_ref(c, hw, item, pu, out);
     if (p != out)
         *out = *p;
     return out->rc;

@@ -20,9 +20,8 @@
 
 #include "policies/engine_internal.h"
 
-static void process_request_events(hs_sched *s, hs_req *r, bool announce_reveals);
 static void finish_item(hs_sched *s, hs_work *w);
-static bool stale(const hs_work *w);
+static bool stale(const hs_sched *s, const hs_work *w);
 static void rollback(hs_sched *s, hs_req *r, uint32_t stage);
 
 /* ---- Failure ------------------------------------------------------------- */
@@ -57,7 +56,8 @@ static hs_event *post(hs_sched *s, double t, hs_exec_fn fn, uint64_t arg)
     return ev;
 }
 
-static double now(const hs_sched *s) { return s->x->ops->now(s->x); }
+/* The time of the callback being handled (hs_engine_enter). */
+static double now(const hs_sched *s) { return s->t; }
 
 /* ---- Work records: recycled through a free list -------------------------- */
 
@@ -86,14 +86,22 @@ static int grow_works(hs_sched *s)
     return 0;
 }
 
-/* A record off the free list with its header reset (no id yet; its item
- * is the caller's to fill).  NULL when out of memory. */
-static hs_work *work_take(hs_sched *s)
+/* A record off the free list, its header still the last work's
+ * (work_reset makes it new).  NULL when out of memory. */
+static hs_work *work_pop(hs_sched *s)
 {
     if (!s->free_works && grow_works(s) != 0)
         return NULL;
     hs_work *w = s->free_works;
     s->free_works = w->free_next;
+    return w;
+}
+
+/* Resets the header of a record for a new work (no id yet; its item is
+ * the caller's to fill).  Inline, so that the fields the caller sets next
+ * are stored once. */
+static inline void work_reset(hs_sched *s, hs_work *w)
+{
     /* Field by field: a memset of the header compiles to a string store
      * whose start-up costs more than these stores. */
     w->id = 0;
@@ -115,10 +123,19 @@ static hs_work *work_take(hs_sched *s)
     w->free_next = NULL;
     w->cost_pu = -1;
     w->pred_valid = 0;
+}
+
+/* A record off the free list with its header reset.  NULL when out of
+ * memory. */
+static hs_work *work_take(hs_sched *s)
+{
+    hs_work *w = work_pop(s);
+    if (w)
+        work_reset(s, w);
     return w;
 }
 
-/* Puts back a record from work_take that never became a work. */
+/* Puts back a record from work_pop that never became a work. */
 static void work_untake(hs_sched *s, hs_work *w)
 {
     w->state = HS_WORK_DONE;
@@ -160,7 +177,9 @@ static void work_free(hs_sched *s, hs_work *w)
 
 /* ---- The ready list (FIFO by readiness) ------------------------------------ */
 
-void hs_engine_ready(hs_sched *s, hs_work *w)
+/* Appends w to the ready list and tells the policy (inline for the items
+ * a request issues; hs_engine_ready for splits and batches). */
+static inline void ready_push(hs_sched *s, hs_work *w)
 {
     w->state = HS_WORK_READY;
     w->ready_next = NULL;
@@ -175,6 +194,8 @@ void hs_engine_ready(hs_sched *s, hs_work *w)
         s->pol->work_ready(s, s->pol_state, w);
     hs_engine_touch(s);
 }
+
+void hs_engine_ready(hs_sched *s, hs_work *w) { ready_push(s, w); }
 
 void hs_engine_unready(hs_sched *s, hs_work *w)
 {
@@ -210,6 +231,7 @@ static void schedule_cb(void *ctx, uint64_t arg)
 {
     (void)arg;
     hs_sched *s = ctx;
+    hs_engine_enter(s);
     s->schedule_posted = false;
     run_schedule(s);
     hs_engine_settle(s);
@@ -240,7 +262,7 @@ static double handoff(const hs_sched *s, int from, double end, double comm, int 
 {
     double c = 0;
     if (from >= 0 && from != pu)
-        c = comm > 0 ? comm : hs_hw_sync_s(s->hw, from, pu, s->cfg->fast_sync);
+        c = comm > 0 ? comm : s->sync_s[from * (int)s->hw->npus + pu];
     if (c > *cost)
         *cost = c;
     return end + c;
@@ -289,13 +311,34 @@ double hs_engine_input_ready(hs_sched *s, const hs_work *w, int pu, double *cost
     return t;
 }
 
+/* hs_engine_input_ready with the common case inline: the next item of a
+ * stage, whose only input is the stage's previous item. */
+static inline double input_ready(hs_sched *s, const hs_work *w, int pu, double *cost)
+{
+    if (w->req && !w->first_of_stage && !w->nmembers) {
+        const hs_stage_rt *st = &w->req->stages[w->stage];
+        return handoff(s, st->last_pu, st->last_end, 0, pu, cost);
+    }
+    return hs_engine_input_ready(s, w, pu, cost);
+}
+
 /* ---- Per-PU dispatch queues ------------------------------------------------------ */
+
+static void start_queued(hs_sched *s, int pu);
+
+/* Starts what the PU's queue can start now: most calls find it empty. */
+static inline void try_start(hs_sched *s, int pu)
+{
+    if (s->pus[pu].queue_head)
+        start_queued(s, pu);
+}
 
 static void wakeup_cb(void *ctx, uint64_t pu)
 {
     hs_sched *s = ctx;
+    hs_engine_enter(s);
     s->pus[pu].wakeup = NULL;
-    hs_engine_try_start(s, (int)pu);
+    try_start(s, (int)pu);
     hs_engine_settle(s);
 }
 
@@ -312,7 +355,7 @@ static unsigned start_flags(const hs_sched *s, int pu, double t, double t_in, do
 }
 
 /* Starts the PU's queue head w, whose inputs arrived at t_in <= now. */
-static void start_work(hs_sched *s, int pu, hs_work *w, double t, double t_in, double cost)
+static inline void start_work(hs_sched *s, int pu, hs_work *w, double t, double t_in, double cost)
 {
     hs_pu_rt *p = &s->pus[pu];
     const unsigned flags = start_flags(s, pu, t, t_in, cost);
@@ -325,31 +368,39 @@ static void start_work(hs_sched *s, int pu, hs_work *w, double t, double t_in, d
     p->running++;
     w->state = HS_WORK_RUNNING;
     w->start_time = t;
-    hs_err err;
+    /* An error goes straight to the run's message (a local hs_err would
+     * give this hot path a large frame): nothing starts once the run
+     * failed, so no earlier message is overwritten. */
     const hs_exec_ops *x = s->x->ops;
-    int rc = x->start_cost ? x->start_cost(s->x, pu, &w->item, hs_engine_work_cost(s, w, pu), flags, w, &err)
-                           : x->start(s->x, pu, &w->item, flags, w, &err);
+    int rc = x->start_cost ? x->start_cost(s->x, pu, &w->item, hs_engine_work_cost(s, w, pu), flags, w, &s->err)
+                           : x->start(s->x, pu, &w->item, flags, w, &s->err);
     if (rc != 0)
-        engine_fail(s, err.msg);
+        engine_fail(s, s->err.msg);
+}
+
+/* The PU's queue head waits for its inputs: retry when they arrive. */
+static void wake_at(hs_sched *s, int pu, double t_in)
+{
+    hs_pu_rt *p = &s->pus[pu];
+    if (p->wakeup && p->wakeup_at <= t_in)
+        return;
+    if (p->wakeup)
+        s->x->ops->cancel(s->x, p->wakeup);
+    p->wakeup = post(s, t_in, wakeup_cb, (uint64_t)pu);
+    p->wakeup_at = t_in;
 }
 
 /* Starts queued work in dispatch order while the PU has free slots and the
  * head's inputs have arrived; otherwise retries when they will have. */
-void hs_engine_try_start(hs_sched *s, int pu)
+static void start_queued(hs_sched *s, int pu)
 {
     hs_pu_rt *p = &s->pus[pu];
-    const int slots = s->hw->pus[pu].slots;
-    while (p->queue_head && p->running < slots && !s->failed) {
+    while (p->queue_head && p->running < p->slots && !s->failed) {
         double cost = 0;
-        double t_in = hs_engine_input_ready(s, p->queue_head, pu, &cost);
+        double t_in = input_ready(s, p->queue_head, pu, &cost);
         double t = now(s);
         if (t_in > t) {
-            if (p->wakeup && p->wakeup_at <= t_in)
-                return;
-            if (p->wakeup)
-                s->x->ops->cancel(s->x, p->wakeup);
-            p->wakeup = post(s, t_in, wakeup_cb, (uint64_t)pu);
-            p->wakeup_at = t_in;
+            wake_at(s, pu, t_in);
             return;
         }
         start_work(s, pu, p->queue_head, t, t_in, cost);
@@ -362,7 +413,11 @@ int hs_dispatch(hs_sched *s, hs_work *w, int pu)
         hs_sched_fail(s, "hs_dispatch of a work that is not ready, or to PU %d", pu);
         return -1;
     }
-    if (!hs_can_run(s, w, pu)) {
+    /* The start needs w's cost on pu: that one lookup (as a rule already
+     * made when the policy asked about pu) also says whether pu can run
+     * it, and its prediction. */
+    const hs_cost *c = hs_engine_work_cost(s, w, pu);
+    if (c->rc != 0 || !isfinite(c->latency_s)) {
         hs_sched_fail(s, "work %llu (%s) cannot run on PU %s", (unsigned long long)w->id,
                       hs_slot_name(w->item.slot), s->hw->pus[pu].name);
         return -1;
@@ -370,7 +425,7 @@ int hs_dispatch(hs_sched *s, hs_work *w, int pu)
     hs_engine_unready(s, w);
     w->state = HS_WORK_QUEUED;
     w->pu = pu;
-    w->predicted_s = hs_predict(s, w, pu);
+    w->predicted_s = c->latency_s;
     hs_pu_rt *p = &s->pus[pu];
     if (p->queue_tail)
         p->queue_tail->queue_next = w;
@@ -378,7 +433,7 @@ int hs_dispatch(hs_sched *s, hs_work *w, int pu)
         p->queue_head = w;
     p->queue_tail = w;
     p->queued++;
-    hs_engine_try_start(s, pu);
+    start_queued(s, pu);
     return 0;
 }
 
@@ -387,16 +442,24 @@ int hs_dispatch(hs_sched *s, hs_work *w, int pu)
 static void delay_done_cb(void *ctx, uint64_t arg)
 {
     hs_sched *s = ctx;
+    hs_engine_enter(s);
     finish_item(s, (hs_work *)(uintptr_t)arg);
     hs_engine_touch(s);
     hs_engine_settle(s);
+}
+
+/* The stage's rollback count, which its works carry to be told apart
+ * from those of a rolled-back run: 0 unless some stage was speculated. */
+static int32_t stage_epoch(const hs_sched *s, const hs_req *r, uint32_t stage)
+{
+    return s->speculations ? hs_request_node(r->dag, stage)->rollbacks : 0;
 }
 
 /* Pulls the next item of a READY stage and makes it a work: a delay starts
  * at once (it holds no PU); anything else joins the ready list. */
 static void issue_next_item(hs_sched *s, hs_req *r, uint32_t stage, bool first)
 {
-    hs_work *w = work_take(s);
+    hs_work *w = work_pop(s);
     if (!w) {
         engine_fail(s, "error: out of memory");
         return;
@@ -405,11 +468,12 @@ static void issue_next_item(hs_sched *s, hs_req *r, uint32_t stage, bool first)
         work_untake(s, w);
         return;
     }
+    work_reset(s, w);
     w->id = s->next_work_id++;
     w->req = r;
     w->stage = stage;
     w->first_of_stage = first;
-    w->epoch = hs_request_node(r->dag, stage)->rollbacks;
+    w->epoch = stage_epoch(s, r, stage);
     r->active++;
     if (w->item.kind == HS_ITEM_DELAY) {
         w->state = HS_WORK_RUNNING;
@@ -417,7 +481,7 @@ static void issue_next_item(hs_sched *s, hs_req *r, uint32_t stage, bool first)
         post(s, now(s) + w->item.delay_s, delay_done_cb, (uint64_t)(uintptr_t)w);
         return;
     }
-    hs_engine_ready(s, w);
+    ready_push(s, w);
 }
 
 static int grow_stages(hs_req *r, uint32_t n)
@@ -487,14 +551,14 @@ static void finish_request(hs_sched *s, hs_req *r)
     schedule_next_arrival(s);
 }
 
-/* Drains the request's events: new stages, ready stages (their first item
- * is issued), the first answer token, the end of the request. */
-static void process_request_events(hs_sched *s, hs_req *r, bool announce_reveals)
+/* Drains the request's events, ev the first: new stages, ready stages
+ * (their first item is issued), the first answer token, the end of the
+ * request. */
+static void drain_request_events(hs_sched *s, hs_req *r, bool announce_reveals, hs_req_event ev)
 {
-    hs_req_event ev;
     bool finished = false;
     uint32_t first_new = r->nstages_seen;
-    while (hs_request_poll(r->dag, &ev)) {
+    do {
         switch (ev.type) {
         case HS_EV_REVEALED:
             if (grow_stages(r, ev.node + 1) != 0) {
@@ -525,17 +589,26 @@ static void process_request_events(hs_sched *s, hs_req *r, bool announce_reveals
             finished = true;
             break;
         }
-    }
+    } while (hs_request_poll(r->dag, &ev));
     if (announce_reveals && r->nstages_seen > first_new && s->pol->stage_revealed)
         s->pol->stage_revealed(s, s->pol_state, r, first_new);
     if (finished)
         finish_request(s, r);
 }
 
+/* Most item completions queue no event: the check is inline. */
+static inline void process_request_events(hs_sched *s, hs_req *r, bool announce_reveals)
+{
+    hs_req_event ev;
+    if (hs_request_poll(r->dag, &ev))
+        drain_request_events(s, r, announce_reveals, ev);
+}
+
 static void arrival_cb(void *ctx, uint64_t arg)
 {
     (void)arg;
     hs_sched *s = ctx;
+    hs_engine_enter(s);
     s->arrival_ev = NULL;
     hs_arrival a;
     int rc = hs_gen_next(s->gen, &a, &s->err);
@@ -610,7 +683,7 @@ static void finish_item(hs_sched *s, hs_work *w)
 {
     hs_req *r = w->req;
     uint32_t stage = w->stage;
-    if (stale(w)) {
+    if (stale(s, w)) {
         r->active--;
         work_free(s, w);
         return;
@@ -634,14 +707,17 @@ static void finish_item(hs_sched *s, hs_work *w)
 static void join_cb(void *ctx, uint64_t arg)
 {
     hs_sched *s = ctx;
+    hs_engine_enter(s);
     finish_item(s, (hs_work *)(uintptr_t)arg);
     hs_engine_touch(s);
     hs_engine_settle(s);
 }
 
 /* The last part of a split item finished: if its parts ran on more than
- * one PU, the join pays the largest pairwise sync cost first. */
-static void finish_part(hs_sched *s, hs_work *part)
+ * one PU, the join pays the largest pairwise sync cost first.  Out of line
+ * (so are the rows for a sink): the completion of a whole item, the common
+ * case, then needs no large frame. */
+static __attribute__((noinline)) void finish_part(hs_sched *s, hs_work *part)
 {
     hs_work *parent = part->parent;
     parent->parts_pus |= 1ull << (part->pu & 63);
@@ -664,10 +740,9 @@ static void finish_part(hs_sched *s, hs_work *part)
         finish_item(s, parent);
 }
 
-static void emit_kernel_row(hs_sched *s, const hs_work *w)
+/* The kernel row of finished w, for the run's sink. */
+static __attribute__((noinline)) void emit_kernel_row(hs_sched *s, const hs_work *w)
 {
-    if (!s->cfg->sink.kernel)
-        return;
     const char *stage = "batch";
     if (w->req) {
         const hs_stage_info *si = hs_request_node(w->req->dag, w->stage);
@@ -687,6 +762,7 @@ static void work_done_cb(void *engine, void *token)
 {
     hs_sched *s = engine;
     hs_work *w = token;
+    hs_engine_enter(s);
     const int pu = w->pu;
     hs_pu_rt *p = &s->pus[pu];
     hs_work **link = &p->running_head;
@@ -696,7 +772,8 @@ static void work_done_cb(void *engine, void *token)
     w->queue_next = NULL;
     p->running--;
     p->last_end = now(s);
-    emit_kernel_row(s, w);
+    if (s->cfg->sink.kernel)
+        emit_kernel_row(s, w);
     if (s->pol->work_done)
         s->pol->work_done(s, s->pol_state, w);
     if (w->parent) {
@@ -710,7 +787,7 @@ static void work_done_cb(void *engine, void *token)
     } else {
         finish_item(s, w);
     }
-    hs_engine_try_start(s, pu);
+    try_start(s, pu);
     hs_engine_touch(s);
     hs_engine_settle(s);
 }
@@ -726,8 +803,16 @@ static int setup(hs_sched *s, const hs_run_cfg *cfg, hs_err *err)
     s->warmup = hs_workload_warmup(cfg->wl);
     if (!(s->pus = calloc(s->hw->npus, sizeof *s->pus)))
         return hs_errf(err, "out of memory");
-    for (size_t i = 0; i < s->hw->npus; i++)
+    for (size_t i = 0; i < s->hw->npus; i++) {
+        s->pus[i].slots = s->hw->pus[i].slots;
         s->pus[i].last_end = -INFINITY;
+    }
+    const size_t np = s->hw->npus;
+    if (!(s->sync_s = calloc(np ? np * np : 1, sizeof *s->sync_s)))
+        return hs_errf(err, "out of memory");
+    for (size_t a = 0; a < np; a++)
+        for (size_t b = 0; b < np; b++)
+            s->sync_s[a * np + b] = hs_hw_sync_s(s->hw, (int)a, (int)b, cfg->fast_sync);
     size_t nc = hs_workload_nclasses(cfg->wl);
     if (!(s->classes = calloc(nc ? nc : 1, sizeof *s->classes)))
         return hs_errf(err, "out of memory");
@@ -742,6 +827,7 @@ static int setup(hs_sched *s, const hs_run_cfg *cfg, hs_err *err)
     if (!s->x && !(s->x = hs_exec_sim_create(cfg->hw, cfg->bw_observer, cfg->bw_observer_ctx, err)))
         return -1;
     s->x->ops->bind(s->x, work_done_cb, s);
+    hs_engine_enter(s);     /* the start of the run, before the first callback */
     if (!(s->gen = hs_gen_create(cfg->wl, cfg->seed, err)))
         return -1;
     return hs_params_bind(s, err);
@@ -769,7 +855,7 @@ static void collect(hs_sched *s, hs_run_metrics *m, double wall)
     }
     m->npus = s->hw->npus;
     double energy = s->x->ops->dram_energy(s->x);
-    double span = s->makespan > 0 ? s->makespan : now(s);
+    double span = s->makespan > 0 ? s->makespan : s->x->ops->now(s->x);   /* the clock's end */
     for (size_t i = 0; i < s->hw->npus; i++) {
         hs_pu_metrics *p = &m->pus[i];
         snprintf(p->name, sizeof p->name, "%s", s->hw->pus[i].name);
@@ -801,6 +887,7 @@ static void teardown(hs_sched *s)
         hs_lat_acc_free(&s->classes[i]);
     free(s->classes);
     free(s->pus);
+    free(s->sync_s);
 }
 
 static double wall_clock(void)
@@ -808,6 +895,31 @@ static double wall_clock(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* After run() returned: when it ran out of things to do (not the end
+ * time, not the event budget, no failure) with requests still in flight,
+ * nothing will ever move them -- the policy left ready work undispatched,
+ * or work waits on something that never comes.  That is an error, not a
+ * run with fewer requests. */
+static void check_stall(hs_sched *s, double end, uint64_t events, uint64_t max_events)
+{
+    const hs_exec_ops *x = s->x->ops;
+    if (s->failed || !s->req_head || (max_events && events >= max_events))
+        return;
+    /* Nothing pending at all (a simulated clock jumps to the end time once
+     * drained, so it alone cannot tell), or a wall clock short of the end. */
+    bool drained = x->next_time ? x->next_time(s->x) == INFINITY : x->now(s->x) < end;
+    if (!drained)
+        return;
+    size_t inflight = 0, ready = 0;
+    for (const hs_req *r = s->req_head; r; r = r->next)
+        inflight++;
+    for (const hs_work *w = s->ready_head; w; w = w->ready_next)
+        ready++;
+    hs_sched_fail(s, "the run stalled at t = %.9g s with %zu request(s) in flight and nothing left to happen: "
+                     "%zu work item(s) ready but never dispatched by policy '%s'",
+                  s->t, inflight, ready, s->pol->name);
 }
 
 int hs_run(const hs_run_cfg *cfg, hs_run_metrics *out, hs_err *err)
@@ -828,6 +940,7 @@ int hs_run(const hs_run_cfg *cfg, hs_run_metrics *out, hs_err *err)
     hs_engine_settle(&s);
     double end = cfg->end_time > 0 ? cfg->end_time : INFINITY;
     out->events = s.x->ops->run(s.x, end, cfg->max_events);
+    check_stall(&s, end, out->events, cfg->max_events);
     collect(&s, out, wall_clock() - t0);
     if (s.failed) {
         *err = s.err;
@@ -852,8 +965,10 @@ int hs_engine_speculate(hs_sched *s, hs_req *r, uint32_t stage)
     return 0;
 }
 
-static bool stale(const hs_work *w)
+static bool stale(const hs_sched *s, const hs_work *w)
 {
+    if (!s->speculations)
+        return false;   /* no stage rolls back unless one was speculated */
     const hs_stage_info *si = hs_request_node(w->req->dag, w->stage);
     return si && si->rollbacks != w->epoch;
 }

@@ -51,7 +51,8 @@ typedef void (*hs_exec_fn)(void *engine, uint64_t arg);
 
 typedef struct hs_exec_ops {
     const char *name;  /* "sim", "real" */
-    /* The current time, seconds from the start of the run. */
+    /* The current time, seconds from the start of the run.  It does not
+     * move while a callback runs (the engine reads it once per callback). */
     double (*now)(hs_exec *x);
     /* Calls fn(engine, arg) at time t >= now, after every callback
      * already due at t.  Returns a handle for cancel, or NULL on OOM. */

@@ -73,6 +73,7 @@ struct hs_req {
 typedef struct hs_pu_rt {
     hs_work *queue_head, *queue_tail;
     hs_work *running_head;   /* running work, linked through queue_next */
+    int slots;               /* the profile's, or HS_SLOTS_UNLIMITED */
     int queued, running;
     double last_end;         /* when a kernel last finished on it */
     hs_event *wakeup;        /* pending retry when the head waits for inputs */
@@ -113,6 +114,7 @@ struct hs_sched {
     size_t nparams;
 
     hs_pu_rt *pus;
+    double *sync_s;          /* npus x npus: hs_hw_sync_s of the run's sync mode */
     hs_work *ready_head, *ready_tail;
     size_t nready;
     hs_req *req_head, *req_tail;
@@ -120,6 +122,7 @@ struct hs_sched {
     struct hs_work_slab *slabs;
     uint64_t next_work_id;
 
+    double t;                /* the time of the callback being handled */
     hs_event *arrival_ev;    /* the pending arrival callback */
     double arrival_at;
     bool schedule_posted;
@@ -143,14 +146,27 @@ struct hs_sched {
 HS_ENGINE_HIDDEN void hs_engine_ready(hs_sched *s, hs_work *w);
 HS_ENGINE_HIDDEN void hs_engine_unready(hs_sched *s, hs_work *w);
 HS_ENGINE_HIDDEN hs_work *hs_engine_work_new(hs_sched *s);
-HS_ENGINE_HIDDEN void hs_engine_try_start(hs_sched *s, int pu);
 HS_ENGINE_HIDDEN void hs_engine_touch(hs_sched *s);
 HS_ENGINE_HIDDEN void hs_engine_settle(hs_sched *s);
 HS_ENGINE_HIDDEN int hs_engine_speculate(hs_sched *s, hs_req *r, uint32_t stage);
 HS_ENGINE_HIDDEN double hs_engine_input_ready(hs_sched *s, const hs_work *w, int pu, double *cost);
 
-/* sched.c */
-HS_ENGINE_HIDDEN const hs_cost *hs_engine_work_cost(hs_sched *s, hs_work *w, int pu);
+/* Every executor callback into the engine starts here: the executor's
+ * clock does not move while a callback runs (engine.h), so the engine
+ * reads it once per callback rather than at every use. */
+static inline void hs_engine_enter(hs_sched *s) { s->t = s->x->ops->now(s->x); }
+
+/* The work's full cost on pu (a valid PU): one memo lookup per PU change,
+ * kept in the work: the PU a policy asked about is, as a rule, the one it
+ * dispatches to, and the dispatch and the start reuse that lookup. */
+static inline const hs_cost *hs_engine_work_cost(hs_sched *s, hs_work *w, int pu)
+{
+    if (w->cost_pu != pu) {
+        hs_item_cost_cached(s->costs, s->hw, &w->item, pu, &w->cost);
+        w->cost_pu = pu;
+    }
+    return &w->cost;
+}
 
 /* params.c */
 int hs_params_bind(hs_sched *s, hs_err *err);

@@ -7,7 +7,8 @@
  *             behind another on p (an in-order queue overlaps its launch),
  *             plus the graph build of an unlisted NPU shape the first time
  *             that shape runs on p: a fixed delay during which the kernel
- *             holds its slot but no bandwidth;
+ *             holds its slot but no bandwidth (the machine's launch delay,
+ *             which costs no event of its own);
  *   body      a machine kernel of time T = body_s and Q = bytes DRAM
  *             bytes: alone it takes body_s (the calibrated roofline or a
  *             profiled table), and it slows when co-running kernels leave
@@ -22,20 +23,13 @@
 #include "policies/cost.h"
 #include "sim/machine.h"
 
-enum { EV_CALLBACK = 1, EV_MACHINE = 2, EV_BODY = 3 };
-
-/* A kernel waiting out its launch delay: the body to start after it.
- * Pending bodies are linked so that a run cut short frees them. */
-typedef struct pending_body {
-    int pu;
-    hs_kernel_work work;
-    struct pending_body *prev, *next;
-} pending_body;
+enum { EV_CALLBACK = 1, EV_MACHINE = 2 };
 
 typedef struct exec_sim {
     hs_exec base;
     const hs_hw *hw;
     hs_sim *sim;
+    const double *clock;     /* hs_sim_clock(sim) */
     hs_machine *m;
     void (*done)(void *engine, void *token);
     void *engine;
@@ -45,8 +39,6 @@ typedef struct exec_sim {
     hs_domain_conf *domains;
     hs_pu_conf *pus;
     hs_link_conf *links;
-    pending_body *pending;
-    pending_body *spare;     /* recycled records */
     hs_cost_cache *costs;    /* memo of kernel predictions */
     uint64_t *built;         /* (PU, m) of the NPU graphs built so far */
     size_t nbuilt, built_cap;
@@ -54,7 +46,7 @@ typedef struct exec_sim {
 
 static exec_sim *X(hs_exec *x) { return (exec_sim *)x; }
 
-static double sim_now(hs_exec *x) { return hs_sim_now(X(x)->sim); }
+static double sim_now(hs_exec *x) { return *X(x)->clock; }
 
 static void callback_handler(hs_sim *sim, hs_event *ev, void *ctx)
 {
@@ -126,25 +118,6 @@ static bool first_build(exec_sim *e, int pu, int64_t m)
     return true;
 }
 
-/* Pending bodies are recycled: no malloc per kernel in steady state. */
-static pending_body *body_alloc(exec_sim *e)
-{
-    pending_body *b = e->spare;
-    if (b)
-        e->spare = b->next;
-    else
-        b = malloc(sizeof *b);
-    return b;
-}
-
-static void body_release(exec_sim *e, pending_body *b)
-{
-    if (!b)
-        return;
-    b->next = e->spare;
-    e->spare = b;
-}
-
 /* Starts the kernel of item on pu, whose standalone cost is p. */
 static int sim_start_cost(hs_exec *x, int pu, const hs_item *item, const hs_cost *p, unsigned flags,
                           void *token, hs_err *err)
@@ -157,29 +130,9 @@ static int sim_start_cost(hs_exec *x, int pu, const hs_item *item, const hs_cost
      * it matches hw/'s hs_hw_predict_corun. */
     double launch = flags & HS_EXEC_QUEUED ? p->queue_launch_s : p->launch_s;
     double delay = launch + (p->needs_build && first_build(e, pu, p->m) ? p->build_s : 0);
-    hs_kernel_work w = {.compute_s = p->body_s, .bytes = p->bytes, .user = token};
-    if (!(delay > 0))
-        return start_machine_kernel(e, pu, &w, err);
-    pending_body *b = body_alloc(e);
-    hs_event *ev = b ? hs_sim_event(e->sim, EV_BODY) : NULL;
-    if (!ev) {
-        body_release(e, b);
-        return hs_errf(err, "out of memory");
-    }
-    *b = (pending_body){.pu = pu, .work = w, .next = e->pending};
-    if (e->pending)
-        e->pending->prev = b;
-    e->pending = b;
-    ev->data.ptr.p = b;
-    if (hs_sim_schedule(e->sim, ev, hs_sim_now(e->sim) + delay) != 0) {
-        hs_sim_event_free(e->sim, ev);
-        e->pending = b->next;
-        if (b->next)
-            b->next->prev = NULL;
-        body_release(e, b);
-        return hs_errf(err, "internal: cannot schedule a launch at t+%g", delay);
-    }
-    return 0;
+    hs_kernel_work w = {.compute_s = p->body_s, .bytes = p->bytes, .user = token,
+                        .delay_s = delay > 0 ? delay : 0};
+    return start_machine_kernel(e, pu, &w, err);
 }
 
 static int sim_start(hs_exec *x, int pu, const hs_item *item, unsigned flags, void *token, hs_err *err)
@@ -187,23 +140,6 @@ static int sim_start(hs_exec *x, int pu, const hs_item *item, unsigned flags, vo
     hs_cost buf;
     const hs_cost *p = hs_item_cost_ref(X(x)->costs, X(x)->hw, item, pu, &buf);
     return sim_start_cost(x, pu, item, p, flags, token, err);
-}
-
-/* The launch delay is over: the kernel's body starts on the machine. */
-static void body_handler(hs_sim *sim, hs_event *ev, void *ctx)
-{
-    exec_sim *e = ctx;
-    pending_body *b = ev->data.ptr.p;
-    if (b->prev)
-        b->prev->next = b->next;
-    else
-        e->pending = b->next;
-    if (b->next)
-        b->next->prev = b->prev;
-    hs_err err;
-    if (start_machine_kernel(e, b->pu, &b->work, &err) != 0)
-        hs_sim_stop(sim);
-    body_release(e, b);
 }
 
 static void sim_bind(hs_exec *x, void (*done)(void *engine, void *token), void *engine)
@@ -218,7 +154,13 @@ static uint64_t sim_run(hs_exec *x, double end_time, uint64_t max_events)
 }
 
 static void sim_stop(hs_exec *x) { hs_sim_stop(X(x)->sim); }
-static double sim_next_time(hs_exec *x) { return hs_sim_next_time(X(x)->sim); }
+/* The machine places its event after a completion's callback (machine.h):
+ * until then its next time is its own. */
+static double sim_next_time(hs_exec *x)
+{
+    double t = hs_sim_next_time(X(x)->sim), tm = hs_machine_next_time(X(x)->m);
+    return tm < t ? tm : t;
+}
 static double sim_bw_used(hs_exec *x, int mem) { return hs_machine_domain_used(X(x)->m, mem); }
 
 static void sim_pu_stats(hs_exec *x, int pu, double *busy_s, double *energy_j)
@@ -238,24 +180,9 @@ static double sim_dram_energy(hs_exec *x)
     return j;
 }
 
-static void free_pending_bodies(exec_sim *e)
-{
-    while (e->pending) {
-        pending_body *b = e->pending;
-        e->pending = b->next;
-        free(b);
-    }
-    while (e->spare) {
-        pending_body *b = e->spare;
-        e->spare = b->next;
-        free(b);
-    }
-}
-
 static void sim_destroy(hs_exec *x)
 {
     exec_sim *e = X(x);
-    free_pending_bodies(e);
     if (e->m)
         hs_machine_destroy(e->m);
     if (e->sim)
@@ -348,8 +275,8 @@ hs_exec *hs_exec_sim_create(const hs_hw *hw, hs_bw_observer obs, void *obs_ctx, 
         hs_errf(err, "out of memory");
         return NULL;
     }
+    e->clock = hs_sim_clock(e->sim);
     hs_sim_on(e->sim, EV_CALLBACK, callback_handler, e);
-    hs_sim_on(e->sim, EV_BODY, body_handler, e);
     if (!(e->m = hs_machine_create(e->sim, &c))) {
         sim_destroy(&e->base);
         hs_errf(err, "profile '%s': invalid machine configuration", hw->name);

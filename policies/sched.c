@@ -24,11 +24,11 @@ int hs_pu_queued(const hs_sched *s, int pu) { return s->pus[pu].queued; }
 
 int hs_pu_free_slots(const hs_sched *s, int pu)
 {
-    int slots = s->hw->pus[pu].slots;
-    if (slots == HS_SLOTS_UNLIMITED)
+    const hs_pu_rt *p = &s->pus[pu];
+    if (p->slots == HS_SLOTS_UNLIMITED)
         return HS_SLOTS_UNLIMITED;
-    int busy = s->pus[pu].running + s->pus[pu].queued;
-    return busy < slots ? slots - busy : 0;
+    int busy = p->running + p->queued;
+    return busy < p->slots ? p->slots - busy : 0;
 }
 
 /* Estimate: every slot drains in parallel; running work ends at its
@@ -88,39 +88,34 @@ double hs_predict_item(hs_sched *s, const hs_item *it, int pu)
     return c.latency_s;
 }
 
-/* The work's full cost on pu (a valid PU): one memo lookup per PU change,
- * kept in the work for its start. */
-const hs_cost *hs_engine_work_cost(hs_sched *s, hs_work *w, int pu)
+/* hs_predict of a valid PU.  Each work remembers its predictions on the
+ * first HS_WORK_PRED_PUS PUs: policies ask the same question many times
+ * while it waits. */
+static inline double work_predict(hs_sched *s, hs_work *w, int pu)
 {
-    if (w->cost_pu != pu) {
-        const hs_cost *c = hs_item_cost_ref(s->costs, s->hw, &w->item, pu, &w->cost);
-        if (c != &w->cost)
-            w->cost = *c;
-        w->cost_pu = pu;
-    }
-    return &w->cost;
-}
-
-/* Each work remembers its predictions on the first HS_WORK_PRED_PUS PUs:
- * policies ask the same question many times while it waits. */
-double hs_predict(hs_sched *s, const hs_work *w, int pu)
-{
-    if (pu < 0 || pu >= (int)s->hw->npus)
-        return INFINITY;
-    hs_work *mw = (hs_work *)w;
     const bool memo = pu < HS_WORK_PRED_PUS;
-    if (memo && (mw->pred_valid >> pu & 1))
-        return mw->pred[pu];
-    const hs_cost *c = hs_engine_work_cost(s, mw, pu);
+    if (memo && (w->pred_valid >> pu & 1))
+        return w->pred[pu];
+    const hs_cost *c = hs_engine_work_cost(s, w, pu);
     double t = c->rc == 0 ? c->latency_s : INFINITY;
     if (memo) {
-        mw->pred[pu] = t;
-        mw->pred_valid |= 1u << pu;
+        w->pred[pu] = t;
+        w->pred_valid |= 1u << pu;
     }
     return t;
 }
 
-bool hs_can_run(hs_sched *s, const hs_work *w, int pu) { return isfinite(hs_predict(s, w, pu)); }
+double hs_predict(hs_sched *s, const hs_work *w, int pu)
+{
+    if (pu < 0 || pu >= (int)s->hw->npus)
+        return INFINITY;
+    return work_predict(s, (hs_work *)w, pu);
+}
+
+bool hs_can_run(hs_sched *s, const hs_work *w, int pu)
+{
+    return pu >= 0 && pu < (int)s->hw->npus && isfinite(work_predict(s, (hs_work *)w, pu));
+}
 
 double hs_work_bw_demand(hs_sched *s, const hs_work *w, int pu)
 {
@@ -262,6 +257,7 @@ int hs_batch(hs_sched *s, hs_work *const *ws, size_t n, hs_work **out)
 static void timer_cb(void *ctx, uint64_t tag)
 {
     hs_sched *s = ctx;
+    hs_engine_enter(s);
     if (s->pol->timer)
         s->pol->timer(s, s->pol_state, tag);
     hs_engine_touch(s);

@@ -14,8 +14,10 @@
  *    is C_r / phi(D_r) (to rounding).
  *  - Dead flow records are chained through next_free (LIFO).
  *  - chg[0..nchg) lists distinct live flows (those with chg_gen == the list's
- *    generation); cf/cr hold the flows/resources of the components last
- *    solved, their mark equal to stamp.
+ *    generation), chg_rate[i] the rate of chg[i] (list_changed follows
+ *    every change of a rate); cf/cr hold the flows/resources of the
+ *    components last solved, their mark equal to stamp (solve_single and
+ *    solve_lone mark nothing: only trials read the marks).
  */
 #include "sim/bandwidth.h"
 
@@ -31,6 +33,7 @@ enum { LONE_NONE = -2, LONE_EMPTY = -1 };
 
 typedef struct bw_flow {
     double bound;        /* d_i, bytes/s */
+    double cap;          /* private capacity (hs_bw_add_flow_capped), or INFINITY */
     double rate;         /* committed x_i */
     double x;            /* x_i of the solve in progress (or the trial) */
     uint32_t mark;       /* == stamp: in the components being solved */
@@ -82,6 +85,7 @@ struct hs_bw {
     int *cf, ncf;            /* capacity flow_cap */
     int *uf;                 /* capacity flow_cap */
     int *chg, nchg;          /* capacity flow_cap */
+    double *chg_rate;        /* capacity flow_cap */
     uint32_t chg_gen;        /* generation of the changed list */
     bool chg_open;           /* the list collects changes since the last solve */
     uint32_t stamp;
@@ -128,7 +132,9 @@ static int grow_flows(hs_bw *bw, int need)
     if (b) bw->uf = b;
     int *c = realloc(bw->chg, (size_t)cap * sizeof(int));
     if (c) bw->chg = c;
-    if (!a || !b || !c)
+    double *d = realloc(bw->chg_rate, (size_t)cap * sizeof(double));
+    if (d) bw->chg_rate = d;
+    if (!a || !b || !c || !d)
         return -1;  /* flow_cap stays: the larger arrays are kept and reused */
     bw->flow_cap = cap;
     return 0;
@@ -162,6 +168,7 @@ void hs_bw_destroy(hs_bw *bw)
     free(bw->cf);
     free(bw->uf);
     free(bw->chg);
+    free(bw->chg_rate);
     free(bw->undo);
     free(bw);
 }
@@ -196,17 +203,18 @@ static void chg_restart(hs_bw *bw)
     }
 }
 
-/* Lists flow f as changed (once per list generation).  The first change
- * after a solve opens a new list. */
+/* Lists flow f as changed (once per list generation), with its new rate
+ * fl->rate.  The first change after a solve opens a new list. */
 static inline void list_changed(hs_bw *bw, bw_flow *fl, int f)
 {
     if (!bw->chg_open)
         chg_restart(bw);
     if (fl->chg_gen != bw->chg_gen) {
         fl->chg_gen = bw->chg_gen;
-        fl->cpos = bw->nchg;
-        bw->chg[bw->nchg++] = f;
+        fl->cpos = bw->nchg++;
+        bw->chg[fl->cpos] = f;
     }
+    bw->chg_rate[fl->cpos] = fl->rate;
 }
 
 /* ---- Resources and their demand. ------------------------------------ */
@@ -404,7 +412,7 @@ static inline double min_of(double x, double y) { return x < y ? x : y; }
  * and it takes nothing a bottlenecked old flow needs (a resource with room
  * bottlenecks no one; on a saturated one it would get x = 0).  Returns x,
  * or -1 when a solve is needed. */
-static double add_local_rate(const hs_bw *bw, const int *res, int nres, double d)
+static double add_local_rate(const hs_bw *bw, const int *res, int nres, double d, double cap)
 {
     if (bw->in_trial || bw->ndirty > 0)
         return -1;
@@ -414,6 +422,7 @@ static double add_local_rate(const hs_bw *bw, const int *res, int nres, double d
         if (r->nfl == 0)
             x = min_of(x, r->phi_n ? r->cap / phi_eval(r, d) : r->cap);
     }
+    x = min_of(x, cap);     /* the private resource, always to itself */
     if (!(x < INFINITY))
         return -1;
     for (int k = 0; k < nres; k++) {
@@ -425,9 +434,11 @@ static double add_local_rate(const hs_bw *bw, const int *res, int nres, double d
 }
 
 /* A fresh record (field by field: a recycled one holds stale marks). */
-static inline void flow_init(bw_flow *fl, double bound, int nres, double rate, bool fresh)
+static inline void flow_init(bw_flow *fl, double bound, double cap, int nres, double rate,
+                             bool fresh)
 {
     fl->bound = bound;
+    fl->cap = cap;
     fl->rate = rate;
     fl->x = 0;
     fl->mark = 0;
@@ -440,11 +451,13 @@ static inline void flow_init(bw_flow *fl, double bound, int nres, double rate, b
     fl->fresh = fresh;
 }
 
-int hs_bw_add_flow(hs_bw *bw, const int *res, int nres, double bound)
+/* Adds a flow (contract in bandwidth.h): at once with its rate when the
+ * change is local (add_local_rate), else marking its resources dirty. */
+static int add_flow(hs_bw *bw, const int *res, int nres, double bound, double cap)
 {
-    if (!(bound >= 0) || check_res_list(bw, res, nres))
+    if (!(bound >= 0) || !(cap > 0) || check_res_list(bw, res, nres))
         return -1;
-    double x = add_local_rate(bw, res, nres, bound);
+    double x = add_local_rate(bw, res, nres, bound, cap);
     bool local = x >= 0;
     int f = flow_take(bw);
     if (f < 0)
@@ -455,7 +468,7 @@ int hs_bw_add_flow(hs_bw *bw, const int *res, int nres, double bound)
         return -1;
     }
     bw_flow *fl = &bw->flow[f];
-    flow_init(fl, bound, nres, local ? x : 0, !local);
+    flow_init(fl, bound, cap, nres, local ? x : 0, !local);
     for (int k = 0; k < nres; k++) {
         bw_res *r = &bw->res[res[k]];
         fl->res[k] = res[k];
@@ -479,6 +492,16 @@ int hs_bw_add_flow(hs_bw *bw, const int *res, int nres, double bound)
     return f;
 }
 
+int hs_bw_add_flow(hs_bw *bw, const int *res, int nres, double bound)
+{
+    return add_flow(bw, res, nres, bound, INFINITY);
+}
+
+int hs_bw_add_flow_capped(hs_bw *bw, const int *res, int nres, double bound, double cap)
+{
+    return add_flow(bw, res, nres, bound, cap);
+}
+
 /* Unlinks flow f from its resources (swap with each list's last entry),
  * takes its bound off their demand and frees its record. */
 static void flow_unlink(hs_bw *bw, int f)
@@ -500,6 +523,7 @@ static void flow_unlink(hs_bw *bw, int f)
     if (fl->chg_gen == bw->chg_gen) {  /* off the changed list */
         int last = bw->chg[--bw->nchg];
         bw->chg[fl->cpos] = last;
+        bw->chg_rate[fl->cpos] = bw->chg_rate[bw->nchg];
         bw->flow[last].cpos = fl->cpos;
         fl->chg_gen = 0;
     }
@@ -596,6 +620,9 @@ static double bound_move_local(const hs_bw *bw, const bw_flow *fl, double d)
         if (d > d0 ? !(r->used + (d - d0) <= r->cap_eff) : saturated(r))
             return -1;
     }
+    /* The private resource: its use is x, its capacity cap. */
+    if (d > d0 ? !(x + (d - d0) <= fl->cap) : !(x < fl->cap * (1 - SAT_TOL)))
+        return -1;
     return d;
 }
 
@@ -771,11 +798,15 @@ static inline double level(double F, int n)
 }
 
 /* The smallest fair level s = min_r F_r / n_r over resources with
- * unfrozen flows (INFINITY if none); *arg receives r (-1 if none). */
-static inline double min_level(const solve_ctx *c, int *arg)
+ * unfrozen flows, then over the private capacities of the unfrozen flows
+ * (a resource of one unfrozen flow, nothing charged yet: its level is its
+ * capacity), the first minimum winning (INFINITY if none).  *arg receives
+ * the resource attaining it and *capped the flow whose cap does (-1 for
+ * the other, or both if none). */
+static inline double min_level(const solve_ctx *c, int *arg, int *capped)
 {
     double s = INFINITY;
-    *arg = -1;
+    *arg = *capped = -1;
     for (int i = 0; i < c->ncr; i++) {
         const bw_res *r = &c->R[c->cr[i]];
         if (r->nfree == 0)
@@ -784,6 +815,14 @@ static inline double min_level(const solve_ctx *c, int *arg)
         if (l < s) {       /* all levels infinite: (a) freezes every flow */
             s = l;
             *arg = c->cr[i];
+        }
+    }
+    for (int j = 0; j < c->nu; j++) {
+        int f = c->uf[j];
+        if (c->F[f].cap < s) {
+            s = c->F[f].cap;
+            *arg = -1;
+            *capped = f;
         }
     }
     return s;
@@ -796,8 +835,8 @@ static uint64_t fill(solve_ctx *c)
     uint64_t rounds = 0;
     while (c->nu > 0) {
         rounds++;
-        int rmin;
-        double s = min_level(c, &rmin);
+        int rmin, fmin;
+        double s = min_level(c, &rmin, &fmin);
         int before = c->nu;
         for (int j = 0; j < c->nu;) {           /* (a) bounded flows */
             int f = c->uf[j];
@@ -806,7 +845,13 @@ static uint64_t fill(solve_ctx *c)
             else
                 j++;
         }
-        if (c->nu < before || rmin < 0)
+        if (c->nu < before)
+            continue;
+        if (fmin >= 0) {                        /* (b) fmin's own cap saturates */
+            freeze(c, fmin, s);
+            continue;
+        }
+        if (rmin < 0)
             continue;
         const bw_res *r = &c->R[rmin];          /* (b) r saturates at s */
         for (int j = 0, n = r->nfl; j < n; j++)
@@ -818,8 +863,9 @@ static uint64_t fill(solve_ctx *c)
 
 /* fill() for a single unfrozen flow (the others frozen at a zero bound):
  * the resources with unfrozen flows are its own, each at level F_r / 1,
- * so one round freezes it at its bound if that is at most the smallest
- * F_r, else at that F_r -- fill()'s arithmetic without its loops. */
+ * and so is its private cap, so one round freezes it at its bound if that
+ * is at most the smallest of these, else at that -- fill()'s arithmetic
+ * without its loops. */
 static uint64_t fill_one(solve_ctx *c)
 {
     int f = c->uf[0];
@@ -831,6 +877,8 @@ static uint64_t fill_one(solve_ctx *c)
         if (l < s)
             s = l;
     }
+    if (fl->cap < s)
+        s = fl->cap;
     freeze(c, f, fl->bound <= s ? fl->bound : s);
     return 1;
 }
@@ -876,6 +924,8 @@ static int solve_lone(hs_bw *bw)
             if (l < s)
                 s = l;
         }
+        if (fl->cap < s)
+            s = fl->cap;
         x = fl->bound <= s ? fl->bound : s;
         bw->stats.rounds++;
     }
@@ -893,6 +943,153 @@ static int solve_lone(hs_bw *bw)
     return 1;
 }
 
+/* The state of solve_single: one resource's filling scratch, in locals. */
+typedef struct single_ctx {
+    hs_bw *bw;
+    bw_flow *F;
+    int *uf;
+    int nu, nfree;
+    double rem, used;
+} single_ctx;
+
+/* freeze() on a component of one resource: the same arithmetic. */
+static inline void single_freeze(single_ctx *c, int f, double x)
+{
+    bw_flow *fl = &c->F[f];
+    c->rem -= x < INFINITY ? x : 0;
+    c->nfree--;
+    c->used += x;
+    int last = c->uf[--c->nu], p = fl->upos;
+    c->uf[p] = last;
+    c->F[last].upos = p;
+    fl->upos = -1;
+    if (fl->fresh || x != fl->rate) {
+        fl->rate = x;
+        fl->fresh = false;
+        list_changed(c->bw, fl, f);
+    }
+}
+
+/* collect() for solve_single: r's flows with a bound > 0 go unfrozen into
+ * uf in r's list order, the others settle at 0.  False (nothing done) when
+ * a flow of r uses another resource. */
+static bool single_collect(single_ctx *c, const bw_res *r)
+{
+    const int *fl = r->fl;
+    for (int j = 0; j < r->nfl; j++)
+        if (c->F[fl[j]].nres != 1)
+            return false;
+    for (int j = 0; j < r->nfl; j++) {
+        bw_flow *g = &c->F[fl[j]];
+        if (g->bound > 0) {
+            g->upos = c->nu;
+            c->uf[c->nu++] = fl[j];
+            continue;
+        }
+        g->upos = -1;
+        if (g->fresh || g->rate != 0) {
+            g->rate = 0;
+            g->fresh = false;
+            list_changed(c->bw, g, fl[j]);
+        }
+    }
+    c->nfree = c->nu;
+    return true;
+}
+
+/* fill() (and fill_one(), whose single round it equals) on one resource r:
+ * min_level() over r then the private caps, (a) the bounded flows in uf
+ * order, else (b) the cap attaining s or r, whose flows freeze in its list
+ * order.  Returns the rounds. */
+static uint64_t single_fill(single_ctx *c, const bw_res *r)
+{
+    uint64_t rounds = 0;
+    while (c->nu > 0) {
+        rounds++;
+        double s = INFINITY;
+        int fmin = -1;
+        bool rsat = false;
+        if (c->nfree > 0) {
+            double l = level(c->rem > 0 ? c->rem : 0, c->nfree);
+            if (l < s) {
+                s = l;
+                rsat = true;
+            }
+        }
+        for (int j = 0; j < c->nu; j++) {
+            int f = c->uf[j];
+            if (c->F[f].cap < s) {
+                s = c->F[f].cap;
+                rsat = false;
+                fmin = f;
+            }
+        }
+        int before = c->nu;
+        for (int j = 0; j < c->nu;) {
+            int f = c->uf[j];
+            if (c->F[f].bound <= s)
+                single_freeze(c, f, c->F[f].bound);
+            else
+                j++;
+        }
+        if (c->nu < before)
+            continue;
+        if (fmin >= 0)
+            single_freeze(c, fmin, s);
+        else if (rsat)
+            for (int j = 0; j < r->nfl; j++)
+                if (c->F[r->fl[j]].upos >= 0)
+                    single_freeze(c, r->fl[j], s);
+    }
+    return rounds;
+}
+
+/* The committed solve when the dirty set is one resource r whose flows use
+ * no other (the machine's common case: kernels on one DRAM, their PU caps
+ * private): the component is r and its flows, so there is nothing to walk.
+ * It runs collect() and fill() step for step -- the same unfrozen list in
+ * the same order, the same rounds, the same sums -- on locals, so the
+ * numbers are those of solve().  Returns the flows solved, or -1 (nothing
+ * done) when a flow of r uses another resource. */
+static int solve_single(hs_bw *bw, bw_res *r)
+{
+    single_ctx c = { .bw = bw, .F = bw->flow, .uf = bw->uf };
+    if (!single_collect(&c, r))
+        return -1;
+    double ceff = c.rem = usable_cap(r);
+    bw->stats.rounds += single_fill(&c, r);
+    r->cap_eff = ceff;
+    r->used = c.used;
+    r->dirty = false;
+    return r->nfl;
+}
+
+/* The committed solve of the dirty components, by the cheapest path that
+ * applies (kept out of hs_bw_solve, which a local change calls with
+ * nothing dirty). */
+static __attribute__((noinline)) void solve_dirty(hs_bw *bw)
+{
+    int nf;
+    if (bw->lone != LONE_NONE) {
+        nf = solve_lone(bw);
+    } else if (bw->ndirty == 1 && (nf = solve_single(bw, &bw->res[bw->dirty[0]])) >= 0) {
+        /* solved */
+    } else {
+        solve(bw, true);
+        for (int i = 0; i < bw->ncr; i++) {   /* the dirty ones are among them */
+            bw_res *r = &bw->res[bw->cr[i]];
+            r->cap_eff = r->ceff;
+            r->used = r->sused;
+            r->dirty = false;
+        }
+        nf = bw->ncf;
+    }
+    bw->ndirty = 0;
+    bw->lone = LONE_NONE;
+    bw->stats.solves++;
+    bw->stats.flows_solved += (uint64_t)nf;
+}
+
 void hs_bw_solve(hs_bw *bw)
 {
     if (bw->in_trial)
@@ -900,25 +1097,8 @@ void hs_bw_solve(hs_bw *bw)
     if (!bw->chg_open)
         chg_restart(bw);
     bw->trial_solved = false;
-    if (bw->ndirty > 0) {
-        int nf;
-        if (bw->lone != LONE_NONE) {
-            nf = solve_lone(bw);
-        } else {
-            solve(bw, true);
-            for (int i = 0; i < bw->ncr; i++) {   /* the dirty ones are among them */
-                bw_res *r = &bw->res[bw->cr[i]];
-                r->cap_eff = r->ceff;
-                r->used = r->sused;
-                r->dirty = false;
-            }
-            nf = bw->ncf;
-        }
-        bw->ndirty = 0;
-        bw->lone = LONE_NONE;
-        bw->stats.solves++;
-        bw->stats.flows_solved += (uint64_t)nf;
-    }
+    if (bw->ndirty > 0)
+        solve_dirty(bw);
     bw->chg_open = false;
 }
 
@@ -930,6 +1110,11 @@ const int *hs_bw_changed(const hs_bw *bw, size_t *n)
     return bw->chg;
 }
 
+const double *hs_bw_changed_rates(const hs_bw *bw)
+{
+    return bw->chg_rate;
+}
+
 double hs_bw_rate(const hs_bw *bw, int flow)
 {
     return flow_ok(bw, flow) ? bw->flow[flow].rate : 0.0;
@@ -938,6 +1123,11 @@ double hs_bw_rate(const hs_bw *bw, int flow)
 double hs_bw_used(const hs_bw *bw, int res)
 {
     return res_ok(bw, res) ? bw->res[res].used : 0.0;
+}
+
+const double *hs_bw_used_at(const hs_bw *bw, int res)
+{
+    return res_ok(bw, res) ? &bw->res[res].used : NULL;
 }
 
 double hs_bw_capacity(const hs_bw *bw, int res)

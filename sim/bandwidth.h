@@ -58,8 +58,11 @@
  * whole component of its resources is still a solve (the system is dirty
  * until hs_bw_solve), but one computed without the walk: that flow at its
  * bound or at its resources' smallest usable capacity, as progressive
- * filling's single round gives it.  A solve with nothing dirty costs
- * nothing.  hs_bw_changed()
+ * filling's single round gives it.  Likewise a dirty set of one resource
+ * whose flows use no other (kernels on one DRAM with private caps, see
+ * hs_bw_add_flow_capped) is filled on locals, without the walk and the
+ * per-resource scratch, step for step as the general solve.  A solve with
+ * nothing dirty costs nothing.  hs_bw_changed()
  * lists the flows whose rate changed since the previous solve (local
  * changes and the solve's own), so a caller re-times only those.  Memory:
  * all arrays grow geometrically when resources or flows are added and are
@@ -127,6 +130,16 @@ const char *hs_bw_resource_name(const hs_bw *bw, int res);
  * rate is final at once for a local change, else it reads 0 until the
  * next solve; either way the flow is listed as changed. */
 int hs_bw_add_flow(hs_bw *bw, const int *res, int nres, double bound);
+/* hs_bw_add_flow for a flow that also uses a resource of its own of
+ * capacity cap (> 0, INFINITY: none; no phi), which no other flow can
+ * share: the allocation is that of such a resource listed after res, but
+ * no solve walks it.  Filling ranks private caps after the shared
+ * resources, so the numbers are the same bits as with a real resource
+ * unless a private cap ties exactly with another private cap, or with a
+ * shared resource that the real one would precede in the solve (then they
+ * may differ in the last bits).  A PU that runs one kernel at a time
+ * gives its cap this way. */
+int hs_bw_add_flow_capped(hs_bw *bw, const int *res, int nres, double bound, double cap);
 /* Removes a live flow (a stale or negative id is ignored); its id may be
  * returned by the next hs_bw_add_flow.  Not allowed during a trial. */
 void hs_bw_remove_flow(hs_bw *bw, int flow);
@@ -149,10 +162,16 @@ bool hs_bw_dirty(const hs_bw *bw);
  * flows included), each listed once.  Valid until the next change after
  * that solve; *n receives their number. */
 const int *hs_bw_changed(const hs_bw *bw, size_t *n);
+/* The rates of those flows, in the same order (hs_bw_rate of each), valid
+ * as long as the list. */
+const double *hs_bw_changed_rates(const hs_bw *bw);
 /* The flow's allocated bandwidth after the last solve (0 for a stale id). */
 double hs_bw_rate(const hs_bw *bw, int flow);
 /* Total bandwidth allocated on a resource after the last solve. */
 double hs_bw_used(const hs_bw *bw, int res);
+/* Where hs_bw_used(bw, res) is kept, for a caller that reads it after
+ * every solve; valid until the next hs_bw_add_resource. */
+const double *hs_bw_used_at(const hs_bw *bw, int res);
 /* Usable capacity C_r / phi(D_r) at the last solve of the resource. */
 double hs_bw_capacity(const hs_bw *bw, int res);
 /* Total demand D_r: the sum of the bounds of the live flows using r now. */

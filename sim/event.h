@@ -5,8 +5,8 @@
  * ordered by (time, insertion sequence): two events at the same time run in
  * the order they were pushed, so a run is deterministic.
  *
- * The queue interface is deliberately tiny (create, push, pop, peek, cancel,
- * size, destroy) so that its data structure can be swapped; see
+ * The queue interface is deliberately tiny (create, push, push_as, pop,
+ * peek, cancel, size, destroy) so that its data structure can be swapped; see
  * sim/README.md for the structure chosen (a ladder queue) and the
  * measurements behind it.
  *
@@ -68,6 +68,11 @@ void hs_evq_destroy(hs_evq *q);  /* frees queued events back to the pool */
  * need monotone times; the run loop enforces them).  Returns 0, or -1 on
  * OOM, when ev->time is not finite, or when ev is already queued. */
 int hs_evq_push(hs_evq *q, hs_event *ev);
+/* hs_evq_push with the caller's sequence number instead of the queue's
+ * next one (ev->seq = seq): entries of equal time come out by seq, so it
+ * must differ from every other queued entry's.  For a caller that numbers
+ * all the pushes of a queue itself (the run loop does). */
+int hs_evq_push_as(hs_evq *q, hs_event *ev, uint64_t seq);
 /* Removes and returns the earliest event, NULL when empty.  The caller owns
  * it: free it or push it again. */
 hs_event *hs_evq_pop(hs_evq *q);
@@ -101,6 +106,9 @@ void hs_sim_destroy(hs_sim *sim);
 /* Registers the handler of an event type (type < HS_SIM_MAX_EVENT_TYPES). */
 void hs_sim_on(hs_sim *sim, uint16_t type, hs_event_handler fn, void *ctx);
 double hs_sim_now(const hs_sim *sim);
+/* Where hs_sim_now is kept, for a caller that reads the clock often (a
+ * load instead of a call); valid for the simulator's life. */
+const double *hs_sim_clock(const hs_sim *sim);
 /* A fresh event record from the simulator's pool (not yet scheduled),
  * zeroed but for its type.  NULL on OOM. */
 hs_event *hs_sim_event(hs_sim *sim, uint16_t type);
@@ -114,6 +122,14 @@ void hs_sim_event_free(hs_sim *sim, hs_event *ev);
 int hs_sim_schedule(hs_sim *sim, hs_event *ev, double t);
 /* Cancels a scheduled event (see hs_evq_cancel). */
 void hs_sim_cancel(hs_sim *sim, hs_event *ev);
+/* Deciding late, in order: hs_sim_reserve_seq takes a place in the FIFO
+ * order among simultaneous events now, and hs_sim_schedule_as(sim, ev, t,
+ * seq), called later (t >= now), schedules ev in that place, as if it had
+ * been scheduled at the reservation.  A handler that moves its record
+ * several times can so place it once, at its end, without changing the
+ * order of events.  Each reserved number is used at most once. */
+uint64_t hs_sim_reserve_seq(hs_sim *sim);
+int hs_sim_schedule_as(hs_sim *sim, hs_event *ev, double t, uint64_t seq);
 /* Makes the running loop return after the current event (each call of
  * hs_sim_run starts with the request cleared). */
 void hs_sim_stop(hs_sim *sim);

@@ -438,20 +438,34 @@ static int place(hs_evq *q, lq_ent e)
     return 0;
 }
 
-int hs_evq_push(hs_evq *q, hs_event *ev)
+/* Queues ev with sequence number seq.  Any seq orders correctly: routing
+ * goes by time alone and the heap compares (time, seq). */
+static int push_seq(hs_evq *q, hs_event *ev, uint64_t seq)
 {
     if (!ev || (ev->flags & HS_EVF_QUEUED) || !isfinite(ev->time))
         return -1;
     if (heap_reserve(q, q->entries + 1) != 0)
         return -1;
-    ev->seq = q->next_seq;   /* set first: the heap compares it */
+    ev->seq = seq;           /* set first: the heap compares it */
     if (place(q, (lq_ent){ev->time, ev}) != 0)
         return -1;
-    q->next_seq++;
     ev->flags = HS_EVF_QUEUED;
     q->entries++;
     q->live++;
     return 0;
+}
+
+int hs_evq_push(hs_evq *q, hs_event *ev)
+{
+    if (push_seq(q, ev, q->next_seq) != 0)
+        return -1;
+    q->next_seq++;
+    return 0;
+}
+
+int hs_evq_push_as(hs_evq *q, hs_event *ev, uint64_t seq)
+{
+    return push_seq(q, ev, seq);
 }
 
 /* The earliest live entry, left in place; NULL when there is none. */

@@ -1,14 +1,18 @@
 /* hetsoc: the fluid simulated machine (model and contracts in machine.h).
  *
  * Invariants between calls (now = the simulator's clock):
- *  - Every running kernel k is in the completion heap at position k.hpos,
- *    ordered by (t_fin, seq), with t_fin = t_last + rem / rate (INFINITY
- *    when rate = 0); rate is the committed solver rate of its flow over
- *    its bytes, or its compute share when it moves no bytes.
+ *  - Every live kernel k is in the heap at position k.hpos, ordered by
+ *    (t_fin, seq).  While k launches, t_fin is its activation time; it
+ *    holds a slot (counted in its PU's nlaunch) and nothing else.  Once
+ *    running, t_fin = t_last + rem / rate (INFINITY when rate = 0); rate is
+ *    the committed solver rate of its flow over its bytes, or its compute
+ *    share when it moves no bytes.
  *  - A PU's run list holds its running kernels; k.ppos is k's index there.
  *  - fk[f] is the kernel of live flow f (-1 otherwise).
- *  - armed is the one queued completion event, at armed_t = the heap
- *    top's t_fin (none when the heap is empty or the top is stalled).
+ *  - armed is the one queued machine event, at armed_t = the heap top's
+ *    t_fin (none when the heap is empty or the top is stalled).  While an
+ *    event is handled (in_fire) an event due after now is only reserved,
+ *    and scheduled when the handler ends (see rearm).
  *  - Each domain's traffic is bytes_acc + used * (t - t_mark) for
  *    t >= t_mark, used being the solver's current use of the domain.
  */
@@ -20,9 +24,10 @@
 
 typedef struct mkern {
     double rem;          /* fraction of the work left at t_last */
-    double rate;         /* fraction per second since t_last */
+    double rate;         /* fraction per second since t_last, NAN: untimed */
     double t_last;
-    double t_fin;        /* completion time at the current rate */
+    double t_fin;        /* completion time at the current rate (the heap
+                          * key; the activation time while launching) */
     double compute_s;    /* T (kernels) */
     double bytes;        /* Q */
     double max_rate;     /* transfers: engine rate bound, INFINITY if none */
@@ -33,17 +38,21 @@ typedef struct mkern {
     int hpos, ppos;
     int next_free;
     bool alive;
+    bool launching;      /* in its launch delay: t_fin is its activation */
 } mkern;
 
 typedef struct mpu {
     char *name;
     int domain;
-    int cap_res;         /* solver resource of the cap, -1: none */
+    int cap_res;         /* solver resource of the cap, -1: none or private */
     double cap;          /* B_p, INFINITY: none */
+    double flow_cap;     /* B_p as its kernel's private cap (cap_private),
+                          * else INFINITY */
     int slots;           /* HS_MACHINE_SLOTS_UNLIMITED or >= 1 */
     double p_active, p_idle;
     int *run;            /* running kernel ids */
     int nrun, run_cap;
+    int nlaunch;         /* kernels holding a slot in their launch delay */
     double busy_acc;     /* busy seconds before busy_since */
     double busy_since;   /* valid while nrun > 0 */
 } mpu;
@@ -51,6 +60,7 @@ typedef struct mpu {
 typedef struct mdom {
     char *name;
     int res;
+    const double *used_at;   /* the solver's use of res (hs_bw_used_at) */
     double cap;          /* nominal C_d */
     double epb;          /* J/B */
     double used;         /* bytes/s since t_mark */
@@ -65,6 +75,7 @@ typedef struct mlink {
 
 struct hs_machine {
     hs_sim *sim;
+    const double *clock;     /* hs_sim_clock(sim) */
     hs_bw *bw;
     uint16_t ev_type;
     mpu *pu;
@@ -81,7 +92,10 @@ struct hs_machine {
     int *fk;
     int fk_cap;
     hs_event *armed, *firing;
-    double armed_t;
+    double armed_t;      /* time of the armed or reserved event */
+    uint64_t armed_seq;  /* its place, when reserved */
+    bool reserved;       /* the event is reserved, not yet scheduled */
+    bool in_fire;        /* machine_fire is running: see rearm */
     double t0;
     uint64_t seq;
     hs_machine_done_fn on_done;
@@ -184,15 +198,30 @@ static void heap_push(hs_machine *m, int id)
     sift_up(m, m->nheap - 1);
 }
 
+/* Takes id out: the last entry fills its place and moves up or down. */
 static void heap_remove(hs_machine *m, int id)
 {
     int i = m->k[id].hpos, last = m->heap[--m->nheap];
     if (last != id) {
         heap_set(m, i, last);
-        sift_up(m, i);
-        sift_down(m, m->k[last].hpos);
+        if (i > 0 && kbefore(&m->k[last], &m->k[m->heap[(i - 1) / 2]]))
+            sift_up(m, i);
+        else
+            sift_down(m, i);
     }
     m->k[id].hpos = -1;
+}
+
+/* Kernel id's key becomes t. */
+static void heap_rekey(hs_machine *m, int id, double t)
+{
+    mkern *k = &m->k[id];
+    double old = k->t_fin;
+    k->t_fin = t;
+    if (t < old)
+        sift_up(m, k->hpos);
+    else
+        sift_down(m, k->hpos);
 }
 
 /* ---- Progress and re-timing. ---------------------------------------- */
@@ -208,7 +237,8 @@ static void advance(mkern *k, double now)
     }
 }
 
-/* Gives k the rate r from now on and re-keys its completion. */
+/* Gives k the rate r from now on and re-keys its completion.  A kernel
+ * not yet timed has rate NAN, which no r equals. */
 static void set_rate(hs_machine *m, int id, double now, double r)
 {
     mkern *k = &m->k[id];
@@ -216,44 +246,63 @@ static void set_rate(hs_machine *m, int id, double now, double r)
         return;
     advance(k, now);
     k->rate = r;
-    double old = k->t_fin;
-    k->t_fin = k->rem <= 0 ? now : r > 0 ? now + k->rem / r : INFINITY;
-    if (k->t_fin < old)
-        sift_up(m, k->hpos);
-    else
-        sift_down(m, k->hpos);
+    heap_rekey(m, id, k->rem <= 0 ? now : r > 0 ? now + k->rem / r : INFINITY);
     m->stats.retimes++;
 }
 
-/* Keeps the one queued completion event at the heap top's time. */
-static void rearm(hs_machine *m, double now)
+/* Schedules the machine's event at t (with the reserved number seq when
+ * reserved): the record being handled if any (machine_fire), else a
+ * fresh one. */
+static void arm(hs_machine *m, double t, bool reserved, uint64_t seq)
 {
-    double t = m->nheap ? m->k[m->heap[0]].t_fin : INFINITY;
-    if (m->armed) {
-        if (m->armed_t == t)
-            return;
-        hs_sim_cancel(m->sim, m->armed);
-        m->armed = NULL;
-    }
-    if (!(t < INFINITY))
-        return;
-    if (t < now)
-        t = now;
-    bool reused = m->firing != NULL;    /* the record being handled */
+    bool reused = m->firing != NULL;
     hs_event *ev = reused ? m->firing : hs_sim_event(m->sim, m->ev_type);
     m->firing = NULL;
     if (!ev)
         return;
     ev->type = m->ev_type;
     ev->data.ptr.p = m;
-    if (hs_sim_schedule(m->sim, ev, t) != 0) {   /* out of memory only */
-        if (!reused)                             /* else the loop frees it */
+    int rc = reserved ? hs_sim_schedule_as(m->sim, ev, t, seq) : hs_sim_schedule(m->sim, ev, t);
+    if (rc != 0) {              /* out of memory only */
+        if (!reused)            /* else the loop frees it */
             hs_sim_event_free(m->sim, ev);
         return;
     }
     m->armed = ev;
     m->armed_t = t;
+}
+
+/* Keeps the machine's one event at the heap top's time.  While an event
+ * is handled, a time after now is not scheduled but only given its place
+ * among simultaneous events (hs_sim_reserve_seq), and machine_fire
+ * schedules it there when the handling ends: a completion's callback
+ * often moves it again (a kernel launched there activates before the next
+ * completion), and a queued record would have to be cancelled and a new
+ * one pushed.  The order of events is the same as if each move had been
+ * scheduled at once. */
+static void rearm(hs_machine *m, double now)
+{
+    double t = m->nheap ? m->k[m->heap[0]].t_fin : INFINITY;
+    if (m->armed || m->reserved) {
+        if (m->armed_t == t)
+            return;
+        if (m->armed)
+            hs_sim_cancel(m->sim, m->armed);
+        m->armed = NULL;
+        m->reserved = false;
+    }
+    if (!(t < INFINITY))
+        return;
+    if (t < now)
+        t = now;
     m->stats.arms++;
+    if (m->in_fire && t > now) {
+        m->reserved = true;
+        m->armed_t = t;
+        m->armed_seq = hs_sim_reserve_seq(m->sim);
+        return;
+    }
+    arm(m, t, false, 0);
 }
 
 /* Integrates each domain's traffic up to now and tells the observer when
@@ -263,7 +312,7 @@ static void account(hs_machine *m, double now)
     bool changed = false;
     for (int d = 0; d < m->ndom; d++) {
         mdom *dm = &m->dom[d];
-        double u = hs_bw_used(m->bw, dm->res);
+        double u = *dm->used_at;
         if (u != dm->used) {
             dm->bytes_acc += dm->used * (now - dm->t_mark);
             dm->t_mark = now;
@@ -283,10 +332,11 @@ static void resolve(hs_machine *m, double now)
     hs_bw_solve(m->bw);
     size_t n;
     const int *chg = hs_bw_changed(m->bw, &n);
+    const double *x = hs_bw_changed_rates(m->bw);
     for (size_t i = 0; i < n; i++) {
         int id = m->fk[chg[i]];
         if (id >= 0)
-            set_rate(m, id, now, hs_bw_rate(m->bw, chg[i]) / m->k[id].bytes);
+            set_rate(m, id, now, x[i] / m->k[id].bytes);
     }
     account(m, now);
     rearm(m, now);
@@ -359,10 +409,11 @@ static void kern_free(hs_machine *m, int id)
     m->k_free = id;
 }
 
-/* Adds k's flow over res[0..nres) with bound d; records it in fk. */
-static int kern_add_flow(hs_machine *m, int id, const int *res, int nres, double d)
+/* Adds k's flow over res[0..nres) with bound d and private cap pcap;
+ * records it in fk. */
+static int kern_add_flow(hs_machine *m, int id, const int *res, int nres, double d, double pcap)
 {
-    int f = hs_bw_add_flow(m->bw, res, nres, d);
+    int f = hs_bw_add_flow_capped(m->bw, res, nres, d, pcap);
     if (f < 0)
         return -1;
     int cap = m->fk_cap;
@@ -384,7 +435,7 @@ static int kern_new(hs_machine *m, int pu, double T, double Q, void *user, doubl
     int id = kern_take(m);
     if (id < 0)
         return -1;
-    m->k[id] = (mkern){ .rem = 1, .rate = 0, .t_last = now, .t_fin = INFINITY,
+    m->k[id] = (mkern){ .rem = 1, .rate = NAN, .t_last = now, .t_fin = INFINITY,
                         .compute_s = T, .bytes = Q, .max_rate = INFINITY, .user = user,
                         .seq = m->seq++, .pu = pu, .flow = -1, .hpos = -1, .ppos = -1,
                         .next_free = -1, .alive = true };
@@ -401,37 +452,79 @@ static int pu_resources(const hs_machine *m, const mpu *p, int *res)
     return n;
 }
 
-int hs_machine_start(hs_machine *m, int pu, const hs_kernel_work *w)
+/* Puts kernel id, in the heap and not launching, to work on p now: its
+ * PU's run list, its flow, the compute shares; then re-solves.  Returns -1
+ * (id left off p's list) when memory runs out. */
+static int kern_run(hs_machine *m, mpu *p, int id, double now)
 {
-    if (!pu_ok(m, pu) || !w || !finite_nonneg(w->compute_s) || !finite_nonneg(w->bytes))
+    if (pu_enter(m, p, id, now))
         return -1;
-    mpu *p = &m->pu[pu];
-    if (p->slots != HS_MACHINE_SLOTS_UNLIMITED && p->nrun >= p->slots)
-        return -1;
-    double now = hs_sim_now(m->sim);
-    int id = kern_new(m, pu, w->compute_s, w->bytes, w->user, now);
-    if (id < 0 || pu_enter(m, p, id, now)) {
-        if (id >= 0)
-            kern_free(m, id);
-        return -1;
-    }
     mkern *k = &m->k[id];
     if (k->bytes > 0) {
         int res[2], nres = pu_resources(m, p, res);
-        if (kern_add_flow(m, id, res, nres, kern_bound(k, p->nrun))) {
+        if (kern_add_flow(m, id, res, nres, kern_bound(k, p->nrun), p->flow_cap)) {
             pu_leave(m, p, id, now);
-            kern_free(m, id);
             return -1;
         }
     }
-    heap_push(m, id);
-    m->nrunning++;
-    m->stats.starts++;
     pu_reshare(m, p, id, now);
     if (k->flow < 0)
         set_rate(m, id, now, compute_rate(k, p->nrun));
     resolve(m, now);
+    return 0;
+}
+
+int hs_machine_start(hs_machine *m, int pu, const hs_kernel_work *w)
+{
+    if (!pu_ok(m, pu) || !w || !finite_nonneg(w->compute_s) || !finite_nonneg(w->bytes) ||
+        !finite_nonneg(w->delay_s))
+        return -1;
+    mpu *p = &m->pu[pu];
+    if (p->slots != HS_MACHINE_SLOTS_UNLIMITED && p->nrun + p->nlaunch >= p->slots)
+        return -1;
+    double now = *m->clock;
+    int id = kern_new(m, pu, w->compute_s, w->bytes, w->user, now);
+    if (id < 0)
+        return -1;
+    mkern *k = &m->k[id];
+    m->nrunning++;
+    if (w->delay_s > 0) {
+        k->launching = true;
+        k->t_fin = now + w->delay_s;
+        p->nlaunch++;
+        heap_push(m, id);
+        rearm(m, now);
+    } else {
+        heap_push(m, id);
+        if (kern_run(m, p, id, now)) {
+            heap_remove(m, id);
+            m->nrunning--;
+            kern_free(m, id);
+            return -1;
+        }
+    }
+    m->stats.starts++;
     return id;
+}
+
+/* The launch delay of kernel id (the heap top) is over: it runs from now,
+ * as if hs_machine_start had been called now without a delay.  Its
+ * completion ranks among simultaneous ones by this activation order. */
+static void activate(hs_machine *m, int id, double now)
+{
+    mkern *k = &m->k[id];
+    mpu *p = &m->pu[k->pu];
+    k->launching = false;
+    p->nlaunch--;
+    k->seq = m->seq++;          /* a later key: it may sink below a tie */
+    k->t_last = now;
+    sift_down(m, k->hpos);      /* t_fin = now until set_rate re-keys it */
+    if (kern_run(m, p, id, now)) {   /* out of memory: drop it and stop */
+        heap_remove(m, id);
+        m->nrunning--;
+        kern_free(m, id);
+        hs_sim_stop(m->sim);
+    }
 }
 
 int hs_machine_transfer(hs_machine *m, const hs_transfer_work *w)
@@ -452,12 +545,12 @@ int hs_machine_transfer(hs_machine *m, const hs_transfer_work *w)
         res[n++] = m->dom[w->dst_domain].res;
     if (n == 0)
         return -1;
-    double now = hs_sim_now(m->sim);
+    double now = *m->clock;
     int id = kern_new(m, -1, 0, w->bytes, w->user, now);
     if (id < 0)
         return -1;
     m->k[id].max_rate = w->max_rate > 0 ? w->max_rate : INFINITY;
-    if (kern_add_flow(m, id, res, n, m->k[id].max_rate)) {
+    if (kern_add_flow(m, id, res, n, m->k[id].max_rate, INFINITY)) {
         kern_free(m, id);
         return -1;
     }
@@ -468,14 +561,21 @@ int hs_machine_transfer(hs_machine *m, const hs_transfer_work *w)
     return id;
 }
 
-/* Takes running kernel id out (heap, PU, solver) and re-solves; frees its
- * record.  Returns the fraction of its work that was left. */
+/* Takes kernel id out (heap, PU, solver) and re-solves; frees its record.
+ * Returns the fraction of its work that was left. */
 static double kern_end(hs_machine *m, int id, double now)
 {
     mkern *k = &m->k[id];
+    heap_remove(m, id);
+    m->nrunning--;
+    if (k->launching) {          /* it held a slot, nothing else */
+        m->pu[k->pu].nlaunch--;
+        kern_free(m, id);
+        rearm(m, now);
+        return 1;
+    }
     advance(k, now);
     double left = k->rem;
-    heap_remove(m, id);
     if (k->flow >= 0) {
         hs_bw_remove_flow(m->bw, k->flow);
         m->fk[k->flow] = -1;
@@ -485,7 +585,6 @@ static double kern_end(hs_machine *m, int id, double now)
         pu_leave(m, p, id, now);
         pu_reshare(m, p, -1, now);
     }
-    m->nrunning--;
     kern_free(m, id);
     resolve(m, now);
     return left;
@@ -496,10 +595,17 @@ double hs_machine_abort(hs_machine *m, int id)
     if (!id_ok(m, id))
         return -1;
     m->stats.aborts++;
-    return kern_end(m, id, hs_sim_now(m->sim));
+    return kern_end(m, id, *m->clock);
 }
 
-/* The completion event: the heap top is done. */
+double hs_machine_next_time(const hs_machine *m)
+{
+    return m->nheap ? m->k[m->heap[0]].t_fin : INFINITY;
+}
+
+/* The machine event: the heap top activates or completes.  The record is
+ * reused for the next arm, scheduled once the handling (callback
+ * included) is over (see rearm). */
 static void machine_fire(hs_sim *sim, hs_event *ev, void *ctx)
 {
     (void)sim;
@@ -508,14 +614,26 @@ static void machine_fire(hs_sim *sim, hs_event *ev, void *ctx)
     if (!m || ev != m->armed || m->nheap == 0)
         return;
     m->armed = NULL;
-    m->firing = ev;             /* rearm reuses the record */
+    m->firing = ev;
+    double now = ev->time;       /* the clock is at the event's time */
     int id = m->heap[0];
+    if (m->k[id].launching) {    /* nothing runs after it: arm at once */
+        activate(m, id, now);
+        m->firing = NULL;
+        return;
+    }
     void *user = m->k[id].user;
-    kern_end(m, id, ev->time);   /* the clock is at the event's time */
-    m->firing = NULL;
+    m->in_fire = true;
+    kern_end(m, id, now);
     m->stats.completions++;
     if (m->on_done)
         m->on_done(m, id, user, m->ctx);
+    m->in_fire = false;
+    if (m->reserved) {
+        m->reserved = false;
+        arm(m, m->armed_t, true, m->armed_seq);
+    }
+    m->firing = NULL;
 }
 
 /* ---- Creation. ------------------------------------------------------ */
@@ -542,6 +660,31 @@ static bool conf_ok(const hs_machine_conf *c)
 }
 
 static char *dup_name(const char *s) { return strdup(s ? s : ""); }
+
+static int conf_slots(const hs_pu_conf *u) { return u->slots == 0 ? 1 : u->slots; }
+static double conf_cap(const hs_pu_conf *u)
+{
+    return u->bandwidth_cap > 0 ? u->bandwidth_cap : INFINITY;
+}
+
+/* Whether PU i's cap is its kernel's private cap (hs_bw_add_flow_capped:
+ * no solve walks it): when it runs one kernel at a time and no other such
+ * PU of its domain has the same cap.  Equal private caps would tie, and
+ * ties between them may break in another order than between resources, so
+ * those stay resources and every result keeps its bits. */
+static bool cap_private(const hs_machine_conf *c, size_t i)
+{
+    const hs_pu_conf *u = &c->pus[i];
+    if (conf_slots(u) != 1)
+        return false;
+    for (size_t j = 0; j < c->npus; j++) {
+        const hs_pu_conf *v = &c->pus[j];
+        if (j != i && conf_slots(v) == 1 && v->domain == u->domain && conf_cap(v) < INFINITY &&
+            conf_cap(v) == conf_cap(u))
+            return false;
+    }
+    return true;
+}
 
 static int build(hs_machine *m, const hs_machine_conf *c)
 {
@@ -570,17 +713,21 @@ static int build(hs_machine *m, const hs_machine_conf *c)
         mpu *p = &m->pu[m->npu++];
         p->name = dup_name(pc->name);
         p->domain = pc->domain;
-        p->slots = pc->slots == 0 ? 1 : pc->slots;
+        p->slots = conf_slots(pc);
         p->p_active = pc->active_power_w;
         p->p_idle = pc->idle_power_w;
         p->cap_res = -1;
-        p->cap = pc->bandwidth_cap > 0 ? pc->bandwidth_cap : INFINITY;
+        p->cap = conf_cap(pc);
+        p->flow_cap = INFINITY;
         if (!p->name)
             return -1;
-        if (pc->bandwidth_cap > 0 && pc->bandwidth_cap < INFINITY &&
-            (p->cap_res = hs_bw_add_resource(m->bw, pc->name, pc->bandwidth_cap)) < 0)
+        if (cap_private(c, i))
+            p->flow_cap = p->cap;
+        else if (p->cap < INFINITY && (p->cap_res = hs_bw_add_resource(m->bw, pc->name, p->cap)) < 0)
             return -1;
     }
+    for (int d = 0; d < m->ndom; d++)   /* every resource is in */
+        m->dom[d].used_at = hs_bw_used_at(m->bw, m->dom[d].res);
     hs_bw_solve(m->bw);
     return 0;
 }
@@ -597,7 +744,8 @@ hs_machine *hs_machine_create(hs_sim *sim, const hs_machine_conf *conf)
     m->on_done = conf->on_done;
     m->ctx = conf->ctx;
     m->k_free = -1;
-    m->t0 = hs_sim_now(sim);
+    m->clock = hs_sim_clock(sim);
+    m->t0 = *m->clock;
     m->bw = hs_bw_create();
     m->dom = calloc(conf->ndomains, sizeof(mdom));
     m->dom_used = calloc(conf->ndomains, sizeof(double));
@@ -677,7 +825,7 @@ bool hs_machine_pu_has_free_slot(const hs_machine *m, int pu)
     if (!pu_ok(m, pu))
         return false;
     const mpu *p = &m->pu[pu];
-    return p->slots == HS_MACHINE_SLOTS_UNLIMITED || p->nrun < p->slots;
+    return p->slots == HS_MACHINE_SLOTS_UNLIMITED || p->nrun + p->nlaunch < p->slots;
 }
 
 double hs_machine_pu_bandwidth(const hs_machine *m, int pu)
@@ -723,13 +871,15 @@ double hs_machine_kernel_remaining(const hs_machine *m, int id, double t)
     if (!id_ok(m, id))
         return 0;
     const mkern *k = &m->k[id];
+    if (k->launching)
+        return 1;
     double w = t > k->t_last ? k->rem - k->rate * (t - k->t_last) : k->rem;
     return w > 0 ? w : 0;
 }
 
 double hs_machine_kernel_rate(const hs_machine *m, int id)
 {
-    return id_ok(m, id) ? m->k[id].rate : 0;
+    return id_ok(m, id) && !m->k[id].launching ? m->k[id].rate : 0;
 }
 
 double hs_machine_kernel_bandwidth(const hs_machine *m, int id)
@@ -739,7 +889,9 @@ double hs_machine_kernel_bandwidth(const hs_machine *m, int id)
 
 double hs_machine_kernel_finish(const hs_machine *m, int id)
 {
-    return id_ok(m, id) ? m->k[id].t_fin : 0;
+    if (!id_ok(m, id))
+        return 0;
+    return m->k[id].launching ? INFINITY : m->k[id].t_fin;
 }
 
 void *hs_machine_kernel_user(const hs_machine *m, int id)
@@ -800,7 +952,7 @@ int hs_machine_predict(hs_machine *m, int pu, const hs_kernel_work *w, hs_machin
     int f = -1;
     if (w->bytes > 0) {
         int res[2], nres = pu_resources(m, p, res);
-        f = hs_bw_add_flow(m->bw, res, nres, kern_bound(&probe, n));
+        f = hs_bw_add_flow_capped(m->bw, res, nres, kern_bound(&probe, n), p->flow_cap);
     }
     hs_bw_trial_solve(m->bw);
     double x = f >= 0 ? hs_bw_trial_rate(m->bw, f) : 0;

@@ -33,9 +33,26 @@
  * keeps one event in the simulator's queue, for the earliest completion,
  * and moves it only when that time changes.  So a re-timing costs a heap
  * sift in a small array, not a cancel and a push in the global queue.
+ * The event's record is reused from one firing to the next; a completion
+ * schedules it once its callback has returned (the callback's starts
+ * usually move it), in the place among simultaneous events it would have
+ * had if scheduled at each move (hs_sim_reserve_seq).
  *
  * Occupancy.  A PU with slots = N runs at most N kernels; starting one
  * more is refused (-1).  Queueing is the caller's (the engine's) business.
+ *
+ * Launch delay.  A kernel may start with a delay (its launch): it holds
+ * its slot from the start call on, but computes, draws bandwidth and
+ * counts as busy only from start + delay (its activation), exactly as if
+ * it were started then without a delay.  The machine keeps activations in
+ * the same private heap as completions, so its one simulator event covers
+ * both: a delayed start costs no event of its own.
+ *
+ * Caps.  A PU that runs one kernel at a time gives its cap B_p to that
+ * kernel's flow as a private cap (hs_bw_add_flow_capped), so that solves
+ * see only the domain; with several slots, or a cap equal to another
+ * one-slot PU's on the same domain, it stays a resource.  The allocation
+ * is the same to the last bit either way.
  *
  * Energy.  PU p draws P_active while at least one kernel runs on it and
  * P_idle otherwise, from the machine's creation; a domain costs e_d joules
@@ -124,6 +141,7 @@ typedef struct hs_kernel_work {
     double compute_s;          /* standalone compute time T, s, >= 0 */
     double bytes;              /* DRAM bytes Q, >= 0 */
     void *user;                /* handed back on completion */
+    double delay_s;            /* launch delay, s, >= 0 (0: runs at once) */
 } hs_kernel_work;
 
 typedef struct hs_transfer_work {
@@ -134,17 +152,25 @@ typedef struct hs_transfer_work {
     void *user;
 } hs_transfer_work;
 
-/* Starts a kernel on PU pu now.  Returns its id (>= 0), or -1 when pu has
- * no free slot or the arguments are invalid (T or Q negative or not
- * finite).  A kernel with T = Q = 0 completes at once (an event at now). */
+/* Starts a kernel on PU pu now, running from now + w->delay_s (see
+ * "Launch delay" above).  Returns its id (>= 0), or -1 when pu has no free
+ * slot or the arguments are invalid (T, Q or the delay negative or not
+ * finite).  A kernel with T = Q = 0 completes as soon as it runs.  Should
+ * memory run out when a delayed kernel is activated, the kernel is dropped
+ * and the simulator stopped (hs_sim_stop). */
 int hs_machine_start(hs_machine *m, int pu, const hs_kernel_work *w);
 /* Starts a transfer now (it takes no PU slot).  Returns its id or -1 (no
  * link and no domain, bad index, bytes <= 0). */
 int hs_machine_transfer(hs_machine *m, const hs_transfer_work *w);
 /* Stops a running kernel or transfer without calling back; what it moved
- * so far is accounted.  Returns the fraction of its work left, or -1 for
- * an id that is not running. */
+ * so far is accounted.  Returns the fraction of its work left (1 for a
+ * kernel still in its launch delay), or -1 for an id that is not running. */
 double hs_machine_abort(hs_machine *m, int id);
+/* Time of the machine's next completion or activation (INFINITY: none).
+ * Its simulator event is placed when a completion's handling (callback
+ * included) ends, so a caller asking the simulator for its next event
+ * time from inside the callback takes the min with this. */
+double hs_machine_next_time(const hs_machine *m);
 
 /* ---- Queries (all O(1) unless said otherwise). ----------------------- */
 
@@ -156,8 +182,8 @@ int hs_machine_pu_find(const hs_machine *m, const char *name);
 const char *hs_machine_pu_name(const hs_machine *m, int pu);
 /* Slots of the PU (HS_MACHINE_SLOTS_UNLIMITED or >= 1). */
 int hs_machine_pu_slots(const hs_machine *m, int pu);
-/* Kernels running on the PU; the list (ids, *n of them) is valid until
- * the next start, end or abort. */
+/* Kernels running on the PU (not those in their launch delay); the list
+ * (ids, *n of them) is valid until the next start, end or abort. */
 int hs_machine_pu_running(const hs_machine *m, int pu);
 const int *hs_machine_pu_kernels(const hs_machine *m, int pu, size_t *n);
 bool hs_machine_pu_has_free_slot(const hs_machine *m, int pu);
@@ -170,10 +196,13 @@ double hs_machine_domain_used(const hs_machine *m, int domain);
 double hs_machine_domain_demand(const hs_machine *m, int domain);
 double hs_machine_domain_capacity(const hs_machine *m, int domain);
 double hs_machine_link_used(const hs_machine *m, int link);
-/* Kernels and transfers running, all PUs together. */
+/* Kernels and transfers running, all PUs together, counting those in
+ * their launch delay. */
 size_t hs_machine_running(const hs_machine *m);
 
-/* Per running kernel or transfer (0, or -1 for the PU, on a bad id). */
+/* Per running kernel or transfer (0, or -1 for the PU, on a bad id).  A
+ * kernel in its launch delay is running, with rate 0, all of its work
+ * left and finish INFINITY. */
 bool hs_machine_is_running(const hs_machine *m, int id);
 int hs_machine_kernel_pu(const hs_machine *m, int id);       /* -1: transfer */
 double hs_machine_kernel_remaining(const hs_machine *m, int id, double t);
@@ -195,7 +224,10 @@ typedef struct hs_machine_prediction {
     double others_slowdown;    /* largest old rate / new rate among the
                                 * running kernels it would slow (1: none) */
 } hs_machine_prediction;
-/* Fills *out; pu need not have a free slot.  Returns 0 or -1 (bad args). */
+/* Fills *out; pu need not have a free slot; w->delay_s is ignored (the
+ * answer is for a kernel running now).  On a busy PU whose cap is private
+ * (see "Caps") the kernel would have the cap to itself, beside the running
+ * kernel's.  Returns 0 or -1 (bad args). */
 int hs_machine_predict(hs_machine *m, int pu, const hs_kernel_work *w,
                        hs_machine_prediction *out);
 /* A kernel's duration alone on pu of an idle machine (the roofline

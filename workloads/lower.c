@@ -377,13 +377,24 @@ void wl_lower_at(const wl_largs *a, hs_granularity g, int64_t pos, hs_item *it)
  * pass and copied for the other layers, with the same values the full
  * lowering gives.  Entries: the 8 per-layer ops at op granularity, the
  * layers after layer 0 (which also holds the embedding) at layer
- * granularity. */
+ * granularity.  The memo keeps where its pass's repeated items lie, so
+ * that a hit takes a subtraction and a mask. */
 
 struct wl_lcache {
     int64_t pass;                   /* the pass the entries belong to; -1: none */
     int64_t lo, n;                  /* its items are positions lo .. lo + n - 1 */
-    unsigned have;                  /* bit e: entry e is filled */
-    uint64_t key_prefix[OPS_PER_LAYER];   /* batch_key_prefix of entry e */
+    /* Its repeated items are positions lo + 1 .. lo + span: item lo + 1 + j
+     * is entry j & emask of layer (j >> eshift) + layer0.  The same in
+     * every pass (span 0: nothing repeats). */
+    int64_t span;
+    int64_t emask;
+    int eshift, layer0;
+    unsigned have;                  /* bit e: entry e is filled for this pass */
+    unsigned keyed;                 /* bit e: keys holds entry e's batch keys */
+    /* keys[j]: the batch key of repeated item j, which hashes the entry's
+     * model, quant and slot and the item's layer: the same in every pass,
+     * so each is hashed once per stage. */
+    uint64_t *keys;
     hs_item item[OPS_PER_LAYER];    /* layer and batch_key to be set */
 };
 
@@ -391,23 +402,30 @@ wl_lcache *wl_lcache_new(void)
 {
     wl_lcache *c = malloc(sizeof *c);
     if (c)
-        c->pass = -1, c->lo = c->n = 0, c->have = 0;
+        c->pass = -1, c->lo = c->n = c->span = 0, c->have = c->keyed = 0, c->keys = NULL;
     return c;
 }
 
-void wl_lcache_free(wl_lcache *c) { free(c); }
+void wl_lcache_free(wl_lcache *c)
+{
+    if (c)
+        free(c->keys);
+    free(c);
+}
 
-/* Copies an item with plain vector moves: at this size a string
+/* Copies an item with plain 16-byte vector moves: at this size a string
  * instruction's start-up costs more than the copy. */
 static inline void item_copy(hs_item *dst, const hs_item *src)
 {
-    enum { CHUNK = 32, FULL = sizeof(hs_item) / CHUNK * CHUNK };
-    char *d = (char *)dst;
-    const char *s = (const char *)src;
-#pragma GCC unroll 16
-    for (size_t i = 0; i < FULL; i += CHUNK)
-        memcpy(d + i, s + i, CHUNK);
-    memcpy(d + FULL, s + FULL, sizeof(hs_item) - FULL);
+    typedef uint64_t v16 __attribute__((vector_size(16), aligned(8), may_alias));
+    enum { NV = sizeof(hs_item) / sizeof(v16) };
+    v16 *d = (v16 *)dst;
+    const v16 *s = (const v16 *)src;
+#pragma GCC unroll 32
+    for (size_t i = 0; i < NV; i++)
+        d[i] = s[i];
+    memcpy((char *)dst + NV * sizeof(v16), (const char *)src + NV * sizeof(v16),
+           sizeof(hs_item) - NV * sizeof(v16));
 }
 
 /* The pass of item pos and its index in the pass; the cache's range
@@ -434,51 +452,80 @@ static int64_t pass_of(const wl_largs *a, hs_granularity g, int64_t pos, const w
     return step;
 }
 
-/* The memo entry and layer of item idx of a pass, if it is one of the
- * repeated items (false for the others). */
-static bool memo_entry(const wl_largs *a, hs_granularity g, int64_t idx, int *entry, int32_t *layer)
+/* Points the memo at a new pass (emptied): at op granularity a pass's
+ * items 1 .. 8 * layers repeat the 8 per-layer ops, at layer granularity
+ * its items 1 .. layers - 1 repeat layer 1 (layer 0 also holds the
+ * embedding); nothing repeats at stage granularity, nor without room for
+ * the keys (out of memory: items are lowered in full). */
+static void memo_reset(wl_lcache *c, const wl_largs *a, hs_granularity g, int64_t pass, int64_t lo, int64_t n)
 {
-    if (g == HS_GRAN_OP && idx >= 1 && idx <= (int64_t)OPS_PER_LAYER * a->m->layers) {
-        *entry = (int)((idx - 1) % OPS_PER_LAYER);
-        *layer = (int32_t)((idx - 1) / OPS_PER_LAYER);
-        return true;
+    c->pass = pass, c->lo = lo, c->n = n;
+    c->have = 0;
+    c->span = 0, c->emask = 0, c->eshift = 0, c->layer0 = 0;
+    int64_t span = 0;
+    if (g == HS_GRAN_OP) {
+        span = (int64_t)OPS_PER_LAYER * a->m->layers;
+        c->emask = OPS_PER_LAYER - 1;
+        _Static_assert(OPS_PER_LAYER == 1 << 3, "eshift is log2(OPS_PER_LAYER)");
+        c->eshift = 3;
+    } else if (g == HS_GRAN_LAYER) {
+        span = a->m->layers - 1;
+        c->layer0 = 1;
     }
-    if (g == HS_GRAN_LAYER && idx >= 1 && idx < a->m->layers) {
-        *entry = 0;
-        *layer = (int32_t)idx;
-        return true;
+    if (span > 0 && !c->keys)
+        c->keys = malloc((size_t)span * sizeof *c->keys);
+    if (c->keys)
+        c->span = span;
+}
+
+/* Hashes the batch keys of entry e (item it) for every layer. */
+static void memo_keys(wl_lcache *c, int e, const hs_item *it)
+{
+    uint64_t prefix = batch_key_prefix(it);
+    for (int64_t j = e; j < c->span; j += c->emask + 1)
+        c->keys[j] = wl_hash(prefix, (uint64_t)(int64_t)((int32_t)(j >> c->eshift) + c->layer0));
+    c->keyed |= 1u << e;
+}
+
+/* Lowers item pos in full, and fills its memo entry if it is one of the
+ * pass's repeated items.  Out of line: it would weigh on every hit. */
+static __attribute__((noinline)) void lower_and_memo(const wl_largs *a, hs_granularity g, int64_t pos, hs_item *it,
+                                                     wl_lcache *c)
+{
+    int64_t idx, lo, n;
+    int64_t pass = pass_of(a, g, pos, c, &idx, &lo, &n);
+    if (pass != c->pass)
+        memo_reset(c, a, g, pass, lo, n);
+    wl_lower_at(a, g, pos, it);
+    uint64_t j = (uint64_t)(idx - 1);
+    if (j < (uint64_t)c->span) {
+        int e = (int)(j & (uint64_t)c->emask);
+        item_copy(&c->item[e], it);
+        c->have |= 1u << e;
+        if (!(c->keyed >> e & 1))
+            memo_keys(c, e, it);
     }
-    return false;
 }
 
 void wl_lower_at_cached(const wl_largs *a, hs_granularity g, int64_t pos, hs_item *it, wl_lcache *c)
 {
-    int64_t idx, lo, n;
-    int e;
-    int32_t layer;
     if (!c) {
         wl_lower_at(a, g, pos, it);
         return;
     }
-    int64_t pass = pass_of(a, g, pos, c, &idx, &lo, &n);
-    if (pass != c->pass) {
-        c->pass = pass, c->lo = lo, c->n = n;
-        c->have = 0;
+    /* Most items are a repeated item of the memo's pass, already lowered
+     * for an earlier layer: a copy with its own layer and batch key. */
+    uint64_t j = (uint64_t)(pos - c->lo - 1);
+    if (j < (uint64_t)c->span) {
+        int e = (int)(j & (uint64_t)c->emask);
+        if (c->have >> e & 1) {
+            item_copy(it, &c->item[e]);
+            it->layer = (int32_t)(j >> c->eshift) + c->layer0;
+            it->batch_key = c->keys[j];
+            return;
+        }
     }
-    if (!memo_entry(a, g, idx, &e, &layer)) {
-        wl_lower_at(a, g, pos, it);
-        return;
-    }
-    if (c->have >> e & 1) {
-        item_copy(it, &c->item[e]);
-        it->layer = layer;
-        it->batch_key = wl_hash(c->key_prefix[e], (uint64_t)(int64_t)layer);
-        return;
-    }
-    wl_lower_at(a, g, pos, it);
-    item_copy(&c->item[e], it);
-    c->key_prefix[e] = batch_key_prefix(it);
-    c->have |= 1u << e;
+    lower_and_memo(a, g, pos, it, c);
 }
 
 /* ---- Public direct lowering. ------------------------------------------- */

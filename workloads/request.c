@@ -818,7 +818,7 @@ static rnode *visible(const hs_request *r, uint32_t id)
 }
 
 /* Item pos of x; lc: x's memo of repeated items, or NULL. */
-static void node_item(const hs_request *r, const rnode *x, int64_t pos, hs_item *it, wl_lcache *lc)
+static inline void node_item(const hs_request *r, const rnode *x, int64_t pos, hs_item *it, wl_lcache *lc)
 {
     if (x->lk == LK_LLM) {
         wl_lower_at_cached(&x->la, r->wl->gran, pos, it, lc);

@@ -1,6 +1,7 @@
 /* The engine's mechanics, driven by small test policies: splitting with a
  * join sync, batching across requests, timers, speculation with rollback,
- * misuse reported as an error, runs cut short, determinism. */
+ * misuse reported as an error, a stalled run reported as one, runs cut
+ * short, determinism. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -292,6 +293,38 @@ static void test_policy_misuse_fails_the_run(void **state)
     unload(&f);
 }
 
+/* ---- A policy that leaves ready work undispatched stalls the run: an
+ * error naming it, with or without an end time, not a run that reports
+ * fewer requests. ---------------------------------------------------------- */
+
+static void idle_schedule(hs_sched *s, void *st)
+{
+    (void)s;
+    (void)st;
+}
+
+static const hs_policy_ops idle_policy = {
+    .abi_version = HS_POLICY_ABI_VERSION, .name = "test-idle", .description = "x", .schedule = idle_schedule,
+};
+
+static void test_stall_is_an_error(void **state)
+{
+    (void)state;
+    fixture f;
+    load(&f, "generic-3pu", "heft-topcuoglu", NULL);
+    hs_err err;
+    hs_run_metrics m;
+    for (int with_end = 0; with_end < 2; with_end++) {
+        hs_run_cfg cfg = {.hw = f.hw, .wl = f.wl, .policy = &idle_policy, .seed = 1,
+                          .end_time = with_end ? 1e6 : 0};
+        assert_int_equal(hs_run(&cfg, &m, &err), -1);
+        assert_non_null(strstr(err.msg, "stalled at t = 0 s with 1 request(s) in flight"));
+        assert_non_null(strstr(err.msg, "1 work item(s) ready but never dispatched by policy 'test-idle'"));
+        hs_run_metrics_free(&m);
+    }
+    unload(&f);
+}
+
 /* ---- Runs cut short by the end time or the event budget free everything. -- */
 
 static void test_cut_short(void **state)
@@ -342,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_timers_defer_work),
         cmocka_unit_test(test_speculation_and_rollback),
         cmocka_unit_test(test_policy_misuse_fails_the_run),
+        cmocka_unit_test(test_stall_is_an_error),
         cmocka_unit_test(test_cut_short),
         cmocka_unit_test(test_determinism),
     };

@@ -660,11 +660,15 @@ static void test_random_incremental(void **state)
             compare(&I, bw, id);
             size_t n;
             const int *chg = hs_bw_changed(bw, &n);
+            const double *rates = hs_bw_changed_rates(bw);
             bool listed[64] = { false };
-            for (size_t i = 0; i < n; i++)
+            for (size_t i = 0; i < n; i++) {
+                assert_true(rates[i] == hs_bw_rate(bw, chg[i]) ||
+                            (isnan(rates[i]) && isnan(hs_bw_rate(bw, chg[i]))));
                 for (int g = 0; g < I.nflow; g++)
                     if (I.live[g] && id[g] == chg[i])
                         listed[g] = true;
+            }
             for (int g = 0; g < I.nflow; g++) {
                 if (!I.live[g])
                     continue;
@@ -679,6 +683,99 @@ static void test_random_incremental(void **state)
     print_message("random incremental: %llu local changes, %llu solves\n",
                   (unsigned long long)local, (unsigned long long)solves);
     assert_true(local > 200);   /* the local paths are exercised too */
+}
+
+/* ---- Private caps and one-resource components. ----------------------- */
+
+/* One shared resource D and flows each with a cap of its own, built twice:
+ * A gives the caps as private caps (hs_bw_add_flow_capped: its solves are
+ * one-resource components), B as real resources listed after D (a cap of
+ * INFINITY too, so that B always takes the general solve).  Random adds,
+ * removals, bound changes and trials, with values from small sets so that
+ * ties are frequent: after each solve every rate, D's use and capacity,
+ * the changed list and the counters must be the same bits in A and B. */
+static void test_private_caps_bitwise(void **state)
+{
+    (void)state;
+    static const double caps[] = { 10, 20, 30, 45, INFINITY };
+    static const double bounds[] = { 0, 5, 10, 15, 20, 30, 45, INFINITY };
+    static const double phid[] = { 40, 80 }, phiv[] = { 1.0, 1.25 };
+    uint64_t s = 0x0123456789abcdefull;
+    uint64_t singles = 0;
+    for (int t = 0; t < 300; t++) {
+        hs_bw *a = hs_bw_create(), *b = hs_bw_create();
+        double cap = urand(&s) < 0.1 ? 0 : urand(&s) < 0.5 ? 60 : 45;
+        int da = hs_bw_add_resource(a, "D", cap), db = hs_bw_add_resource(b, "D", cap);
+        if (urand(&s) < 0.4) {
+            hs_bw_set_phi(a, da, phid, phiv, 2);
+            hs_bw_set_phi(b, db, phid, phiv, 2);
+        }
+        int ida[64], idb[64], n = 0;
+        double capof[64];
+        for (int step = 0; step < 80; step++) {
+            double u = urand(&s);
+            int i = n ? (int)(urand(&s) * n) : 0;
+            double d = bounds[(int)(urand(&s) * 8)];
+            if (n == 0 || (u < 0.45 && n < 64)) {
+                double c = caps[(int)(urand(&s) * 5)];
+                for (int k = 0; k < n; k++)      /* finite caps distinct: no ties */
+                    if (c < INFINITY && c == capof[k])
+                        c = INFINITY;
+                capof[n] = c;
+                int rb[2] = { db, hs_bw_add_resource(b, NULL, c) };
+                ida[n] = hs_bw_add_flow_capped(a, &da, 1, d, c);
+                idb[n] = hs_bw_add_flow(b, rb, 2, d);
+                assert_int_equal(ida[n], idb[n]);
+                n++;
+            } else if (u < 0.75) {
+                hs_bw_remove_flow(a, ida[i]);
+                hs_bw_remove_flow(b, idb[i]);
+                ida[i] = ida[--n];
+                idb[i] = idb[n];
+                capof[i] = capof[n];
+            } else if (u < 0.95) {
+                assert_int_equal(hs_bw_set_bound(a, ida[i], d), 0);
+                assert_int_equal(hs_bw_set_bound(b, idb[i], d), 0);
+            } else {
+                hs_bw *sys[2] = { a, b };
+                for (int k = 0; k < 2; k++) {
+                    hs_bw_trial_begin(sys[k]);
+                    int r0 = 0;
+                    assert_true(hs_bw_add_flow(sys[k], &r0, 1, d) >= 0);
+                    hs_bw_trial_solve(sys[k]);
+                    hs_bw_trial_end(sys[k]);
+                }
+            }
+            hs_bw_stats sa0 = hs_bw_get_stats(a);
+            hs_bw_solve(a);
+            hs_bw_solve(b);
+            hs_bw_stats sa = hs_bw_get_stats(a), sb = hs_bw_get_stats(b);
+            singles += sa.solves - sa0.solves;
+            for (int k = 0; k < n; k++)
+                assert_memory_equal(&(double){ hs_bw_rate(a, ida[k]) },
+                                    &(double){ hs_bw_rate(b, idb[k]) }, sizeof(double));
+            assert_memory_equal(&(double){ hs_bw_used(a, da) }, &(double){ hs_bw_used(b, db) },
+                                sizeof(double));
+            assert_memory_equal(&(double){ hs_bw_capacity(a, da) },
+                                &(double){ hs_bw_capacity(b, db) }, sizeof(double));
+            size_t na, nb;
+            const int *ca = hs_bw_changed(a, &na), *cb = hs_bw_changed(b, &nb);
+            assert_int_equal(na, nb);
+            if (na) {
+                assert_memory_equal(ca, cb, na * sizeof(int));
+                assert_memory_equal(hs_bw_changed_rates(a), hs_bw_changed_rates(b),
+                                    na * sizeof(double));
+            }
+            assert_int_equal(sa.solves, sb.solves);
+            assert_int_equal(sa.local, sb.local);
+            assert_int_equal(sa.rounds, sb.rounds);
+            assert_int_equal(sa.flows_solved, sb.flows_solved);
+        }
+        hs_bw_destroy(a);
+        hs_bw_destroy(b);
+    }
+    print_message("private caps: %llu solves compared\n", (unsigned long long)singles);
+    assert_true(singles > 1000);
 }
 
 int main(void)
@@ -696,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_local_changes),
         cmocka_unit_test(test_random_vs_reference),
         cmocka_unit_test(test_random_incremental),
+        cmocka_unit_test(test_private_caps_bitwise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,6 +139,35 @@ static void test_seq_increases(void **state)
     assert_true(b->seq > a->seq);
 }
 
+/* hs_evq_push_as: entries of one time come out by the given numbers, not
+ * by push order, wherever the time is routed (heap, rung or top). */
+static void test_push_as(void **state)
+{
+    fixture *f = *state;
+    static const uint64_t seqs[] = { 50, 10, 40, 20, 30 };
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 40; i++)               /* spread: rungs and top */
+            push_at(f, 100.0 + i, 1000 + (uint64_t)i);
+        for (int i = 0; i < 5; i++) {
+            hs_event *ev = hs_event_alloc(f->pool);
+            ev->time = round ? 120.0 : 0.5;        /* heap, then a rung */
+            ev->data.u.a = seqs[i];
+            assert_int_equal(hs_evq_push_as(f->q, ev, seqs[i]), 0);
+            assert_true(ev->seq == seqs[i]);
+        }
+        if (round == 0)
+            for (uint64_t k = 1; k <= 5; k++)
+                expect_pop(f, 0.5, 10 * k);
+        for (int i = 0; i < 40; i++) {
+            if (round == 1 && i == 20)              /* numbers below the queue's */
+                for (uint64_t k = 1; k <= 5; k++)
+                    expect_pop(f, 120.0, 10 * k);
+            expect_pop(f, 100.0 + i, 1000 + (uint64_t)i);
+        }
+    }
+    assert_null(hs_evq_pop(f->q));
+}
+
 static void test_cancel_head_middle_last(void **state)
 {
     fixture *f = *state;
@@ -448,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fifo_ties_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_push_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seq_increases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_push_as, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_head_middle_last, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_then_repush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_purge, setup, teardown),

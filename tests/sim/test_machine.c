@@ -166,7 +166,7 @@ static void test_lone_kernels(void **state)
     assert_true(a >= 0);
     assert_close(hs_machine_kernel_bandwidth(h.m, a), 43 * GB);
     assert_close(hs_machine_kernel_finish(h.m, a), 2e-3);
-    hs_kernel_work w = { 1e-3, 86 * MB, NULL };
+    hs_kernel_work w = { 1e-3, 86 * MB, NULL, 0 };
     assert_close(hs_machine_standalone_time(h.m, A, &w), 2e-3);
     assert_close(hs_machine_standalone_time(h.m, C, &w), 86 * MB / (60 * GB));
     run(&h);
@@ -259,7 +259,7 @@ static void test_processor_sharing(void **state)
     harness_init(&h, DRAM60, 1, PUS, 4);
     start(&h, S, 1, 0, "1");
     start(&h, S, 1, 0, "2");
-    later l3 = { .pu = S, .w = { 1, 0, "3" } };
+    later l3 = { .pu = S, .w = { 1, 0, "3", 0 } };
     at(&h, &l3, 0.5);
     run(&h);
     assert_close(finish_of(&h, "1"), 2.75);
@@ -330,7 +330,7 @@ static void test_energy(void **state)
     };
     harness h;
     harness_init(&h, dram, 1, pus, 2);
-    later la = { .pu = 0, .w = { 2, 0, "a" } };
+    later la = { .pu = 0, .w = { 2, 0, "a", 0 } };
     at(&h, &la, 1);
     start(&h, 1, 0, 1 * GB, "b");
     run(&h);
@@ -358,7 +358,7 @@ static void test_predict(void **state)
     double fin = hs_machine_kernel_finish(h.m, a);
     hs_bw_stats s0 = hs_bw_get_stats(hs_machine_solver(h.m));
     hs_machine_prediction p;
-    hs_kernel_work w = { 0, 43 * MB, NULL };
+    hs_kernel_work w = { 0, 43 * MB, NULL, 0 };
     assert_int_equal(hs_machine_predict(h.m, B, &w, &p), 0);
     assert_close(p.bandwidth, 30 * GB);
     assert_close(p.time_s, 43 * MB / (30 * GB));
@@ -375,7 +375,7 @@ static void test_predict(void **state)
     /* A compute-only kernel on the shared S beside one running there would
      * get 1/2 of the compute: time 2 T; it slows the other by 2. */
     start(&h, S, 1, 0, "s1");
-    hs_kernel_work ws = { 1, 0, NULL };
+    hs_kernel_work ws = { 1, 0, NULL, 0 };
     assert_int_equal(hs_machine_predict(h.m, S, &ws, &p), 0);
     assert_close(p.time_s, 2);
     assert_close(p.slowdown, 2);
@@ -534,7 +534,7 @@ static void churn_done(harness *h, int id, void *user)
     churn_forget(c, id);
     c->bytes_done += c->Q[tag];
     /* Never faster than alone: duration >= standalone time. */
-    hs_kernel_work w = { c->T[tag], c->Q[tag], NULL };
+    hs_kernel_work w = { c->T[tag], c->Q[tag], NULL, 0 };
     double alone = hs_machine_standalone_time(h->m, c->pu[tag], &w);
     double took = hs_sim_now(h->sim) - c->t0[tag];
     assert_true(took >= alone * (1 - 1e-9) - 1e-15);
@@ -630,6 +630,179 @@ static void test_churn(void **state)
     harness_fini(&h);
 }
 
+/* ---- Launch delays and private caps. ---------------------------------- */
+
+/* Launch delays.  a on A (T = 1 ms, no bytes) with a 1 ms delay: it holds
+ * A's slot at once but is neither running nor busy until 1 ms, and ends
+ * at 2 ms.  On the shared S, s1 (T = 1 s) runs alone until s2 (T = 1 s,
+ * delay 0.5 s) activates: s1 then has 0.5 left at 1/2 and ends at 1.5 s,
+ * s2 has 0.5 done by then and ends alone at 2 s.  c (60 MB on C) streams
+ * at 60 GB/s until b (30 MB on B, delay 0.5 ms) activates with 30 MB of
+ * c left: both at 30 GB/s, both end at 1.5 ms. */
+static void test_launch_delay(void **state)
+{
+    (void)state;
+    harness h;
+    harness_init(&h, DRAM60, 1, PUS, 4);
+    hs_kernel_work w = { .compute_s = 1e-3, .user = "a", .delay_s = 1e-3 };
+    int a = hs_machine_start(h.m, A, &w);
+    assert_true(a >= 0);
+    assert_false(hs_machine_pu_has_free_slot(h.m, A));
+    assert_int_equal(start(&h, A, 1, 0, "a2"), -1);
+    assert_int_equal(hs_machine_pu_running(h.m, A), 0);
+    assert_int_equal(hs_machine_running(h.m), 1);
+    assert_true(hs_machine_is_running(h.m, a));
+    assert_true(hs_machine_kernel_rate(h.m, a) == 0);
+    assert_true(hs_machine_kernel_remaining(h.m, a, 0.5e-3) == 1);
+    assert_true(isinf(hs_machine_kernel_finish(h.m, a)));
+    assert_true(hs_machine_next_time(h.m) == 1e-3);
+    hs_sim_run(h.sim, 0.5e-3, 0);
+    assert_true(hs_machine_pu_busy_time(h.m, A, 0.5e-3) == 0);
+    run(&h);
+    assert_close(finish_of(&h, "a"), 2e-3);
+    assert_close(hs_machine_pu_busy_time(h.m, A, 2e-3), 1e-3);
+    assert_int_equal(hs_machine_running(h.m), 0);
+    harness_fini(&h);
+
+    harness_init(&h, DRAM60, 1, PUS, 4);
+    start(&h, S, 1, 0, "s1");
+    w = (hs_kernel_work){ .compute_s = 1, .user = "s2", .delay_s = 0.5 };
+    assert_true(hs_machine_start(h.m, S, &w) >= 0);
+    start(&h, C, 0, 60 * MB, "c");
+    w = (hs_kernel_work){ .compute_s = 1e-6, .bytes = 30 * MB, .user = "b", .delay_s = 0.5e-3 };
+    assert_true(hs_machine_start(h.m, B, &w) >= 0);
+    run(&h);
+    assert_close(finish_of(&h, "c"), 1.5e-3);
+    assert_close(finish_of(&h, "b"), 1.5e-3);
+    assert_close(finish_of(&h, "s1"), 1.5);
+    assert_close(finish_of(&h, "s2"), 2.0);
+    assert_close(hs_machine_pu_busy_time(h.m, S, 2.0), 2.0);
+    assert_close(hs_machine_pu_busy_time(h.m, B, 2.0), 1e-3);
+    w = (hs_kernel_work){ .compute_s = 1, .delay_s = -1 };
+    assert_int_equal(hs_machine_start(h.m, A, &w), -1);
+    w.delay_s = INFINITY;
+    assert_int_equal(hs_machine_start(h.m, A, &w), -1);
+    harness_fini(&h);
+}
+
+/* Aborting a kernel in its launch delay frees its slot: all of its work is
+ * left, it never runs and never calls back.  A zero-work kernel with a
+ * delay completes at the end of it. */
+static void abort_launch(hs_sim *sim, hs_event *ev, void *ctx)
+{
+    (void)sim;
+    (void)ctx;
+    harness *h = ev->data.ptr.p;
+    int *id = h->state;
+    assert_true(hs_machine_abort(h->m, *id) == 1);
+    assert_true(hs_machine_pu_has_free_slot(h->m, A));
+    assert_int_equal(start(h, A, 1e-3, 0, "a2"), *id);   /* ids are recycled */
+}
+
+static void test_launch_abort(void **state)
+{
+    (void)state;
+    harness h;
+    harness_init(&h, DRAM60, 1, PUS, 4);
+    hs_kernel_work w = { .compute_s = 1, .user = "a", .delay_s = 1 };
+    int a = hs_machine_start(h.m, A, &w);
+    h.state = &a;
+    hs_sim_on(h.sim, EV_ABORT, abort_launch, NULL);
+    hs_event *ev = hs_sim_event(h.sim, EV_ABORT);
+    ev->data.ptr.p = &h;
+    hs_sim_schedule(h.sim, ev, 0.5);
+    w = (hs_kernel_work){ .user = "z", .delay_s = 0.25 };
+    assert_true(hs_machine_start(h.m, B, &w) >= 0);
+    run(&h);
+    assert_int_equal(h.ndone, 2);
+    assert_close(finish_of(&h, "z"), 0.25);
+    assert_close(finish_of(&h, "a2"), 0.501);
+    assert_close(hs_machine_pu_busy_time(h.m, A, 1), 1e-3);
+    hs_machine_stats st = hs_machine_get_stats(h.m);
+    assert_int_equal(st.aborts, 1);
+    assert_int_equal(st.starts, 3);
+    assert_int_equal(st.completions, 2);
+    harness_fini(&h);
+}
+
+/* One-slot PUs with distinct caps give them to their kernels as private
+ * caps (no solve walks them); the same machine with two slots per PU keeps
+ * the caps as resources.  Running one kernel per PU at a time, with random
+ * work and launch delays, both must end every kernel at the same bits. */
+typedef struct twin {
+    uint64_t rng;
+    int started, target;
+    bool busy[3];
+} twin;
+
+static void twin_start(harness *h)
+{
+    twin *c = h->state;
+    for (int tries = 0; tries < 3 && c->started < c->target; tries++) {
+        int pu = (int)(urand(&c->rng) * 3);
+        double u = urand(&c->rng), v = urand(&c->rng), d = urand(&c->rng);
+        if (c->busy[pu])
+            continue;
+        hs_kernel_work w = { .compute_s = u < 0.2 ? 0 : 1e-4 * v, .bytes = u > 0.8 ? 0 : 10 * MB * v,
+                             .user = (void *)(intptr_t)(pu + 1), .delay_s = d < 0.5 ? 2e-5 * d : 0 };
+        if (w.compute_s == 0 && w.bytes == 0)
+            w.compute_s = 1e-6;
+        assert_true(hs_machine_start(h->m, pu, &w) >= 0);
+        c->busy[pu] = true;
+        c->started++;
+    }
+}
+
+static void twin_done(harness *h, int id, void *user)
+{
+    (void)id;
+    twin *c = h->state;
+    c->busy[(intptr_t)user - 1] = false;
+    twin_start(h);
+    twin_start(h);
+}
+
+static void twin_run(harness *h, int slots)
+{
+    static const double phid[] = { 40 * GB, 120 * GB }, phiv[] = { 1.0, 1.1 };
+    static const hs_domain_conf dram[] = {
+        { .name = "dram", .bandwidth = 60 * GB, .phi_demand = phid, .phi = phiv, .phi_n = 2 } };
+    const hs_pu_conf pus[] = {
+        { .name = "x", .domain = 0, .bandwidth_cap = 40 * GB, .slots = slots },
+        { .name = "y", .domain = 0, .bandwidth_cap = 43.3 * GB, .slots = slots },
+        { .name = "z", .domain = 0, .bandwidth_cap = 25 * GB, .slots = slots },
+    };
+    harness_init(h, dram, 1, pus, 3);
+    static twin c;
+    c = (twin){ .rng = 0x5eed5eed5eed5eedull, .target = 20000 };
+    h->state = &c;
+    h->chain = twin_done;
+    twin_start(h);
+    twin_start(h);
+    run(h);
+    assert_int_equal(h->ndone, c.target);
+}
+
+static void test_private_caps(void **state)
+{
+    (void)state;
+    harness x, y;
+    twin_run(&x, 1);
+    twin_run(&y, 2);
+    assert_int_equal(x.ndone, y.ndone);
+    for (int i = 0; i < x.ndone; i++) {
+        assert_int_equal(x.done[i].id, y.done[i].id);
+        assert_ptr_equal(x.done[i].user, y.done[i].user);
+        assert_memory_equal(&x.done[i].t, &y.done[i].t, sizeof(double));
+    }
+    double tx = hs_sim_now(x.sim);
+    assert_memory_equal(&(double){ hs_machine_domain_bytes(x.m, 0, tx) },
+                        &(double){ hs_machine_domain_bytes(y.m, 0, tx) }, sizeof(double));
+    assert_true(hs_machine_get_stats(x.m).bw.solves > 1000);
+    harness_fini(&x);
+    harness_fini(&y);
+}
+
 /* ---- Snapdragon 8 Gen 3: the seeds' measured contention. -------------- */
 
 /* DRAM: 68 GB/s theoretical, 61.9 GB/s best achievable; one PU reaches
@@ -690,7 +863,8 @@ static void test_sd8g3_gemv_slowdown(void **state)
     (void)state;
     harness h;
     harness_init(&h, SD_DRAM, 1, SD_PUS, 3);
-    hs_kernel_work g = { GEMV_FLOP / GPU_FLOPS, GEMV_Q, "g" }, n = { GEMV_FLOP / NPU_FLOPS, GEMV_Q, "n" };
+    hs_kernel_work g = { GEMV_FLOP / GPU_FLOPS, GEMV_Q, "g", 0 },
+                   n = { GEMV_FLOP / NPU_FLOPS, GEMV_Q, "n", 0 };
     double g_alone = hs_machine_standalone_time(h.m, GPU, &g);
     double n_alone = hs_machine_standalone_time(h.m, NPU, &n);
     assert_true(hs_machine_start(h.m, GPU, &g) >= 0);
@@ -713,7 +887,8 @@ static void test_sd8g3_gemm_unaffected(void **state)
     (void)state;
     harness h;
     harness_init(&h, SD_DRAM, 1, SD_PUS, 3);
-    hs_kernel_work g = { GEMM_FLOP / GPU_FLOPS, GEMM_Q, "g" }, n = { GEMM_FLOP / NPU_FLOPS, GEMM_Q, "n" };
+    hs_kernel_work g = { GEMM_FLOP / GPU_FLOPS, GEMM_Q, "g", 0 },
+                   n = { GEMM_FLOP / NPU_FLOPS, GEMM_Q, "n", 0 };
     double g_alone = hs_machine_standalone_time(h.m, GPU, &g);
     double n_alone = hs_machine_standalone_time(h.m, NPU, &n);
     assert_close(g_alone, GEMM_FLOP / GPU_FLOPS);
@@ -726,7 +901,8 @@ static void test_sd8g3_gemm_unaffected(void **state)
     assert_true(sn >= 1.0 - 1e-9 && sn <= 1.1);
 
     double t0 = hs_sim_now(h.sim);
-    hs_kernel_work v = { GEMV_FLOP / NPU_FLOPS, 20 * GEMV_Q, "v" }, m = { GEMM_FLOP / GPU_FLOPS, GEMM_Q, "m" };
+    hs_kernel_work v = { GEMV_FLOP / NPU_FLOPS, 20 * GEMV_Q, "v", 0 },
+                   m = { GEMM_FLOP / GPU_FLOPS, GEMM_Q, "m", 0 };
     double v_alone = hs_machine_standalone_time(h.m, NPU, &v);
     hs_machine_start(h.m, GPU, &m);
     hs_machine_start(h.m, NPU, &v);
@@ -748,6 +924,9 @@ int main(void)
         cmocka_unit_test(test_predict),
         cmocka_unit_test(test_abort),
         cmocka_unit_test(test_transfer),
+        cmocka_unit_test(test_launch_delay),
+        cmocka_unit_test(test_launch_abort),
+        cmocka_unit_test(test_private_caps),
         cmocka_unit_test(test_bad_conf),
         cmocka_unit_test(test_churn),
         cmocka_unit_test(test_sd8g3_decode_bandwidth),

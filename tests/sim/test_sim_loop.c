@@ -288,6 +288,146 @@ static void test_determinism(void **state)
     assert_true(a != 0xcbf29ce484222325ull);
 }
 
+/* The loop holds a record its handler schedules again and handles it next
+ * without the queue when it comes first: that must not change the order.
+ * A random model whose handler schedules its successor and a side event
+ * runs twice: with fresh records (successor pushed first), and reusing the
+ * handled record for the successor, scheduled last but in the place
+ * reserved before the side event (hs_sim_reserve_seq, hs_sim_schedule_as).
+ * Both give the same (time, tag) sequence, and queries made in the handler
+ * (next time, pending) count the held record. */
+typedef struct relay {
+    uint64_t x, hash;
+    bool reuse;
+    int sides;              /* side events still to make */
+} relay;
+
+static void on_relay(hs_sim *sim, hs_event *ev, void *ctx)
+{
+    relay *c = ctx;
+    double now = hs_sim_now(sim);
+    c->hash = (c->hash ^ (uint64_t)(now * 1e6) ^ (ev->data.u.a << 40)) * 0x100000001b3ull;
+    c->x = c->x * 6364136223846793005ull + 1442695040888963407ull;
+    uint64_t tag = c->x >> 60;
+    double t1 = now + (double)((c->x >> 33) % 4) * 0.5, t2 = now + (double)((c->x >> 40) % 3) * 0.5;
+    bool side = c->sides > 0 && ((c->x >> 20) & 1);
+    size_t before = hs_sim_pending(sim);
+    uint64_t seq = c->reuse ? hs_sim_reserve_seq(sim) : 0;
+    hs_event *n = c->reuse ? NULL : hs_sim_event(sim, EV_LOG);
+    if (n) {
+        n->data.u.a = tag;
+        assert_int_equal(hs_sim_schedule(sim, n, t1), 0);
+    }
+    if (side) {
+        c->sides--;
+        hs_event *e = hs_sim_event(sim, EV_LOG);
+        e->data.u.a = 15;
+        assert_int_equal(hs_sim_schedule(sim, e, t2), 0);
+    }
+    if (c->reuse) {
+        ev->data.u.a = tag;
+        assert_int_equal(hs_sim_schedule_as(sim, ev, t1, seq), 0);
+        assert_int_equal(hs_sim_schedule(sim, ev, t1), -1);    /* already scheduled */
+    }
+    assert_int_equal(hs_sim_pending(sim), before + 1 + side);
+    assert_true(hs_sim_next_time(sim) <= t1);
+}
+
+static uint64_t relay_run(bool reuse, uint64_t *events)
+{
+    hs_sim *sim = hs_sim_create();
+    relay c = {7, 0xcbf29ce484222325ull, reuse, 300};
+    hs_sim_on(sim, EV_LOG, on_relay, &c);
+    for (uint64_t i = 0; i < 20; i++)
+        sched(sim, EV_LOG, (double)(i % 3), i);
+    /* In slices, so that held records also cross the loop's returns. */
+    *events = 0;
+    for (int k = 0; k < 40; k++)
+        *events += hs_sim_run(sim, INFINITY, 97).events;
+    /* Every event has one successor, and each side event starts a chain. */
+    assert_int_equal(hs_sim_pending(sim), 20 + 300);
+    hs_sim_destroy(sim);
+    return c.hash;
+}
+
+static void test_held_record_order(void **state)
+{
+    (void)state;
+    uint64_t na, nb;
+    uint64_t a = relay_run(false, &na), b = relay_run(true, &nb);
+    assert_int_equal(na, 40 * 97);
+    assert_int_equal(na, nb);
+    assert_true(a == b);
+}
+
+/* A handler that schedules its own record again and then cancels it: the
+ * record goes back to the pool and never runs. */
+static hs_event *cancelled;
+
+static void on_cancel_self(hs_sim *sim, hs_event *ev, void *ctx)
+{
+    trace *t = ctx;
+    t->n++;
+    cancelled = ev;
+    assert_int_equal(hs_sim_schedule(sim, ev, hs_sim_now(sim) + 1), 0);
+    assert_int_equal(hs_sim_pending(sim), 1);
+    hs_sim_cancel(sim, ev);
+    assert_int_equal(hs_sim_pending(sim), 0);
+    assert_true(isinf(hs_sim_next_time(sim)));
+}
+
+static void test_cancel_held(void **state)
+{
+    (void)state;
+    hs_sim *sim = hs_sim_create();
+    trace t = {0};
+    hs_sim_on(sim, EV_OTHER, on_cancel_self, &t);
+    sched(sim, EV_OTHER, 1.0, 0);
+    hs_sim_stats s = hs_sim_run(sim, INFINITY, 0);
+    assert_int_equal(s.events, 1);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(hs_sim_pending(sim), 0);
+    /* The record is back in the pool: the next one handed out (LIFO) is it. */
+    hs_event *ev = hs_sim_event(sim, EV_OTHER);
+    assert_ptr_equal(ev, cancelled);
+    hs_sim_event_free(sim, ev);
+    hs_sim_destroy(sim);
+}
+
+/* A record its handler schedules again after end_time stays pending
+ * across the loop's return, in its place: here before an event at the
+ * same time that was scheduled after it. */
+static void on_hop(hs_sim *sim, hs_event *ev, void *ctx)
+{
+    trace *t = ctx;
+    t->tag[t->n] = ev->data.u.a;
+    t->time[t->n++] = hs_sim_now(sim);
+    if (ev->data.u.a == 1 && hs_sim_now(sim) < 2) {
+        assert_int_equal(hs_sim_schedule(sim, ev, 3.0), 0);
+        sched(sim, EV_OTHER, 3.0, 2);
+    }
+}
+
+static void test_held_crosses_end(void **state)
+{
+    (void)state;
+    hs_sim *sim = hs_sim_create();
+    trace t = {0};
+    hs_sim_on(sim, EV_OTHER, on_hop, &t);
+    sched(sim, EV_OTHER, 1.0, 1);
+    hs_sim_stats s = hs_sim_run(sim, 2.0, 0);
+    assert_int_equal(s.events, 1);
+    assert_true(hs_sim_now(sim) == 2.0);
+    assert_int_equal(hs_sim_pending(sim), 2);
+    assert_true(hs_sim_next_time(sim) == 3.0);
+    s = hs_sim_run(sim, INFINITY, 0);
+    assert_int_equal(s.events, 2);
+    assert_int_equal(t.n, 3);
+    assert_int_equal(t.tag[1], 1);
+    assert_int_equal(t.tag[2], 2);
+    hs_sim_destroy(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +439,9 @@ int main(void)
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_retime_and_reuse),
         cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_held_record_order),
+        cmocka_unit_test(test_cancel_held),
+        cmocka_unit_test(test_held_crosses_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* Lowering: FLOPs and bytes of prefill, decode and encoder passes against
  * closed forms worked out by hand, KV growth across decode steps, the
- * three granularities agreeing, and op shapes agreeing with hw/'s table. */
+ * three granularities agreeing, op shapes agreeing with hw/'s table, and
+ * a request's memoised items agreeing with the direct lowering. */
 #include "wl_test.h"
 
 static hs_model model(const char *name)
@@ -244,6 +245,98 @@ static void test_decode_is_lazy(void **state)
     hs_workload_free(wl);
 }
 
+/* The items of one stage, lowered directly (hs_request_stage_items). */
+typedef struct stage_items {
+    hs_item *items;
+    size_t n, cap;
+} stage_items;
+
+static int keep(const hs_item *it, void *ctx)
+{
+    stage_items *s = ctx;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 256;
+        s->items = realloc(s->items, s->cap * sizeof *s->items);
+        assert_non_null(s->items);
+    }
+    s->items[s->n++] = *it;
+    return 0;
+}
+
+static void assert_same_item(const hs_item *a, const hs_item *b)
+{
+    assert_int_equal(a->kind, b->kind);
+    assert_int_equal(a->phase, b->phase);
+    assert_int_equal(a->slot, b->slot);
+    assert_int_equal(a->layer, b->layer);
+    assert_int_equal(a->k.op, b->k.op);
+    assert_int_equal(a->k.m, b->k.m);
+    assert_int_equal(a->k.n, b->k.n);
+    assert_int_equal(a->k.k, b->k.k);
+    assert_int_equal(a->k.batch, b->k.batch);
+    assert_int_equal(a->k.kv_batch, b->k.kv_batch);
+    assert_true(a->k.flops == b->k.flops && a->k.bytes == b->k.bytes);
+    assert_memory_equal(&a->parts, &b->parts, sizeof a->parts);
+    assert_int_equal(a->tokens, b->tokens);
+    assert_int_equal(a->context, b->context);
+    assert_int_equal(a->seq, b->seq);
+    assert_int_equal(a->units, b->units);
+    assert_int_equal(a->emits, b->emits);
+    assert_int_equal(a->batch_key, b->batch_key);
+}
+
+/* A request issues its items one at a time, through a memo of the items
+ * each pass repeats layer after layer: they must be the items its stages
+ * lower to directly, at op and layer granularity, for an encoder pass and
+ * an LLM call with several decode steps. */
+static void test_issued_items_match_lowering(void **state)
+{
+    (void)state;
+    static const char *const grans[] = {"op", "layer"};
+    for (size_t g = 0; g < 2; g++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml,
+                 "granularity: %s\nrequests: 1\nclasses:\n - name: c\n"
+                 "   arrival: {process: poisson, rate: 1}\n"
+                 "   workflow:\n     name: t\n     stages:\n"
+                 "      - {name: enc, kind: embed, model: e5-large-v2, batch: 2, seq: 24}\n"
+                 "      - {name: gen, kind: llm, model: llama-3.2-1b, prompt: 16, output: 4}\n"
+                 "     edges:\n      - {from: enc, to: gen}\n",
+                 grans[g]);
+        hs_workload *wl = wl_from_text(yaml);
+        hs_err err;
+        hs_arrival a = wl_arrival_of(0, 0);
+        hs_request *r = hs_request_create(wl, &a, 1, &err);
+        assert_non_null(r);
+        hs_request_start(r);
+        size_t checked = 0;
+        hs_req_event ev;
+        while (!hs_request_finished(r)) {
+            uint32_t ready = UINT32_MAX;
+            while (hs_request_poll(r, &ev))
+                if (ev.type == HS_EV_READY)
+                    ready = ev.node;
+            assert_int_not_equal(ready, UINT32_MAX);
+            stage_items want = {0};
+            assert_int_equal(hs_request_stage_items(r, ready, keep, &want), 0);
+            hs_item it;
+            for (size_t i = 0; i < want.n; i++) {
+                assert_int_equal(hs_request_next_item(r, ready, &it), 1);
+                assert_same_item(&it, &want.items[i]);
+                hs_request_item_done(r, ready);
+            }
+            assert_int_equal(hs_request_next_item(r, ready, &it), -1);   /* done */
+            checked += want.n;
+            free(want.items);
+        }
+        /* Every layer of the encoder (24) and of the four passes of the
+         * LLM call (16 each): 8 ops a layer at op granularity. */
+        assert_true(checked >= (g == 0 ? 8u : 1u) * (24 + 4 * 16));
+        hs_request_free(r);
+        hs_workload_free(wl);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_encoder_closed_form),
         cmocka_unit_test(test_shapes_match_hw),
         cmocka_unit_test(test_decode_is_lazy),
+        cmocka_unit_test(test_issued_items_match_lowering),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
