@@ -25,16 +25,7 @@ expect_out '^1,npu,'
 
 # A profile this machine cannot back: every run records the error, the sweep
 # still writes its file.
-cat >"$tmp/gpus.yaml" <<'YAML'
-name: nine-gpus
-description: more GPUs than any machine here
-memory: {bandwidth_gbps: 100}
-pus: [{name: g1, kind: gpu, peak_tflops: {fp32: 1}}, {name: g2, kind: gpu, peak_tflops: {fp32: 1}},
-      {name: g3, kind: gpu, peak_tflops: {fp32: 1}}, {name: g4, kind: gpu, peak_tflops: {fp32: 1}},
-      {name: g5, kind: gpu, peak_tflops: {fp32: 1}}, {name: g6, kind: gpu, peak_tflops: {fp32: 1}},
-      {name: g7, kind: gpu, peak_tflops: {fp32: 1}}, {name: g8, kind: gpu, peak_tflops: {fp32: 1}},
-      {name: g9, kind: gpu, peak_tflops: {fp32: 1}}]
-YAML
+nine_gpus "$tmp/gpus.yaml"
 sed -e "s|hw: pocl-cpu-2pu|hw: $tmp/gpus.yaml|" "$tmp/real.yaml" >"$tmp/bad.yaml"
 expect_status 1 "$HETSOC" run "$tmp/bad.yaml" -o "$tmp/bad.h5"
 expect_err "2 of 2 runs failed"

@@ -7,3 +7,17 @@ if grep -q "no OpenCL" "$tmp/probe.err"; then
     echo "skipped: $(cat "$tmp/probe.err")"
     exit 77
 fi
+
+# nine_gpus FILE: a profile with more GPU PUs than any machine here.
+nine_gpus() {
+    cat >"$1" <<'YAML'
+name: nine-gpus
+description: more GPUs than any machine here
+memory: {bandwidth_gbps: 100}
+pus: [{name: g1, kind: gpu, peak_tflops: {fp32: 1}}, {name: g2, kind: gpu, peak_tflops: {fp32: 1}},
+      {name: g3, kind: gpu, peak_tflops: {fp32: 1}}, {name: g4, kind: gpu, peak_tflops: {fp32: 1}},
+      {name: g5, kind: gpu, peak_tflops: {fp32: 1}}, {name: g6, kind: gpu, peak_tflops: {fp32: 1}},
+      {name: g7, kind: gpu, peak_tflops: {fp32: 1}}, {name: g8, kind: gpu, peak_tflops: {fp32: 1}},
+      {name: g9, kind: gpu, peak_tflops: {fp32: 1}}]
+YAML
+}

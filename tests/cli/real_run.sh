@@ -22,16 +22,7 @@ expect_err 'usage: hetsoc real'
 expect_status 1 $HETSOC real $small --policy nosuch
 expect_err "nosuch"
 # A profile this machine cannot back: a clear error, no crash.
-cat >"$tmp/gpus.yaml" <<'YAML'
-name: nine-gpus
-description: more GPUs than any machine here
-memory: {bandwidth_gbps: 100}
-pus: [{name: g1, kind: gpu, peak_tflops: {fp32: 1}}, {name: g2, kind: gpu, peak_tflops: {fp32: 1}},
-      {name: g3, kind: gpu, peak_tflops: {fp32: 1}}, {name: g4, kind: gpu, peak_tflops: {fp32: 1}},
-      {name: g5, kind: gpu, peak_tflops: {fp32: 1}}, {name: g6, kind: gpu, peak_tflops: {fp32: 1}},
-      {name: g7, kind: gpu, peak_tflops: {fp32: 1}}, {name: g8, kind: gpu, peak_tflops: {fp32: 1}},
-      {name: g9, kind: gpu, peak_tflops: {fp32: 1}}]
-YAML
+nine_gpus "$tmp/gpus.yaml"
 expect_status 1 $HETSOC real --hw "$tmp/gpus.yaml" --workload tiny-agentic-rag --policy fifo
 expect_err 'error: profile .nine-gpus. has 9 GPU PUs but this machine has'
 finish
