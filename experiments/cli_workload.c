@@ -87,14 +87,8 @@ typedef struct stage_sum {
  * or the hardware model's latency for its kernel. */
 static double item_time(const hs_hw *hw, int pu, const hs_item *it)
 {
-    if (it->ncosts > 0) {
-        for (size_t i = 0; i < it->ncosts; i++)
-            if (hs_hw_pu_find(hw, it->costs[i].pu) == pu)
-                return it->costs[i].seconds;
-        return -1;
-    }
-    if (it->work > 0)
-        return hs_hw_work_s(hw, pu, it->work);
+    if (hs_item_is_fixed(it))
+        return hs_item_fixed_s(hw, it, pu);
     hs_pred p;
     hs_err err;
     return hs_hw_predict(hw, pu, &it->k, 0, &p, &err) == 0 ? p.latency_s : -1;

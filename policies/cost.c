@@ -10,21 +10,12 @@ static void fixed_time(hs_cost *out, double seconds)
     *out = (hs_cost){.latency_s = seconds, .body_s = seconds};
 }
 
-static bool is_kernel(const hs_item *item) { return item->ncosts == 0 && !(item->work > 0); }
+static bool is_kernel(const hs_item *item) { return !hs_item_is_fixed(item); }
 
 int hs_item_cost(const hs_hw *hw, const hs_item *item, int pu, hs_cost *out)
 {
-    if (item->ncosts > 0) {
-        for (size_t i = 0; i < item->ncosts; i++)
-            if (hs_hw_pu_find(hw, item->costs[i].pu) == pu) {
-                fixed_time(out, item->costs[i].seconds);
-                return 0;
-            }
-        *out = (hs_cost){.rc = HS_PRED_CANNOT_RUN, .latency_s = INFINITY};
-        return HS_PRED_CANNOT_RUN;
-    }
-    if (item->work > 0) {
-        double t = hs_hw_work_s(hw, pu, item->work);
+    if (hs_item_is_fixed(item)) {
+        double t = hs_item_fixed_s(hw, item, pu);
         if (!isfinite(t) || t < 0) {
             *out = (hs_cost){.rc = HS_PRED_CANNOT_RUN, .latency_s = INFINITY};
             return HS_PRED_CANNOT_RUN;

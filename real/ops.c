@@ -480,19 +480,6 @@ static int op_noop(emit *em)
     return rc != CL_SUCCESS ? args_failed(em, RK_NOOP, rc) : launch(em, RK_NOOP, 1);
 }
 
-double rl_fixed_seconds(const hs_hw *hw, const hs_item *it, int pu)
-{
-    if (it->ncosts > 0) {
-        for (size_t i = 0; i < it->ncosts; i++)
-            if (hs_hw_pu_find(hw, it->costs[i].pu) == pu)
-                return it->costs[i].seconds;
-        return -1;
-    }
-    if (it->work > 0)
-        return hs_hw_work_s(hw, pu, it->work);
-    return -1;
-}
-
 static bool aggregate(const hs_item *it)
 {
     return it->model && (it->slot == HS_SLOT_LAYER || it->slot == HS_SLOT_HEAD || it->slot == HS_SLOT_STAGE);
@@ -604,8 +591,8 @@ int rl_enqueue_item(rl_exec *e, int pu, const hs_item *item, cl_event *last, uin
         rc = op_noop(&em);
     else if (item->kind != HS_ITEM_KERNEL)
         rc = hs_errf(err, "a delay item reached the executor");
-    else if (item->ncosts > 0 || item->work > 0)
-        rc = (fixed = rl_fixed_seconds(e->hw, item, pu)) < 0
+    else if (hs_item_is_fixed(item))
+        rc = (fixed = hs_item_fixed_s(e->hw, item, pu)) < 0
                  ? hs_errf(err, "PU %s has no cost for this item", e->hw->pus[pu].name)
                  : op_spin(&em, fixed);
     else if (aggregate(item))

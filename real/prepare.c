@@ -133,8 +133,8 @@ int rl_collect_shapes(const hs_run_cfg *cfg, rl_shapes *out, hs_run_metrics *met
 
 bool rl_can_run(const hs_hw *hw, int pu, const hs_item *it)
 {
-    if (it->ncosts > 0 || it->work > 0)
-        return rl_fixed_seconds(hw, it, pu) >= 0;
+    if (hs_item_is_fixed(it))
+        return hs_item_fixed_s(hw, it, pu) >= 0;
     if (it->k.op == HS_OP_GENERIC)
         return !hw->pus[pu].unsupported[HS_OP_GENERIC];
     hs_pred pr;

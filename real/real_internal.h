@@ -189,10 +189,6 @@ rl_model_w *rl_model_weights(rl_exec *e, rl_ctx *c, const hs_model *m, hs_err *e
  * Returns 0 or -1 (err set: a PU that cannot run it, a device error). */
 int rl_enqueue_item(rl_exec *e, int pu, const hs_item *item, cl_event *last, uint64_t *commands,
                     hs_err *err);
-/* The time a fixed-time item (`cost:` / `work:`) takes on pu; -1 when it
- * is not one (or pu is not listed). */
-double rl_fixed_seconds(const hs_hw *hw, const hs_item *it, int pu);
-
 /* ---- Executor internals (exec_real.c) ------------------------------------- */
 /* Wall seconds since the executor's origin. */
 double rl_now_wall(rl_exec *e);

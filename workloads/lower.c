@@ -635,3 +635,15 @@ void wl_search_recost(hs_item *it)
     key = wl_hash(key, (uint64_t)it->seq);
     it->batch_key = wl_hash(key, (uint64_t)st);
 }
+
+bool hs_item_is_fixed(const hs_item *it) { return it->ncosts > 0 || it->work > 0; }
+
+double hs_item_fixed_s(const hs_hw *hw, const hs_item *it, int pu)
+{
+    if (it->ncosts == 0)
+        return hs_hw_work_s(hw, pu, it->work);
+    for (size_t i = 0; i < it->ncosts; i++)
+        if (hs_hw_pu_find(hw, it->costs[i].pu) == pu)
+            return it->costs[i].seconds;
+    return -1;
+}

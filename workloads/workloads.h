@@ -191,6 +191,15 @@ typedef struct hs_item {
     uint64_t batch_key;      /* equal non-zero keys: candidates for hs_item_batch */
 } hs_item;
 
+/* Whether the item runs for a given time rather than as a kernel of the
+ * hardware model: a `cost:` map (per-PU times) or `work:` (divided by the
+ * PU's speed). */
+bool hs_item_is_fixed(const hs_item *it);
+/* A fixed item's time on PU pu of hw: its `cost:` entry for pu, or work /
+ * the PU's speed; -1 when its cost map has no entry for pu (pu cannot run
+ * it).  Only for items hs_item_is_fixed accepts. */
+double hs_item_fixed_s(const hs_hw *hw, const hs_item *it, int pu);
+
 /* ---- Splitting: one item into parts that run on several PUs. ---------- */
 typedef enum hs_split_axis {
     HS_SPLIT_SEQ,       /* sequence chunks: token rows (causal attention keeps its context) */

@@ -13,7 +13,9 @@
 static void test_profile_round_trip(void **state)
 {
     (void)state;
-    char path[] = "/tmp/hetsoc-profile-test-XXXXXX";
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/hetsoc-profile-test-XXXXXX", dir && *dir ? dir : "/tmp");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w");
