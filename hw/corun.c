@@ -8,6 +8,7 @@
  * little and keeps its speed, which is what Agent.xpu (GEMV vs GEMM) and
  * HeteroInfer (decode bandwidth 43 -> 60 GB/s) measured. */
 #include "hw/hw.h"
+#include "sim/machine/bandwidth.h"
 
 
 #include <math.h>

@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "sim/sim.h"
+#include "sim/conf/conf.h"
 
 /* ====================================================================== */
 /* 1. Kernels                                                             */

@@ -41,7 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/sim.h"
+#include "sim/conf/conf.h"
 #include "hw/hw.h"
 #include "workloads/workloads.h"
 

@@ -6,7 +6,7 @@
 #include <dlfcn.h>
 #include <string.h>
 
-#include "policies/engine.h"
+#include "policies/registry.h"
 #include "policies/builtin.h"
 
 /* Sorted by name: `hetsoc list policies` prints them in this order. */

@@ -12,6 +12,7 @@
 
 #include "real/real_internal.h"
 #include "real/prepare.h"
+#include "sim/exec/exec_sim.h"
 
 /* ---- The recording executor ----------------------------------------------------- */
 

@@ -37,7 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "policies/engine.h"
+#include "sim/engine/engine.h"
 
 /* ---- The executor ------------------------------------------------------------ */
 typedef struct hs_real_opts {

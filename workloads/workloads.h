@@ -41,7 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/sim.h"
+#include "sim/conf/conf.h"
+#include "sim/kernel/rng.h"
 #include "hw/hw.h"
 
 /* =====================================================================

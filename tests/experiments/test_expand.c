@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "experiments/expand.h"
+#include "experiments/sweep/expand.h"
 
 static hs_experiment *parse_ok(const char *text)
 {

@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "experiments/h5io.h"
-#include "experiments/run_record.h"
+#include "experiments/results/h5io.h"
+#include "experiments/results/run_record.h"
 
 /* A record of run i with rows; failed when i is odd. */
 static void make_record(hs_run_record *r, int64_t i, bool kernels)

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "experiments/run_summary.h"
+#include "experiments/results/run_summary.h"
 
 static void add_run(hs_run_record *r, const char *policy, double rate, int64_t seed, double latency, bool ok)
 {

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policies/engine.h"
+#include "sim/engine/engine.h"
 
 typedef struct ls_row {
     uint64_t request;

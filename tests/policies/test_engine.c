@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "policies/engine.h"
+#include "sim/engine/engine.h"
 
 typedef struct fixture {
     hs_hw *hw;

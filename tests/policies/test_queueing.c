@@ -25,7 +25,7 @@
 #include <cmocka.h>
 #include <gsl/gsl_cdf.h>
 
-#include "policies/engine.h"
+#include "sim/engine/engine.h"
 
 enum { BATCHES = 30 };
 

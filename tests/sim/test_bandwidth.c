@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sim/bandwidth.h"
+#include "sim/machine/bandwidth.h"
 
 #define GB 1e9
 

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "sim/conf.h"
+#include "sim/conf/conf.h"
 
 static char tmpdir[256];
 

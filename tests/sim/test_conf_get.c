@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "sim/conf.h"
+#include "sim/conf/conf.h"
 
 /* Line 4, column 9 holds the value of 'rate', as in the examples of the
  * project's issue. */

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "sim/conf.h"
+#include "sim/conf/conf.h"
 
 static hs_node *load(const char *text, hs_err *err)
 {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/event.h"
+#include "sim/kernel/event.h"
 
 typedef struct fixture {
     hs_event_pool *pool;

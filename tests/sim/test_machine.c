@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sim/machine.h"
+#include "sim/machine/machine.h"
 
 #define GB 1e9
 #define MB 1e6

@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "sim/phold.h"
+#include "sim/kernel/phold.h"
 
 static hs_phold_result run(int (*fn)(const hs_phold_opts *, hs_phold_result *),
                            uint64_t lps, uint64_t k, uint64_t n, uint64_t seed)

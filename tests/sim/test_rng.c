@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "sim/rng.h"
+#include "sim/kernel/rng.h"
 
 enum { DRAWS = 200 };
 

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "sim/event.h"
+#include "sim/kernel/event.h"
 
 enum { EV_LOG = 1, EV_OTHER = 2, EV_NOBODY = 3, EV_RETIME = 4, EV_DONE = 5 };
 

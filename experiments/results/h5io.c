@@ -1,0 +1,1144 @@
+/* hetsoc: the HDF5 results file (see h5io.h).
+ *
+ * Every table is handled the same way: in memory a row is an array of
+ * 8-byte cells (int64, double or char *), so the memory compound type has
+ * member i at offset 8 i; on disk the compound is packed, with int64,
+ * int8, float64 and variable-length UTF-8 string members.  HDF5 converts
+ * between the two on every read and write. */
+#include <errno.h>
+#include <hdf5.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "experiments/results/h5io.h"
+
+#define LAYOUT "hetsoc-results-1"
+
+#if H5_VERSION_GE(1, 12, 0)
+#define VLEN_RECLAIM(t, s, b) H5Treclaim((t), (s), H5P_DEFAULT, (b))
+#else
+#define VLEN_RECLAIM(t, s, b) H5Dvlen_reclaim((t), (s), H5P_DEFAULT, (b))
+#endif
+
+typedef enum col_type { COL_I64, COL_I8, COL_F64, COL_STR } col_type;
+
+typedef union cell {
+    int64_t i;
+    double f;
+    char *s;
+} cell;
+
+typedef struct col {
+    const char *name;
+    col_type type;
+} col;
+
+typedef struct table {
+    const char *name;
+    hid_t dset, mtype;
+    size_t ncols;
+    col *cols;
+    char **names;           /* owned column names (opened tables) */
+    hsize_t nrows;
+    size_t chunk;
+    /* Read side: the rows of each run, [first, first + count). */
+    bool indexed;
+    size_t nindex;
+    int64_t *irun;
+    hsize_t *ifirst, *icount;
+} table;
+
+enum { T_RUNS, T_CONFIGS, T_REQUESTS, T_PUS, T_KERNELS, T_COUNT };
+static const char *const table_names[T_COUNT] = {"runs", "configs", "requests", "pus", "kernels"};
+
+struct hs_h5 {
+    char *path;
+    hid_t file;
+    bool writable, failed;
+    hs_h5_meta meta;
+    table t[T_COUNT];
+    size_t sweep_col0;      /* first sweep column of /runs */
+};
+
+/* ---- Fixed columns ------------------------------------------------------------ */
+static const col runs_head[] = {
+    {"run", COL_I64}, {"key", COL_STR}, {"policy", COL_STR}, {"hw", COL_STR}, {"workload", COL_STR},
+    {"seed", COL_I64}, {"backend", COL_STR}, {"status", COL_STR}, {"message", COL_STR},
+};
+static const col runs_tail[] = {
+    {"requests", COL_I64}, {"mean_latency_s", COL_F64}, {"p50_latency_s", COL_F64},
+    {"p90_latency_s", COL_F64}, {"p99_latency_s", COL_F64}, {"mean_ttft_s", COL_F64},
+    {"slo_attainment", COL_F64}, {"throughput_rps", COL_F64}, {"makespan_s", COL_F64},
+    {"energy_j", COL_F64}, {"events", COL_I64}, {"wall_s", COL_F64},
+};
+static const col configs_cols[] = {{"run", COL_I64}, {"key", COL_STR}, {"config", COL_STR}};
+static const col requests_cols[] = {
+    {"run", COL_I64}, {"request", COL_I64}, {"class", COL_STR}, {"arrival_s", COL_F64},
+    {"first_token_s", COL_F64}, {"finish_s", COL_F64}, {"latency_s", COL_F64}, {"warmup", COL_I8},
+};
+static const col pus_cols[] = {
+    {"run", COL_I64}, {"pu", COL_STR}, {"busy_s", COL_F64}, {"utilization", COL_F64}, {"energy_j", COL_F64},
+};
+static const col kernels_cols[] = {
+    {"run", COL_I64}, {"work", COL_I64}, {"request", COL_I64}, {"stage", COL_STR}, {"slot", COL_STR},
+    {"pu", COL_STR}, {"ready_s", COL_F64}, {"start_s", COL_F64}, {"end_s", COL_F64}, {"flops", COL_F64},
+    {"bytes", COL_F64}, {"batch", COL_I64}, {"part", COL_I8},
+};
+#define NHEAD (sizeof runs_head / sizeof runs_head[0])
+#define NTAIL (sizeof runs_tail / sizeof runs_tail[0])
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- Errors ------------------------------------------------------------------------ */
+static void h5_init(void)
+{
+    static bool done;
+    if (!done) {
+        H5open();
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        done = true;
+    }
+}
+
+static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
+{
+    (void)n;
+    if (e->desc && e->desc[0])
+        snprintf(data, 256, "%s", e->desc);
+    return 0;
+}
+
+/* "PATH: error: WHAT (HDF5: innermost description)". */
+static int h5_err(const char *path, hs_err *err, const char *what)
+{
+    char detail[256] = "";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, detail);
+    H5Eclear2(H5E_DEFAULT);
+    if (detail[0])
+        return hs_err_at(err, path, 0, 0, "%s (HDF5: %s)", what, detail);
+    return hs_err_at(err, path, 0, 0, "%s", what);
+}
+
+/* ---- Types ---------------------------------------------------------------------------- */
+static hid_t str_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+static hid_t mem_type(const col *cols, size_t n)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, 8 * (n ? n : 1));
+    hid_t s = str_type();
+    for (size_t i = 0; i < n; i++) {
+        hid_t m = cols[i].type == COL_STR ? s : cols[i].type == COL_F64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+        H5Tinsert(t, cols[i].name, 8 * i, m);
+    }
+    H5Tclose(s);
+    return t;
+}
+
+static hid_t file_type(const col *cols, size_t n)
+{
+    hid_t s = str_type();
+    size_t size = 0;
+    hid_t types[256];
+    for (size_t i = 0; i < n; i++) {
+        types[i] = cols[i].type == COL_STR ? s
+                   : cols[i].type == COL_F64 ? H5T_IEEE_F64LE
+                   : cols[i].type == COL_I8 ? H5T_STD_I8LE
+                                            : H5T_STD_I64LE;
+        size += H5Tget_size(types[i]);
+    }
+    hid_t t = H5Tcreate(H5T_COMPOUND, size);
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        H5Tinsert(t, cols[i].name, off, types[i]);
+        off += H5Tget_size(types[i]);
+    }
+    H5Tclose(s);
+    return t;
+}
+
+/* ---- Tables ----------------------------------------------------------------------------- */
+static void table_close(table *t)
+{
+    if (t->mtype > 0)
+        H5Tclose(t->mtype);
+    if (t->dset > 0)
+        H5Dclose(t->dset);
+    if (t->names) {
+        for (size_t i = 0; i < t->ncols; i++)
+            free(t->names[i]);
+        free(t->names);
+        free(t->cols);
+    }
+    free(t->irun);
+    free(t->ifirst);
+    free(t->icount);
+    memset(t, 0, sizeof *t);
+}
+
+static int table_create(hs_h5 *h, table *t, const char *name, const col *cols, size_t n, size_t chunk,
+                        hs_err *err)
+{
+    t->name = name;
+    t->ncols = n;
+    t->chunk = chunk;
+    t->cols = (col *)cols;
+    t->mtype = mem_type(cols, n);
+    hid_t ft = file_type(cols, n);
+    hsize_t dims = 0, maxdims = H5S_UNLIMITED, ch = chunk;
+    hid_t space = H5Screate_simple(1, &dims, &maxdims);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, &ch);
+    t->dset = H5Dcreate2(h->file, name, ft, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    H5Tclose(ft);
+    if (t->dset < 0 || t->mtype < 0) {
+        char what[128];
+        snprintf(what, sizeof what, "cannot create dataset /%s", name);
+        return h5_err(h->path, err, what);
+    }
+    return 0;
+}
+
+static int table_open(hs_h5 *h, table *t, const char *name, hs_err *err)
+{
+    t->name = name;
+    char what[160];
+    if (H5Lexists(h->file, name, H5P_DEFAULT) <= 0) {
+        snprintf(what, sizeof what, "not a hetsoc results file: no dataset /%s", name);
+        return hs_err_at(err, h->path, 0, 0, "%s", what);
+    }
+    if ((t->dset = H5Dopen2(h->file, name, H5P_DEFAULT)) < 0) {
+        snprintf(what, sizeof what, "cannot open dataset /%s", name);
+        return h5_err(h->path, err, what);
+    }
+    hid_t ft = H5Dget_type(t->dset);
+    hid_t sp = H5Dget_space(t->dset);
+    int nm = H5Tget_class(ft) == H5T_COMPOUND ? H5Tget_nmembers(ft) : -1;
+    int rank = H5Sget_simple_extent_ndims(sp);
+    hsize_t dims = 0;
+    if (rank == 1)
+        H5Sget_simple_extent_dims(sp, &dims, NULL);
+    H5Sclose(sp);
+    if (nm <= 0 || nm > 256 || rank != 1) {
+        H5Tclose(ft);
+        snprintf(what, sizeof what, "dataset /%s is not a table of hetsoc results", name);
+        return hs_err_at(err, h->path, 0, 0, "%s", what);
+    }
+    t->nrows = dims;
+    t->ncols = (size_t)nm;
+    t->cols = calloc(t->ncols, sizeof *t->cols);
+    t->names = calloc(t->ncols, sizeof *t->names);
+    if (!t->cols || !t->names) {
+        H5Tclose(ft);
+        return hs_errf(err, "out of memory");
+    }
+    for (size_t i = 0; i < t->ncols; i++) {
+        char *mn = H5Tget_member_name(ft, (unsigned)i);
+        t->names[i] = strdup(mn ? mn : "");
+        H5free_memory(mn);
+        t->cols[i].name = t->names[i];
+        H5T_class_t c = H5Tget_member_class(ft, (unsigned)i);
+        if (c == H5T_INTEGER) {
+            t->cols[i].type = COL_I64;
+        } else if (c == H5T_FLOAT) {
+            t->cols[i].type = COL_F64;
+        } else if (c == H5T_STRING) {
+            hid_t mt = H5Tget_member_type(ft, (unsigned)i);
+            htri_t var = H5Tis_variable_str(mt);
+            H5Tclose(mt);
+            if (var <= 0) {
+                H5Tclose(ft);
+                snprintf(what, sizeof what, "column '%s' of /%s is not a variable-length string", t->names[i], name);
+                return hs_err_at(err, h->path, 0, 0, "%s", what);
+            }
+            t->cols[i].type = COL_STR;
+        } else {
+            H5Tclose(ft);
+            snprintf(what, sizeof what, "column '%s' of /%s has an unsupported type", t->names[i], name);
+            return hs_err_at(err, h->path, 0, 0, "%s", what);
+        }
+    }
+    H5Tclose(ft);
+    t->mtype = mem_type(t->cols, t->ncols);
+    return 0;
+}
+
+static size_t col_index(const table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strcmp(t->cols[i].name, name) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+static int table_append(hs_h5 *h, table *t, const cell *rows, size_t n, hs_err *err)
+{
+    if (n == 0)
+        return 0;
+    hsize_t start = t->nrows, count = n, total = t->nrows + n;
+    char what[128];
+    if (H5Dset_extent(t->dset, &total) < 0) {
+        snprintf(what, sizeof what, "cannot extend /%s", t->name);
+        return h5_err(h->path, err, what);
+    }
+    hid_t fs = H5Dget_space(t->dset);
+    hid_t ms = H5Screate_simple(1, &count, NULL);
+    herr_t rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL);
+    if (rc >= 0)
+        rc = H5Dwrite(t->dset, t->mtype, ms, fs, H5P_DEFAULT, rows);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    if (rc < 0) {
+        snprintf(what, sizeof what, "cannot write /%s", t->name);
+        return h5_err(h->path, err, what);
+    }
+    t->nrows = total;
+    return 0;
+}
+
+/* Reads rows [first, first + n) into cells (n * ncols); strings belong to
+ * HDF5 until table_reclaim. */
+static int table_read(hs_h5 *h, table *t, hsize_t first, size_t n, cell *rows, hs_err *err)
+{
+    if (n == 0)
+        return 0;
+    hsize_t count = n;
+    hid_t fs = H5Dget_space(t->dset);
+    hid_t ms = H5Screate_simple(1, &count, NULL);
+    herr_t rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &first, NULL, &count, NULL);
+    memset(rows, 0, n * t->ncols * sizeof *rows);
+    if (rc >= 0)
+        rc = H5Dread(t->dset, t->mtype, ms, fs, H5P_DEFAULT, rows);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    if (rc < 0) {
+        char what[128];
+        snprintf(what, sizeof what, "cannot read /%s", t->name);
+        return h5_err(h->path, err, what);
+    }
+    return 0;
+}
+
+static void table_reclaim(table *t, size_t n, cell *rows)
+{
+    if (n == 0)
+        return;
+    hsize_t count = n;
+    hid_t ms = H5Screate_simple(1, &count, NULL);
+    VLEN_RECLAIM(t->mtype, ms, rows);
+    H5Sclose(ms);
+}
+
+/* The row range of every run in a table grouped by run. */
+static int table_index(hs_h5 *h, table *t, hs_err *err)
+{
+    if (t->indexed)
+        return 0;
+    size_t rc = col_index(t, "run");
+    if (rc == SIZE_MAX || t->cols[rc].type != COL_I64)
+        return hs_err_at(err, h->path, 0, 0, "/%s has no integer column 'run'", t->name);
+    int64_t *runs = malloc((t->nrows ? t->nrows : 1) * sizeof *runs);
+    if (!runs)
+        return hs_errf(err, "out of memory");
+    if (t->nrows) {
+        hid_t mt = H5Tcreate(H5T_COMPOUND, 8);
+        H5Tinsert(mt, "run", 0, H5T_NATIVE_INT64);
+        herr_t r = H5Dread(t->dset, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, runs);
+        H5Tclose(mt);
+        if (r < 0) {
+            free(runs);
+            char what[128];
+            snprintf(what, sizeof what, "cannot read /%s", t->name);
+            return h5_err(h->path, err, what);
+        }
+    }
+    size_t n = 0;
+    for (hsize_t i = 0; i < t->nrows; i++)
+        if (i == 0 || runs[i] != runs[i - 1])
+            n++;
+    t->irun = malloc((n ? n : 1) * sizeof *t->irun);
+    t->ifirst = malloc((n ? n : 1) * sizeof *t->ifirst);
+    t->icount = malloc((n ? n : 1) * sizeof *t->icount);
+    if (!t->irun || !t->ifirst || !t->icount) {
+        free(runs);
+        return hs_errf(err, "out of memory");
+    }
+    size_t k = 0;
+    for (hsize_t i = 0; i < t->nrows; i++) {
+        if (i == 0 || runs[i] != runs[i - 1]) {
+            if (k && runs[i] <= t->irun[k - 1]) {
+                free(runs);
+                return hs_err_at(err, h->path, 0, 0, "/%s is not ordered by run", t->name);
+            }
+            t->irun[k] = runs[i];
+            t->ifirst[k] = i;
+            t->icount[k] = 0;
+            k++;
+        }
+        t->icount[k - 1]++;
+    }
+    free(runs);
+    t->nindex = n;
+    t->indexed = true;
+    return 0;
+}
+
+static bool table_rows_of(const table *t, int64_t run, hsize_t *first, size_t *count)
+{
+    size_t lo = 0, hi = t->nindex;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->irun[mid] < run)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < t->nindex && t->irun[lo] == run) {
+        *first = t->ifirst[lo];
+        *count = (size_t)t->icount[lo];
+        return true;
+    }
+    *count = 0;
+    return false;
+}
+
+/* ---- Attributes ------------------------------------------------------------------------ */
+static int attr_str_write(hid_t loc, const char *name, const char *value)
+{
+    hid_t t = str_type(), s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+    const char *v = value ? value : "";
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, t, &v);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(s);
+    H5Tclose(t);
+    return rc < 0 ? -1 : 0;
+}
+
+static int attr_i64_write(hid_t loc, const char *name, int64_t value)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(loc, name, H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT64, &value);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(s);
+    return rc < 0 ? -1 : 0;
+}
+
+static char *attr_str_read(hid_t loc, const char *name)
+{
+    if (H5Aexists(loc, name) <= 0)
+        return NULL;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0)
+        return NULL;
+    hid_t ft = H5Aget_type(a);
+    char *out = NULL;
+    if (H5Tget_class(ft) == H5T_STRING) {
+        if (H5Tis_variable_str(ft) > 0) {
+            hid_t t = str_type();
+            char *v = NULL;
+            if (H5Aread(a, t, &v) >= 0 && v) {
+                out = strdup(v);
+                H5free_memory(v);
+            }
+            H5Tclose(t);
+        } else {
+            size_t n = H5Tget_size(ft);
+            char *buf = calloc(n + 1, 1);
+            hid_t t = H5Tcopy(ft);
+            if (buf && H5Aread(a, t, buf) >= 0)
+                out = buf;
+            else
+                free(buf);
+            H5Tclose(t);
+        }
+    }
+    H5Tclose(ft);
+    H5Aclose(a);
+    return out;
+}
+
+static int attr_i64_read(hid_t loc, const char *name, int64_t *out)
+{
+    if (H5Aexists(loc, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    herr_t rc = H5Aread(a, H5T_NATIVE_INT64, out);
+    H5Aclose(a);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- Meta ----------------------------------------------------------------------------- */
+void hs_h5_meta_free(hs_h5_meta *m)
+{
+    free(m->version);
+    free(m->experiment_yaml);
+    free(m->experiment);
+    free(m->baseline);
+    free(m->shard);
+    for (size_t i = 0; i < m->nsweep; i++)
+        free(m->sweep[i]);
+    free(m->sweep);
+    free(m->numeric);
+    memset(m, 0, sizeof *m);
+}
+
+static char *dup0(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+int hs_h5_meta_copy(hs_h5_meta *d, const hs_h5_meta *s)
+{
+    memset(d, 0, sizeof *d);
+    d->version = dup0(s->version);
+    d->experiment_yaml = dup0(s->experiment_yaml);
+    d->experiment = dup0(s->experiment);
+    d->baseline = dup0(s->baseline);
+    d->shard = dup0(s->shard);
+    d->runs_total = s->runs_total;
+    d->kernels = s->kernels;
+    d->sweep = calloc(s->nsweep ? s->nsweep : 1, sizeof *d->sweep);
+    d->numeric = calloc(s->nsweep ? s->nsweep : 1, sizeof *d->numeric);
+    bool ok = d->version && d->experiment_yaml && d->experiment && d->baseline && d->shard && d->sweep &&
+              d->numeric;
+    for (size_t i = 0; ok && i < s->nsweep; i++) {
+        ok = (d->sweep[i] = strdup(s->sweep[i])) != NULL;
+        d->numeric[i] = s->numeric[i];
+        d->nsweep = i + 1;
+    }
+    if (!ok) {
+        hs_h5_meta_free(d);
+        return -1;
+    }
+    return 0;
+}
+
+const hs_h5_meta *hs_h5_get_meta(const hs_h5 *h)
+{
+    return &h->meta;
+}
+
+/* ---- Create / open / close --------------------------------------------------------- */
+static void h5_free(hs_h5 *h)
+{
+    for (int i = 0; i < T_COUNT; i++)
+        table_close(&h->t[i]);
+    if (h->file > 0)
+        H5Fclose(h->file);
+    hs_h5_meta_free(&h->meta);
+    free(h->path);
+    free(h);
+}
+
+hs_h5 *hs_h5_create(const char *path, const hs_h5_meta *m, hs_err *err)
+{
+    h5_init();
+    hs_h5 *h = calloc(1, sizeof *h);
+    if (!h || !(h->path = strdup(path)) || hs_h5_meta_copy(&h->meta, m) != 0) {
+        if (h)
+            free(h->path);
+        free(h);
+        hs_errf(err, "out of memory");
+        return NULL;
+    }
+    h->writable = true;
+    if (m->nsweep > 200) {
+        hs_err_at(err, path, 0, 0, "too many sweep parameters (%zu; at most 200)", m->nsweep);
+        h5_free(h);
+        return NULL;
+    }
+    /* The metadata of a file written run by run stays small: the default
+     * (earliest) format keeps it readable by every HDF5 1.8+ reader. */
+    if ((h->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        h5_err(path, err, "cannot create the results file");
+        h5_free(h);
+        return NULL;
+    }
+    hid_t root = h->file;
+    char sweep[8192];
+    size_t pos = 0;
+    sweep[0] = 0;
+    for (size_t i = 0; i < m->nsweep && pos < sizeof sweep; i++)
+        pos += (size_t)snprintf(sweep + pos, sizeof sweep - pos, "%s%s", i ? "\n" : "", m->sweep[i]);
+    if (attr_str_write(root, "hetsoc_version", m->version) != 0 ||
+        attr_str_write(root, "experiment_yaml", m->experiment_yaml) != 0 ||
+        attr_str_write(root, "experiment", m->experiment) != 0 ||
+        attr_str_write(root, "baseline", m->baseline) != 0 || attr_str_write(root, "sweep_params", sweep) != 0 ||
+        attr_i64_write(root, "runs_total", m->runs_total) != 0 ||
+        attr_str_write(root, "shard", m->shard) != 0 || attr_i64_write(root, "kernels", m->kernels) != 0 ||
+        attr_str_write(root, "layout", LAYOUT) != 0) {
+        h5_err(path, err, "cannot write the file's attributes");
+        h5_free(h);
+        return NULL;
+    }
+    /* /runs: fixed head, sweep columns, metrics. */
+    size_t nr = NHEAD + m->nsweep + NTAIL;
+    col *rc = calloc(nr, sizeof *rc);
+    if (!rc) {
+        hs_errf(err, "out of memory");
+        h5_free(h);
+        return NULL;
+    }
+    memcpy(rc, runs_head, sizeof runs_head);
+    for (size_t i = 0; i < m->nsweep; i++)
+        rc[NHEAD + i] = (col){h->meta.sweep[i], h->meta.numeric[i] ? COL_F64 : COL_STR};
+    memcpy(rc + NHEAD + m->nsweep, runs_tail, sizeof runs_tail);
+    for (size_t i = 0; i < m->nsweep; i++)
+        for (size_t k = 0; k < nr; k++)
+            if (k != NHEAD + i && strcmp(rc[k].name, m->sweep[i]) == 0) {
+                hs_err_at(err, path, 0, 0, "sweep parameter '%s' clashes with a column of /runs", m->sweep[i]);
+                free(rc);
+                h5_free(h);
+                return NULL;
+            }
+    h->sweep_col0 = NHEAD;
+    int bad = table_create(h, &h->t[T_RUNS], "runs", rc, nr, 64, err);
+    /* table_create keeps the column array: hand it to the table. */
+    h->t[T_RUNS].names = calloc(nr, sizeof(char *));
+    if (h->t[T_RUNS].names)
+        for (size_t i = 0; i < nr; i++)
+            h->t[T_RUNS].names[i] = strdup(rc[i].name);
+    if (!h->t[T_RUNS].names) {
+        free(rc);
+        hs_errf(err, "out of memory");
+        h5_free(h);
+        return NULL;
+    }
+    for (size_t i = 0; i < nr; i++)
+        rc[i].name = h->t[T_RUNS].names[i] ? h->t[T_RUNS].names[i] : "";
+    if (bad || table_create(h, &h->t[T_CONFIGS], "configs", configs_cols, COUNT(configs_cols), 16, err) != 0 ||
+        table_create(h, &h->t[T_REQUESTS], "requests", requests_cols, COUNT(requests_cols), 4096, err) != 0 ||
+        table_create(h, &h->t[T_PUS], "pus", pus_cols, COUNT(pus_cols), 256, err) != 0 ||
+        (m->kernels &&
+         table_create(h, &h->t[T_KERNELS], "kernels", kernels_cols, COUNT(kernels_cols), 16384, err) != 0)) {
+        h5_free(h);
+        return NULL;
+    }
+    if (H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0) {
+        h5_err(path, err, "cannot write the results file");
+        h5_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+hs_h5 *hs_h5_open(const char *path, hs_err *err)
+{
+    h5_init();
+    hs_h5 *h = calloc(1, sizeof *h);
+    if (!h || !(h->path = strdup(path))) {
+        free(h);
+        hs_errf(err, "out of memory");
+        return NULL;
+    }
+    FILE *probe = fopen(path, "rb");
+    if (!probe) {
+        hs_err_at(err, path, 0, 0, "cannot open: %s", strerror(errno));
+        h5_free(h);
+        return NULL;
+    }
+    fclose(probe);
+    if (H5Fis_hdf5(path) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        hs_err_at(err, path, 0, 0, "not an HDF5 file");
+        h5_free(h);
+        return NULL;
+    }
+    if ((h->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
+        h5_err(path, err, "cannot open the results file");
+        h5_free(h);
+        return NULL;
+    }
+    hs_h5_meta *m = &h->meta;
+    char *layout = attr_str_read(h->file, "layout");
+    bool ok = layout && strcmp(layout, LAYOUT) == 0;
+    free(layout);
+    if (!ok) {
+        hs_err_at(err, path, 0, 0, "not a hetsoc results file (no layout attribute '%s')", LAYOUT);
+        h5_free(h);
+        return NULL;
+    }
+    m->version = attr_str_read(h->file, "hetsoc_version");
+    m->experiment_yaml = attr_str_read(h->file, "experiment_yaml");
+    m->experiment = attr_str_read(h->file, "experiment");
+    m->baseline = attr_str_read(h->file, "baseline");
+    m->shard = attr_str_read(h->file, "shard");
+    char *sweep = attr_str_read(h->file, "sweep_params");
+    int64_t k = 0;
+    if (!m->version || !m->experiment_yaml || !m->experiment || !m->baseline || !m->shard || !sweep ||
+        attr_i64_read(h->file, "runs_total", &m->runs_total) != 0 || attr_i64_read(h->file, "kernels", &k) != 0) {
+        free(sweep);
+        hs_err_at(err, path, 0, 0, "not a hetsoc results file: a root attribute is missing");
+        h5_free(h);
+        return NULL;
+    }
+    m->kernels = k != 0;
+    if (table_open(h, &h->t[T_RUNS], "runs", err) != 0 || table_open(h, &h->t[T_CONFIGS], "configs", err) != 0 ||
+        table_open(h, &h->t[T_REQUESTS], "requests", err) != 0 || table_open(h, &h->t[T_PUS], "pus", err) != 0 ||
+        (m->kernels && table_open(h, &h->t[T_KERNELS], "kernels", err) != 0)) {
+        free(sweep);
+        h5_free(h);
+        return NULL;
+    }
+    /* Sweep columns: the attribute names them, the table gives their types. */
+    size_t n = 0;
+    for (char *p = sweep; *p; p++)
+        n += *p == '\n';
+    n += sweep[0] != 0;
+    m->sweep = calloc(n ? n : 1, sizeof *m->sweep);
+    m->numeric = calloc(n ? n : 1, sizeof *m->numeric);
+    if (!m->sweep || !m->numeric) {
+        free(sweep);
+        hs_errf(err, "out of memory");
+        h5_free(h);
+        return NULL;
+    }
+    char *save = NULL;
+    for (char *p = strtok_r(sweep, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+        size_t c = col_index(&h->t[T_RUNS], p);
+        if (c == SIZE_MAX || c != NHEAD + m->nsweep) {
+            hs_err_at(err, path, 0, 0, "sweep parameter '%s' is not a column of /runs where expected", p);
+            free(sweep);
+            h5_free(h);
+            return NULL;
+        }
+        m->numeric[m->nsweep] = h->t[T_RUNS].cols[c].type == COL_F64;
+        m->sweep[m->nsweep++] = strdup(p);
+    }
+    free(sweep);
+    h->sweep_col0 = NHEAD;
+    const table *r = &h->t[T_RUNS];
+    if (r->ncols != NHEAD + m->nsweep + NTAIL) {
+        hs_err_at(err, path, 0, 0, "/runs has %zu columns, expected %zu", r->ncols, NHEAD + m->nsweep + NTAIL);
+        h5_free(h);
+        return NULL;
+    }
+    for (size_t i = 0; i < NHEAD; i++)
+        if (strcmp(r->cols[i].name, runs_head[i].name) != 0) {
+            hs_err_at(err, path, 0, 0, "/runs column %zu is '%s', expected '%s'", i, r->cols[i].name, runs_head[i].name);
+            h5_free(h);
+            return NULL;
+        }
+    for (size_t i = 0; i < NTAIL; i++)
+        if (strcmp(r->cols[NHEAD + m->nsweep + i].name, runs_tail[i].name) != 0) {
+            hs_err_at(err, path, 0, 0, "/runs lacks the metric column '%s'", runs_tail[i].name);
+            h5_free(h);
+            return NULL;
+        }
+    return h;
+}
+
+int hs_h5_flush(hs_h5 *h, hs_err *err)
+{
+    if (H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0) {
+        h->failed = true;
+        return h5_err(h->path, err, "cannot flush the results file");
+    }
+    return 0;
+}
+
+int hs_h5_close(hs_h5 *h, hs_err *err)
+{
+    if (!h)
+        return 0;
+    int rc = h->failed ? -1 : 0;
+    for (int i = 0; i < T_COUNT; i++)
+        table_close(&h->t[i]);
+    if (h->file > 0 && H5Fclose(h->file) < 0) {
+        h5_err(h->path, err, "cannot close the results file");
+        rc = -1;
+    } else if (rc) {
+        hs_err_at(err, h->path, 0, 0, "an earlier write failed");
+    }
+    h->file = 0;
+    h5_free(h);
+    return rc;
+}
+
+size_t hs_h5_nruns(const hs_h5 *h)
+{
+    return (size_t)h->t[T_RUNS].nrows;
+}
+
+/* ---- Appending a run ------------------------------------------------------------------- */
+static const char *S(const char *s)
+{
+    return s ? s : "";
+}
+
+static const char *rstr(const hs_run_record *r, uint32_t i)
+{
+    return i < r->nstrs ? r->strs[i] : "";
+}
+
+int hs_h5_append(hs_h5 *h, const hs_run_record *r, hs_err *err)
+{
+    if (r->nvalues != h->meta.nsweep)
+        return hs_errf(err, "run %" PRId64 " has %zu sweep values, the file %zu", r->run, r->nvalues, h->meta.nsweep);
+    int rc = 0;
+    /* /configs */
+    cell c[3] = {{.i = r->run}, {.s = (char *)r->key}, {.s = (char *)S(r->config)}};
+    rc = table_append(h, &h->t[T_CONFIGS], c, 1, err);
+    /* /requests, in blocks */
+    enum { BLOCK = 4096 };
+    cell *buf = NULL;
+    size_t nbuf = 0;
+    if (rc == 0 && (r->nreqs || r->nkernels)) {
+        buf = malloc(BLOCK * COUNT(kernels_cols) * sizeof *buf);
+        if (!buf)
+            rc = hs_errf(err, "out of memory");
+    }
+    for (size_t i = 0; rc == 0 && i < r->nreqs; i++) {
+        const hs_rec_req *q = &r->reqs[i];
+        cell *row = buf + nbuf * COUNT(requests_cols);
+        row[0].i = r->run;
+        row[1].i = q->request;
+        row[2].s = (char *)rstr(r, q->cls);
+        row[3].f = q->arrival_s;
+        row[4].f = q->first_token_s;
+        row[5].f = q->finish_s;
+        row[6].f = q->latency_s;
+        row[7].i = q->warmup;
+        if (++nbuf == BLOCK || i + 1 == r->nreqs) {
+            rc = table_append(h, &h->t[T_REQUESTS], buf, nbuf, err);
+            nbuf = 0;
+        }
+    }
+    /* /pus */
+    if (rc == 0 && r->npus) {
+        cell *p = calloc(r->npus * COUNT(pus_cols), sizeof *p);
+        if (!p)
+            rc = hs_errf(err, "out of memory");
+        for (size_t i = 0; p && i < r->npus; i++) {
+            cell *row = p + i * COUNT(pus_cols);
+            row[0].i = r->run;
+            row[1].s = (char *)rstr(r, r->pus[i].name);
+            row[2].f = r->pus[i].busy_s;
+            row[3].f = r->pus[i].utilization;
+            row[4].f = r->pus[i].energy_j;
+        }
+        if (p)
+            rc = table_append(h, &h->t[T_PUS], p, r->npus, err);
+        free(p);
+    }
+    /* /kernels */
+    if (h->meta.kernels) {
+        for (size_t i = 0; rc == 0 && i < r->nkernels; i++) {
+            const hs_rec_kernel *k = &r->kernels[i];
+            cell *row = buf + nbuf * COUNT(kernels_cols);
+            row[0].i = r->run;
+            row[1].i = k->work;
+            row[2].i = k->request;
+            row[3].s = (char *)rstr(r, k->stage);
+            row[4].s = (char *)rstr(r, k->slot);
+            row[5].s = (char *)rstr(r, k->pu);
+            row[6].f = k->ready_s;
+            row[7].f = k->start_s;
+            row[8].f = k->end_s;
+            row[9].f = k->flops;
+            row[10].f = k->bytes;
+            row[11].i = k->batch;
+            row[12].i = k->part;
+            if (++nbuf == BLOCK || i + 1 == r->nkernels) {
+                rc = table_append(h, &h->t[T_KERNELS], buf, nbuf, err);
+                nbuf = 0;
+            }
+        }
+    }
+    free(buf);
+    /* /runs last: its row is the run's commit record within the file. */
+    if (rc == 0) {
+        const table *t = &h->t[T_RUNS];
+        cell *row = calloc(t->ncols, sizeof *row);
+        if (!row)
+            return hs_errf(err, "out of memory");
+        size_t k = 0;
+        row[k++].i = r->run;
+        row[k++].s = (char *)r->key;
+        row[k++].s = (char *)S(r->policy);
+        row[k++].s = (char *)S(r->hw);
+        row[k++].s = (char *)S(r->workload);
+        row[k++].i = r->seed;
+        row[k++].s = (char *)S(r->backend);
+        row[k++].s = (char *)(r->ok ? "ok" : "error");
+        row[k++].s = (char *)S(r->message);
+        for (size_t i = 0; i < r->nvalues; i++, k++) {
+            if (h->meta.numeric[i])
+                row[k].f = r->values[i].numeric ? r->values[i].num : NAN;
+            else
+                row[k].s = (char *)S(r->values[i].text);
+        }
+        const hs_rec_metrics *m = &r->m;
+        row[k++].i = m->requests;
+        row[k++].f = m->mean_latency_s;
+        row[k++].f = m->p50_latency_s;
+        row[k++].f = m->p90_latency_s;
+        row[k++].f = m->p99_latency_s;
+        row[k++].f = m->mean_ttft_s;
+        row[k++].f = m->slo_attainment;
+        row[k++].f = m->throughput_rps;
+        row[k++].f = m->makespan_s;
+        row[k++].f = m->energy_j;
+        row[k++].i = m->events;
+        row[k++].f = m->wall_s;
+        rc = table_append(h, &h->t[T_RUNS], row, 1, err);
+        free(row);
+    }
+    if (rc != 0)
+        h->failed = true;
+    return rc;
+}
+
+/* ---- Reading ------------------------------------------------------------------------------ */
+int hs_h5_read_runs(hs_h5 *h, hs_run_record **out, size_t *n, hs_err *err)
+{
+    table *t = &h->t[T_RUNS];
+    size_t rows = (size_t)t->nrows;
+    *out = NULL;
+    *n = 0;
+    hs_run_record *recs = calloc(rows ? rows : 1, sizeof *recs);
+    cell *buf = calloc((rows ? rows : 1) * t->ncols, sizeof *buf);
+    if (!recs || !buf) {
+        free(recs);
+        free(buf);
+        return hs_errf(err, "out of memory");
+    }
+    if (table_read(h, t, 0, rows, buf, err) != 0) {
+        free(recs);
+        free(buf);
+        return -1;
+    }
+    size_t ns = h->meta.nsweep;
+    bool oom = false;
+    for (size_t i = 0; i < rows; i++) {
+        hs_run_record *r = &recs[i];
+        hs_record_init(r);
+        const cell *row = buf + i * t->ncols;
+        size_t k = 0;
+        r->run = row[k++].i;
+        snprintf(r->key, sizeof r->key, "%s", S(row[k++].s));
+        const char *pol = S(row[k++].s), *hw = S(row[k++].s), *wl = S(row[k++].s);
+        int64_t seed = row[k++].i;
+        const char *backend = S(row[k++].s);
+        r->ok = strcmp(S(row[k++].s), "ok") == 0;
+        r->message = strdup(S(row[k++].s));
+        oom |= hs_record_set_identity(r, pol, hw, wl, backend, seed) != 0 || !r->message;
+        r->values = calloc(ns ? ns : 1, sizeof *r->values);
+        oom |= !r->values;
+        for (size_t v = 0; r->values && v < ns; v++, k++) {
+            r->values[v].numeric = h->meta.numeric[v];
+            if (h->meta.numeric[v])
+                r->values[v].num = row[k].f;
+            else
+                oom |= !(r->values[v].text = strdup(S(row[k].s)));
+        }
+        r->nvalues = r->values ? ns : 0;
+        k = NHEAD + ns;
+        hs_rec_metrics *m = &r->m;
+        m->requests = row[k++].i;
+        m->mean_latency_s = row[k++].f;
+        m->p50_latency_s = row[k++].f;
+        m->p90_latency_s = row[k++].f;
+        m->p99_latency_s = row[k++].f;
+        m->mean_ttft_s = row[k++].f;
+        m->slo_attainment = row[k++].f;
+        m->throughput_rps = row[k++].f;
+        m->makespan_s = row[k++].f;
+        m->energy_j = row[k++].f;
+        m->events = row[k++].i;
+        m->wall_s = row[k++].f;
+    }
+    table_reclaim(t, rows, buf);
+    free(buf);
+    if (oom) {
+        for (size_t i = 0; i < rows; i++)
+            hs_record_clear(&recs[i]);
+        free(recs);
+        return hs_errf(err, "out of memory");
+    }
+    *out = recs;
+    *n = rows;
+    return 0;
+}
+
+int hs_h5_read_rows(hs_h5 *h, hs_run_record *r, hs_err *err)
+{
+    for (int ti = T_CONFIGS; ti < T_COUNT; ti++) {
+        table *t = &h->t[ti];
+        if (ti == T_KERNELS && !h->meta.kernels)
+            continue;
+        if (table_index(h, t, err) != 0)
+            return -1;
+        hsize_t first;
+        size_t count;
+        if (!table_rows_of(t, r->run, &first, &count))
+            continue;
+        /* Read in blocks to bound memory. */
+        enum { BLOCK = 8192 };
+        cell *buf = malloc(BLOCK * t->ncols * sizeof *buf);
+        if (!buf)
+            return hs_errf(err, "out of memory");
+        size_t ci[16];
+        const col *want = ti == T_CONFIGS ? configs_cols : ti == T_REQUESTS ? requests_cols
+                          : ti == T_PUS    ? pus_cols
+                                           : kernels_cols;
+        size_t nwant = ti == T_CONFIGS ? COUNT(configs_cols) : ti == T_REQUESTS ? COUNT(requests_cols)
+                       : ti == T_PUS    ? COUNT(pus_cols)
+                                        : COUNT(kernels_cols);
+        for (size_t k = 0; k < nwant; k++)
+            if ((ci[k] = col_index(t, want[k].name)) == SIZE_MAX) {
+                free(buf);
+                return hs_err_at(err, h->path, 0, 0, "/%s lacks the column '%s'", t->name, want[k].name);
+            }
+        int rc = 0;
+        for (size_t done = 0; rc == 0 && done < count;) {
+            size_t n = count - done < BLOCK ? count - done : BLOCK;
+            if (table_read(h, t, first + done, n, buf, err) != 0) {
+                rc = -1;
+                break;
+            }
+            for (size_t i = 0; rc == 0 && i < n; i++) {
+                const cell *row = buf + i * t->ncols;
+#define C(k) row[ci[k]]
+                if (ti == T_CONFIGS) {
+                    free(r->config);
+                    if (!(r->config = strdup(S(C(2).s))))
+                        rc = hs_errf(err, "out of memory");
+                } else if (ti == T_REQUESTS) {
+                    hs_rec_req q = {.request = C(1).i, .cls = hs_record_str(r, S(C(2).s)), .arrival_s = C(3).f,
+                                    .first_token_s = C(4).f, .finish_s = C(5).f, .latency_s = C(6).f,
+                                    .warmup = C(7).i != 0};
+                    if (q.cls == UINT32_MAX || hs_record_add_req(r, &q) != 0)
+                        rc = hs_errf(err, "out of memory");
+                } else if (ti == T_PUS) {
+                    if (hs_record_add_pu(r, S(C(1).s), C(2).f, C(3).f, C(4).f) != 0)
+                        rc = hs_errf(err, "out of memory");
+                } else {
+                    hs_rec_kernel k = {.work = C(1).i, .request = C(2).i, .stage = hs_record_str(r, S(C(3).s)),
+                                       .slot = hs_record_str(r, S(C(4).s)), .pu = hs_record_str(r, S(C(5).s)),
+                                       .ready_s = C(6).f, .start_s = C(7).f, .end_s = C(8).f, .flops = C(9).f,
+                                       .bytes = C(10).f, .batch = C(11).i, .part = C(12).i != 0};
+                    if (k.stage == UINT32_MAX || k.slot == UINT32_MAX || k.pu == UINT32_MAX ||
+                        hs_record_add_kernel(r, &k) != 0)
+                        rc = hs_errf(err, "out of memory");
+                }
+#undef C
+            }
+            table_reclaim(t, n, buf);
+            done += n;
+        }
+        free(buf);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- CSV -------------------------------------------------------------------------------- */
+static void csv_str(FILE *f, const char *s)
+{
+    if (!s)
+        s = "";
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static bool excluded(const char *list, const char *name)
+{
+    if (!list)
+        return false;
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == n && strncmp(p, name, n) == 0)
+            return true;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return false;
+}
+
+int hs_h5_csv(hs_h5 *h, const char *name, const char *exclude, FILE *f, hs_err *err)
+{
+    table *t = NULL;
+    for (int i = 0; i < T_COUNT; i++)
+        if (strcmp(name, table_names[i]) == 0)
+            t = &h->t[i];
+    if (!t)
+        return hs_errf(err, "unknown table '%s'; tables: runs, configs, requests, pus, kernels", name);
+    if (!t->dset)
+        return hs_err_at(err, h->path, 0, 0, "no /%s table (the experiment did not set 'kernels: true')", name);
+    bool first = true;
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (excluded(exclude, t->cols[i].name))
+            continue;
+        if (!first)
+            fputc(',', f);
+        first = false;
+        csv_str(f, t->cols[i].name);
+    }
+    fputc('\n', f);
+    enum { BLOCK = 4096 };
+    cell *buf = malloc(BLOCK * t->ncols * sizeof *buf);
+    if (!buf)
+        return hs_errf(err, "out of memory");
+    for (hsize_t done = 0; done < t->nrows;) {
+        size_t n = t->nrows - done < BLOCK ? (size_t)(t->nrows - done) : BLOCK;
+        if (table_read(h, t, done, n, buf, err) != 0) {
+            free(buf);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const cell *row = buf + i * t->ncols;
+            first = true;
+            for (size_t k = 0; k < t->ncols; k++) {
+                if (excluded(exclude, t->cols[k].name))
+                    continue;
+                if (!first)
+                    fputc(',', f);
+                first = false;
+                switch (t->cols[k].type) {
+                case COL_I64:
+                case COL_I8: fprintf(f, "%" PRId64, row[k].i); break;
+                case COL_F64:
+                    if (isnan(row[k].f))
+                        fputs("nan", f);
+                    else
+                        fprintf(f, "%.17g", row[k].f);
+                    break;
+                case COL_STR: csv_str(f, row[k].s); break;
+                }
+            }
+            fputc('\n', f);
+        }
+        table_reclaim(t, n, buf);
+        done += n;
+    }
+    free(buf);
+    return 0;
+}

@@ -1,0 +1,75 @@
+/* hetsoc: the HDF5 results file of an experiment (DESIGN "HDF5 results").
+ *
+ * Tidy tables, one row per record, joinable on `run`; each a 1-D chunked
+ * dataset of a compound type, extendible (H5S_UNLIMITED) and appended to
+ * as runs finish; strings are variable-length UTF-8:
+ *
+ *   /runs      run, key, policy, hw, workload, seed, backend, status
+ *              ("ok" | "error"), message, one column per sweep parameter
+ *              named by its dotted path (float64 when every value is a
+ *              number, else string), then the single-run JSON's metrics:
+ *              requests, mean_latency_s, p50_latency_s, p90_latency_s,
+ *              p99_latency_s, mean_ttft_s, slo_attainment, throughput_rps,
+ *              makespan_s, energy_j, events, wall_s
+ *   /configs   run, key, config     (the run's fully resolved spec, YAML)
+ *   /requests  run, request, class, arrival_s, first_token_s, finish_s,
+ *              latency_s, warmup   (int8: 1 = left out of the metrics)
+ *   /pus       run, pu, busy_s, utilization, energy_j
+ *   /kernels   run, work, request, stage, slot, pu, ready_s, start_s,
+ *              end_s, flops, bytes, batch, part   (only with `kernels: true`)
+ *
+ * Integers are int64 (warmup and part int8), reals float64; a metric a run
+ * lacks is NaN (all of them for a failed run).  Rows are grouped by run and
+ * runs appear in increasing `run` order.  Root attributes: hetsoc_version,
+ * experiment_yaml (the experiment file's text), experiment (its name),
+ * baseline (a policy label), sweep_params (the sweep columns, one per
+ * line), runs_total (runs in the whole experiment), shard ("I/N" for a
+ * `--shard` slice, else ""), kernels (0/1), layout ("hetsoc-results-1").
+ */
+#ifndef HS_EXPERIMENTS_H5IO_H
+#define HS_EXPERIMENTS_H5IO_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "experiments/results/run_record.h"
+
+typedef struct hs_h5_meta {
+    char *version, *experiment_yaml, *experiment, *baseline, *shard;
+    int64_t runs_total;
+    bool kernels;
+    size_t nsweep;
+    char **sweep;      /* column names */
+    bool *numeric;     /* float64 column, else string */
+} hs_h5_meta;
+
+void hs_h5_meta_free(hs_h5_meta *m);
+int hs_h5_meta_copy(hs_h5_meta *dst, const hs_h5_meta *src);
+
+typedef struct hs_h5 hs_h5;
+
+/* Creates (truncates) a results file with empty tables. */
+hs_h5 *hs_h5_create(const char *path, const hs_h5_meta *m, hs_err *err);
+/* Opens a results file read-only. */
+hs_h5 *hs_h5_open(const char *path, hs_err *err);
+const hs_h5_meta *hs_h5_get_meta(const hs_h5 *h);
+/* Appends a run: its /configs, /requests, /pus and /kernels rows, then its
+ * /runs row.  Call hs_h5_flush to make it durable. */
+int hs_h5_append(hs_h5 *h, const hs_run_record *r, hs_err *err);
+int hs_h5_flush(hs_h5 *h, hs_err *err);
+/* Closes (NULL is fine).  Returns -1 with err set if a write failed. */
+int hs_h5_close(hs_h5 *h, hs_err *err);
+
+size_t hs_h5_nruns(const hs_h5 *h);
+/* The /runs rows as records (identity, status, metrics; no rows), in file
+ * order.  Free each with hs_record_clear and the array with free(). */
+int hs_h5_read_runs(hs_h5 *h, hs_run_record **out, size_t *n, hs_err *err);
+/* Adds run r->run's configuration and its /requests, /pus and /kernels
+ * rows to r. */
+int hs_h5_read_rows(hs_h5 *h, hs_run_record *r, hs_err *err);
+/* Writes a table ("runs", "configs", "requests", "pus", "kernels") as CSV:
+ * a header of column names, reals with 17 significant digits, without the
+ * comma-separated columns of exclude (NULL: none). */
+int hs_h5_csv(hs_h5 *h, const char *table, const char *exclude, FILE *f, hs_err *err);
+
+#endif

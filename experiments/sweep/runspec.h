@@ -1,0 +1,52 @@
+/* hetsoc: a run's specification as one YAML tree, and its resolution into
+ * the objects the engine runs.
+ *
+ * The tree (what `hetsoc sim` builds from its flags, what an experiment
+ * expands into per run, and what the HDF5 results keep as each run's
+ * resolved configuration):
+ *
+ *     hw:       a profile mapping (a built-in name or path is expanded
+ *               into the file's tree, so `--set hw.memory.bandwidth_gbps=50`
+ *               can edit it)
+ *     workload: a workload mapping (likewise)
+ *     policy:   {name: NAME-OR-PLUGIN-PATH, params: {...}}
+ *     seed:     integer
+ *     engine:   {sync: naive|fast, end_time: s, max_events: n}
+ *
+ * Every node keeps the file, line and column it came from, so an error in
+ * an expanded profile still points into the profile's file.
+ */
+#ifndef HS_EXPERIMENTS_RUNSPEC_H
+#define HS_EXPERIMENTS_RUNSPEC_H
+
+#include "sim/engine/engine.h"
+
+/* A mapping with `policy`, `hw`, `workload` given as names or trees. */
+hs_node *hs_runspec_new(const char *hw, const char *workload, const char *policy, uint64_t seed,
+                        hs_err *err);
+/* Expands hw / workload names into their files' trees, resolving names
+ * and relative paths (against the file of the node that names them), and
+ * normalises `policy` to {name, params}.  Idempotent. */
+int hs_runspec_expand(hs_node *spec, hs_err *err);
+/* Applies "dotted.key=value" (value parsed as YAML).  `policy.K` with K
+ * not name/params means policy.params.K.  Expands first when the path
+ * goes inside hw or workload. */
+int hs_runspec_set(hs_node *spec, const char *assignment, hs_err *err);
+
+/* The objects of a resolved spec. */
+typedef struct hs_run_objs {
+    hs_hw *hw;
+    hs_workload *wl;
+    const hs_policy_ops *policy;
+    const hs_node *params;    /* inside the spec tree */
+    uint64_t seed;
+    bool fast_sync;
+    double end_time;
+    uint64_t max_events;
+} hs_run_objs;
+
+/* Builds the objects (profile, workload, policy, params checked). */
+int hs_runspec_resolve(hs_node *spec, hs_run_objs *o, hs_err *err);
+void hs_run_objs_free(hs_run_objs *o);
+
+#endif

@@ -1,0 +1,168 @@
+/* hetsoc: the engine's private structures, shared by engine.c (lifecycle),
+ * sched.c (the policy-facing context), params.c and metrics.c.  Not
+ * installed; policies never see it. */
+#ifndef HS_ENGINE_INTERNAL_H
+#define HS_ENGINE_INTERNAL_H
+
+#include <gsl/gsl_rstat.h>
+
+#include "sim/engine/engine.h"
+#include "sim/engine/params.h"
+#include "sim/exec/cost.h"
+#include "sim/exec/exec_sim.h"
+
+enum { HS_WORK_PRED_PUS = 8 };
+
+typedef enum hs_work_state {
+    HS_WORK_READY,
+    HS_WORK_QUEUED,
+    HS_WORK_RUNNING,
+    HS_WORK_DONE,
+} hs_work_state;
+
+struct hs_work {
+    /* Reset for each new work (work_take in engine.c), up to pred_valid. */
+    uint64_t id;
+    hs_req *req;             /* NULL for a batch of several requests */
+    uint32_t stage;
+    hs_work_state state;
+    bool first_of_stage;     /* its inputs are the stage's DAG inputs */
+    int32_t epoch;           /* its stage's rollback count when it was issued */
+    int pu;
+    double ready_time, start_time, predicted_s;
+    void *policy_data;
+    hs_work *ready_prev, *ready_next;  /* the ready list */
+    hs_work *queue_next;               /* its PU's dispatch queue */
+    /* A part of a split item: the item being joined. */
+    hs_work *parent;
+    /* A split item waiting for its parts (it left the ready list). */
+    uint32_t parts_left;
+    uint64_t parts_pus;      /* bit i: a part ran on PU i (i < 64) */
+    int part_last_pu;
+    /* A batch: its members (they left the ready list). */
+    hs_work **members;
+    uint32_t nmembers;
+    hs_work *free_next;      /* the engine's free list */
+    /* The full cost of its item on PU cost_pu (-1: none yet), from the
+     * last memo lookup: the prediction a policy asked for is, as a rule,
+     * that of the PU the work then starts on, so the start reuses it. */
+    int cost_pu;
+    uint32_t pred_valid;     /* bit p: pred[p] holds hs_predict on PU p */
+    /* Not zeroed: valid as pred_valid and cost_pu say; the item is filled
+     * by whoever makes the work. */
+    double pred[HS_WORK_PRED_PUS];
+    hs_cost cost;
+    hs_item item;
+};
+
+/* Per-stage bookkeeping of a request, indexed by stage id. */
+typedef struct hs_stage_rt {
+    int last_pu;             /* PU of its last finished item; -1: none yet */
+    double last_end;         /* time its last item finished */
+} hs_stage_rt;
+
+struct hs_req {
+    hs_request *dag;
+    hs_arrival arr;
+    double first_token;      /* NaN until the first answer token */
+    hs_stage_rt *stages;
+    uint32_t nstages_seen, stages_cap;
+    size_t active;           /* works READY, QUEUED or RUNNING */
+    void *policy_data;
+    hs_req *prev, *next;     /* requests in flight, arrival order */
+};
+
+typedef struct hs_pu_rt {
+    hs_work *queue_head, *queue_tail;
+    hs_work *running_head;   /* running work, linked through queue_next */
+    int slots;               /* the profile's, or HS_SLOTS_UNLIMITED */
+    int queued, running;
+    double last_end;         /* when a kernel last finished on it */
+    hs_event *wakeup;        /* pending retry when the head waits for inputs */
+    double wakeup_at;
+} hs_pu_rt;
+
+/* Streaming latency statistics of one class (or all): O(1) memory. */
+typedef struct hs_lat_acc {
+    gsl_rstat_workspace *lat, *ttft;
+    gsl_rstat_quantile_workspace *p50, *p90, *p99;
+    uint64_t slo_met, slo_count;
+    double first_arrival, last_finish;
+} hs_lat_acc;
+
+struct hs_sched {
+    const hs_run_cfg *cfg;
+    const hs_hw *hw;
+    const hs_workload *wl;
+    const hs_policy_ops *pol;
+    void *pol_state;
+    bool pol_inited;         /* init() succeeded: fini() is owed */
+    hs_exec *x;
+    hs_gen *gen;
+    hs_rng rng;
+
+    hs_param_set params;     /* the policy's parameters, defaults filled */
+
+    hs_pu_rt *pus;
+    double *sync_s;          /* npus x npus: hs_hw_sync_s of the run's sync mode */
+    hs_work *ready_head, *ready_tail;
+    size_t nready;
+    hs_req *req_head, *req_tail;
+    hs_work *free_works;
+    struct hs_work_slab *slabs;
+    uint64_t next_work_id;
+
+    double t;                /* the time of the callback being handled */
+    hs_event *arrival_ev;    /* the pending arrival callback */
+    double arrival_at;
+    bool schedule_posted;
+    bool dirty;              /* something changed since schedule() last ran */
+    bool failed;
+    hs_err err;
+
+    hs_cost_cache *costs;    /* memo of kernel predictions */
+    hs_lat_acc all;
+    hs_lat_acc *classes;
+    double makespan;
+    uint64_t splits, batches, speculations, rollbacks;
+    int64_t warmup;
+};
+
+/* The engine's internal calls are not exported from the library: calls
+ * between its files are then direct, and within a file may be inlined. */
+#define HS_ENGINE_HIDDEN __attribute__((visibility("hidden")))
+
+/* engine.c */
+HS_ENGINE_HIDDEN void hs_engine_ready(hs_sched *s, hs_work *w);
+HS_ENGINE_HIDDEN void hs_engine_unready(hs_sched *s, hs_work *w);
+HS_ENGINE_HIDDEN hs_work *hs_engine_work_new(hs_sched *s);
+HS_ENGINE_HIDDEN void hs_engine_touch(hs_sched *s);
+HS_ENGINE_HIDDEN void hs_engine_settle(hs_sched *s);
+HS_ENGINE_HIDDEN int hs_engine_speculate(hs_sched *s, hs_req *r, uint32_t stage);
+HS_ENGINE_HIDDEN double hs_engine_input_ready(hs_sched *s, const hs_work *w, int pu, double *cost);
+
+/* Every executor callback into the engine starts here: the executor's
+ * clock does not move while a callback runs (engine.h), so the engine
+ * reads it once per callback rather than at every use. */
+static inline void hs_engine_enter(hs_sched *s) { s->t = s->x->ops->now(s->x); }
+
+/* The work's full cost on pu (a valid PU): one memo lookup per PU change,
+ * kept in the work: the PU a policy asked about is, as a rule, the one it
+ * dispatches to, and the dispatch and the start reuse that lookup. */
+static inline const hs_cost *hs_engine_work_cost(hs_sched *s, hs_work *w, int pu)
+{
+    if (w->cost_pu != pu) {
+        hs_item_cost_cached(s->costs, s->hw, &w->item, pu, &w->cost);
+        w->cost_pu = pu;
+    }
+    return &w->cost;
+}
+
+
+/* metrics.c */
+int hs_lat_acc_init(hs_lat_acc *a);
+void hs_lat_acc_free(hs_lat_acc *a);
+void hs_lat_acc_add(hs_lat_acc *a, double arrival, double finish, double ttft, double slo);
+void hs_lat_acc_report(const hs_lat_acc *a, hs_latency_stats *out);
+
+#endif

@@ -1,0 +1,141 @@
+/* hetsoc: streaming latency statistics.
+ *
+ * Means come from gsl_rstat and the 50th, 90th and 99th percentiles from
+ * gsl_rstat_quantile (the P-squared algorithm of Jain and Chlamtac, 1985),
+ * so a run keeps O(1) memory per class however many requests finish. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sim/engine/engine_internal.h"
+
+int hs_lat_acc_init(hs_lat_acc *a)
+{
+    a->lat = gsl_rstat_alloc();
+    a->ttft = gsl_rstat_alloc();
+    a->p50 = gsl_rstat_quantile_alloc(0.50);
+    a->p90 = gsl_rstat_quantile_alloc(0.90);
+    a->p99 = gsl_rstat_quantile_alloc(0.99);
+    a->first_arrival = INFINITY;
+    a->last_finish = -INFINITY;
+    return a->lat && a->ttft && a->p50 && a->p90 && a->p99 ? 0 : -1;
+}
+
+void hs_lat_acc_free(hs_lat_acc *a)
+{
+    if (a->lat)
+        gsl_rstat_free(a->lat);
+    if (a->ttft)
+        gsl_rstat_free(a->ttft);
+    if (a->p50)
+        gsl_rstat_quantile_free(a->p50);
+    if (a->p90)
+        gsl_rstat_quantile_free(a->p90);
+    if (a->p99)
+        gsl_rstat_quantile_free(a->p99);
+}
+
+void hs_lat_acc_add(hs_lat_acc *a, double arrival, double finish, double ttft, double slo)
+{
+    double lat = finish - arrival;
+    gsl_rstat_add(lat, a->lat);
+    gsl_rstat_quantile_add(lat, a->p50);
+    gsl_rstat_quantile_add(lat, a->p90);
+    gsl_rstat_quantile_add(lat, a->p99);
+    if (!isnan(ttft))
+        gsl_rstat_add(ttft, a->ttft);
+    if (slo > 0) {
+        a->slo_count++;
+        a->slo_met += lat <= slo;
+    }
+    if (arrival < a->first_arrival)
+        a->first_arrival = arrival;
+    if (finish > a->last_finish)
+        a->last_finish = finish;
+}
+
+void hs_lat_acc_report(const hs_lat_acc *a, hs_latency_stats *out)
+{
+    size_t n = gsl_rstat_n(a->lat);
+    out->requests = n;
+    if (n == 0) {
+        out->mean_latency_s = out->p50_latency_s = out->p90_latency_s = out->p99_latency_s = NAN;
+        out->mean_ttft_s = NAN;
+        out->throughput_rps = 0;
+        out->slo_attainment = NAN;
+        return;
+    }
+    out->mean_latency_s = gsl_rstat_mean(a->lat);
+    out->p50_latency_s = gsl_rstat_quantile_get(a->p50);
+    out->p90_latency_s = gsl_rstat_quantile_get(a->p90);
+    out->p99_latency_s = gsl_rstat_quantile_get(a->p99);
+    out->mean_ttft_s = gsl_rstat_n(a->ttft) ? gsl_rstat_mean(a->ttft) : NAN;
+    double span = a->last_finish - a->first_arrival;
+    out->throughput_rps = span > 0 ? (double)n / span : NAN;
+    out->slo_attainment = a->slo_count ? (double)a->slo_met / (double)a->slo_count : NAN;
+}
+
+/* ---- The single-run JSON object (DESIGN.md, "Single run") ------------------------ */
+
+static void json_num(FILE *f, const char *key, double v, bool comma)
+{
+    if (isfinite(v))
+        fprintf(f, "\"%s\": %.9g%s", key, v, comma ? ", " : "");
+    else
+        fprintf(f, "\"%s\": null%s", key, comma ? ", " : "");
+}
+
+static void json_latency(FILE *f, const hs_latency_stats *s)
+{
+    fprintf(f, "\"requests\": %llu, ", (unsigned long long)s->requests);
+    json_num(f, "mean_latency_s", s->mean_latency_s, true);
+    json_num(f, "p50_latency_s", s->p50_latency_s, true);
+    json_num(f, "p90_latency_s", s->p90_latency_s, true);
+    json_num(f, "p99_latency_s", s->p99_latency_s, true);
+    json_num(f, "mean_ttft_s", s->mean_ttft_s, true);
+    json_num(f, "slo_attainment", s->slo_attainment, true);
+    json_num(f, "throughput_rps", s->throughput_rps, false);
+}
+
+void hs_run_metrics_json(const hs_run_metrics *m, FILE *f)
+{
+    fputc('{', f);
+    json_latency(f, &m->all);
+    fputs(", ", f);
+    json_num(f, "makespan_s", m->makespan_s, true);
+    json_num(f, "energy_j", m->energy_j, true);
+    fprintf(f, "\"events\": %llu, ", (unsigned long long)m->events);
+    json_num(f, "wall_s", m->wall_s, true);
+    fprintf(f, "\"works\": %llu, \"splits\": %llu, \"batches\": %llu, \"speculations\": %llu, "
+               "\"rollbacks\": %llu, ",
+            (unsigned long long)m->works, (unsigned long long)m->splits, (unsigned long long)m->batches,
+            (unsigned long long)m->speculations, (unsigned long long)m->rollbacks);
+    fputs("\"classes\": {", f);
+    for (size_t i = 0; i < m->nclasses; i++) {
+        fputs(i ? ", " : "", f);
+        hs_json_string(f, m->classes[i].name);
+        fputs(": {", f);
+        json_latency(f, &m->classes[i].s);
+        fputc('}', f);
+    }
+    fputs("}, \"pus\": [", f);
+    for (size_t i = 0; i < m->npus; i++) {
+        fputs(i ? ", {\"name\": " : "{\"name\": ", f);
+        hs_json_string(f, m->pus[i].name);
+        fputs(", ", f);
+        json_num(f, "busy_s", m->pus[i].busy_s, true);
+        json_num(f, "utilization", m->pus[i].utilization, true);
+        json_num(f, "energy_j", m->pus[i].energy_j, false);
+        fputc('}', f);
+    }
+    fputs("]}\n", f);
+}
+
+void hs_run_metrics_free(hs_run_metrics *m)
+{
+    free(m->classes);
+    free(m->pus);
+    m->classes = NULL;
+    m->pus = NULL;
+    m->nclasses = m->npus = 0;
+}

@@ -1,0 +1,186 @@
+/* hetsoc: policy parameters -- validated against the policy's list, with
+ * defaults filled in so that the resolved configuration of a run is
+ * complete. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/engine/params.h"
+
+static const hs_param_spec *spec_find(const hs_policy_ops *p, const char *name)
+{
+    for (const hs_param_spec *sp = p->params; sp && sp->name; sp++)
+        if (strcmp(sp->name, name) == 0)
+            return sp;
+    return NULL;
+}
+
+static size_t spec_count(const hs_policy_ops *p)
+{
+    size_t n = 0;
+    for (const hs_param_spec *sp = p->params; sp && sp->name; sp++)
+        n++;
+    return n;
+}
+
+/* "a, b, c" or "none". */
+static void spec_names(const hs_policy_ops *p, char *buf, size_t size)
+{
+    buf[0] = 0;
+    size_t used = 0;
+    for (const hs_param_spec *sp = p->params; sp && sp->name && used < size; sp++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "", sp->name);
+    if (!buf[0])
+        snprintf(buf, size, "none");
+}
+
+static int check_unknown(const hs_policy_ops *p, const hs_node *map, hs_err *err)
+{
+    for (size_t i = 0; i < map->len; i++) {
+        if (spec_find(p, map->keys[i]))
+            continue;
+        const char *names[64];
+        size_t n = 0;
+        for (const hs_param_spec *sp = p->params; sp && sp->name && n < 63; sp++)
+            names[n++] = sp->name;
+        names[n] = NULL;
+        const char *near = hs_nearest(map->keys[i], names);
+        char valid[512];
+        spec_names(p, valid, sizeof valid);
+        char hint[128] = "";
+        if (near)
+            snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
+        return hs_err_at(err, map->file, map->key_line[i], map->key_col[i],
+                         "unknown parameter '%s' of policy '%s'%s; valid parameters: %s",
+                         map->keys[i], p->name, hint, valid);
+    }
+    return 0;
+}
+
+static int pu_value(const hs_node *n, const hs_hw *hw, int *out, hs_err *err)
+{
+    const char *name;
+    if (hs_node_str(n, &name, err) != 0)
+        return -1;
+    if (strcmp(name, "any") == 0) {
+        *out = -1;
+        return 0;
+    }
+    if (!hw) {
+        *out = -1;
+        return 0;
+    }
+    hs_err inner;
+    int pu = hs_hw_pu_lookup(hw, name, &inner);
+    if (pu < 0) {
+        /* Re-position the profile's message at the parameter's value. */
+        const char *m = strstr(inner.msg, "error: ");
+        return hs_node_err(n, err, "%s", m ? m + 7 : inner.msg);
+    }
+    *out = pu;
+    return 0;
+}
+
+static int convert(const hs_param_spec *sp, const hs_node *n, const hs_hw *hw, hs_param_val *v,
+                   hs_err *err)
+{
+    v->spec = sp;
+    switch (sp->type) {
+    case HS_PARAM_F64:
+        return hs_node_f64(n, sp->min, sp->max, &v->f, err);
+    case HS_PARAM_I64:
+        return hs_node_i64(n, (int64_t)sp->min, (int64_t)sp->max, &v->i, err);
+    case HS_PARAM_BOOL:
+        return hs_node_bool(n, &v->b, err);
+    case HS_PARAM_STR:
+        return hs_node_str(n, &v->s, err);
+    case HS_PARAM_PU:
+        return pu_value(n, hw, &v->pu, err);
+    case HS_PARAM_MAP:
+        if (hs_node_expect(n, HS_NODE_MAP, err) != 0)
+            return -1;
+        for (size_t i = 0; i < n->len; i++) {
+            int pu;
+            if (pu_value(n->items[i], hw, &pu, err) != 0)
+                return -1;
+        }
+        v->map = n;
+        return 0;
+    }
+    return hs_node_err(n, err, "internal: bad parameter type");
+}
+
+/* Fills defaults into tree (a mapping it owns) and converts every value. */
+static int bind_all(const hs_policy_ops *p, hs_node *tree, const hs_hw *hw, hs_param_val *vals,
+                    hs_err *err)
+{
+    if (check_unknown(p, tree, err) != 0)
+        return -1;
+    size_t i = 0;
+    for (const hs_param_spec *sp = p->params; sp && sp->name; sp++, i++) {
+        hs_node *n = hs_map_get(tree, sp->name);
+        if (!n) {
+            if (!sp->def)
+                return hs_node_err(tree, err, "policy '%s' needs parameter '%s' (%s)", p->name,
+                                   sp->name, sp->help ? sp->help : "no default");
+            char name[96];
+            snprintf(name, sizeof name, "<default of %s.%s>", p->name, sp->name);
+            if (!(n = hs_conf_load_string(sp->def, strlen(sp->def), name, err)))
+                return -1;
+            if (hs_map_set(tree, sp->name, n) != 0) {
+                hs_node_free(n);
+                return hs_errf(err, "out of memory");
+            }
+        }
+        if (convert(sp, n, hw, &vals[i], err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static hs_node *params_copy(const hs_node *params, hs_err *err)
+{
+    if (!params)
+        return hs_node_new_map(NULL, 0, 0);
+    /* An empty `params:` reads as an empty scalar: no parameters. */
+    if (params->kind == HS_NODE_SCALAR && !params->quoted && params->scalar[0] == 0)
+        return hs_node_new_map(params->file, params->line, params->col);
+    if (hs_node_expect(params, HS_NODE_MAP, err) != 0)
+        return NULL;
+    return hs_node_copy(params);
+}
+
+int hs_param_set_bind(hs_param_set *ps, const hs_policy_ops *p, const hs_node *params, const hs_hw *hw,
+                      hs_err *err)
+{
+    *ps = (hs_param_set){0};
+    if (!(ps->tree = params_copy(params, err)))
+        return -1;
+    ps->n = spec_count(p);
+    if (!(ps->vals = calloc(ps->n ? ps->n : 1, sizeof *ps->vals)))
+        return hs_errf(err, "out of memory");
+    return bind_all(p, ps->tree, hw, ps->vals, err);
+}
+
+void hs_param_set_free(hs_param_set *ps)
+{
+    hs_node_free(ps->tree);
+    free(ps->vals);
+    *ps = (hs_param_set){0};
+}
+
+int hs_policy_params_check(const hs_policy_ops *p, const hs_node *params, const hs_hw *hw,
+                           hs_err *err)
+{
+    hs_param_set ps;
+    int rc = hs_param_set_bind(&ps, p, params, hw, err);
+    hs_param_set_free(&ps);
+    return rc;
+}
+
+const hs_param_val *hs_param_set_find(const hs_param_set *ps, const char *name, hs_param_type type)
+{
+    for (size_t i = 0; i < ps->n; i++)
+        if (strcmp(ps->vals[i].spec->name, name) == 0 && ps->vals[i].spec->type == type)
+            return &ps->vals[i];
+    return NULL;
+}

@@ -1,0 +1,94 @@
+/* hetsoc: the executor interface -- what the engine asks of whatever runs
+ * kernels and keeps the clock.  Two implementations, siblings behind this
+ * one table: the simulated executor (sim/exec/: virtual time, the fluid
+ * machine) and the OpenCL executor (real/exec/: wall clock, OpenCL queues).
+ * The engine (sim/engine/) sits above this folder and drives an executor
+ * through the table only.  Not installed: policies never see an executor.
+ */
+#ifndef HS_EXEC_H
+#define HS_EXEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim/kernel/event.h"
+#include "workloads/workloads.h"
+
+/* ---- Executors ----------------------------------------------------------
+ * An executor runs kernels on PUs and keeps the clock.  The engine drives
+ * it through these calls only; every callback the executor makes into the
+ * engine happens from inside run(), one at a time.
+ */
+typedef struct hs_exec hs_exec;
+enum { HS_EXEC_QUEUED = 1u << 0 };
+
+/* The standalone cost of a work item on a PU, as the engine predicts it
+ * from the hardware profile (policies/cost.h's hs_item_cost): what the
+ * engine and an executor need of a prediction. */
+typedef struct hs_cost {
+    int rc;              /* 0, or HS_PRED_CANNOT_RUN */
+    double latency_s;    /* body + launch (graph build excluded) */
+    double body_s;       /* the roofline body or a table's time */
+    double launch_s;
+    double queue_launch_s; /* launch of a kernel queued behind one on the same PU */
+    double build_s;      /* NPU graph build of an unlisted shape (needs_build) */
+    double bytes;
+    double bound_bps;    /* bytes / body: the bandwidth it draws alone */
+    int64_t m;           /* m after NPU padding (the graph's shape) */
+    bool needs_build;
+} hs_cost;
+
+typedef void (*hs_exec_fn)(void *engine, uint64_t arg);
+
+typedef struct hs_exec_ops {
+    const char *name;  /* "sim", "real" */
+    /* The current time, seconds from the start of the run.  It does not
+     * move while a callback runs (the engine reads it once per callback). */
+    double (*now)(hs_exec *x);
+    /* Calls fn(engine, arg) at time t >= now, after every callback
+     * already due at t.  Returns a handle for cancel, or NULL on OOM. */
+    hs_event *(*at)(hs_exec *x, double t, hs_exec_fn fn, uint64_t arg);
+    /* Withdraws a callback that has not run yet. */
+    void (*cancel)(hs_exec *x, hs_event *ev);
+    /* Starts a kernel for item on pu (the engine checked it has a free
+     * slot).  flags: HS_EXEC_QUEUED when the kernel follows another on the
+     * same PU back to back with its inputs already there, so that an
+     * in-order queue overlaps its launch with the previous kernel
+     * (hw/'s queue_launch).  When it finishes the executor calls the done
+     * function given to bind() with token.  Returns 0, or -1 with err. */
+    int (*start)(hs_exec *x, int pu, const hs_item *item, unsigned flags, void *token, hs_err *err);
+    /* Binds the executor to a run: the engine pointer every callback
+     * receives and the kernel-completion function (before anything else). */
+    void (*bind)(hs_exec *x, void (*done)(void *engine, void *token), void *engine);
+    /* Runs callbacks and kernels until nothing is left, the clock passes
+     * end_time, max_events callbacks ran (0: no budget) or stop() is
+     * called.  Returns the number of events handled. */
+    uint64_t (*run)(hs_exec *x, double end_time, uint64_t max_events);
+    void (*stop)(hs_exec *x);
+    /* Bytes/s in use now on memory domain mem. */
+    double (*bw_used)(hs_exec *x, int mem);
+    /* Busy seconds and joules of a PU, and DRAM joules of all domains,
+     * integrated up to now. */
+    void (*pu_stats)(hs_exec *x, int pu, double *busy_s, double *energy_j);
+    double (*dram_energy)(hs_exec *x);
+    void (*destroy)(hs_exec *x);
+    /* Optional: the time of the next callback or completion already due,
+     * INFINITY when none.  With it the engine runs schedule() inline at
+     * the end of an instant instead of posting a callback for it. */
+    double (*next_time)(hs_exec *x);
+    /* Optional: start() given also the item's cost on pu (rc 0), which
+     * the engine has already predicted, so that an executor which runs
+     * from the prediction need not look it up again.  When set, the
+     * engine calls it instead of start(); same contract otherwise. */
+    int (*start_cost)(hs_exec *x, int pu, const hs_item *item, const hs_cost *cost, unsigned flags,
+                      void *token, hs_err *err);
+} hs_exec_ops;
+
+struct hs_exec {
+    const hs_exec_ops *ops;
+};
+
+/* Observes bandwidth changes: t, memory domain, bytes/s in use. */
+typedef void (*hs_bw_observer)(void *ctx, double t, int mem, double bps);
+
+#endif

@@ -1,0 +1,288 @@
+/* hetsoc: the simulated executor -- virtual time on the event kernel and
+ * the fluid machine of sim/ (max-min DRAM sharing, processor sharing,
+ * energy).
+ *
+ * A work item on PU p costs (policies/cost.c, from hw/'s model):
+ *   launch    launch_s, or queue_launch_s for a kernel queued back to back
+ *             behind another on p (an in-order queue overlaps its launch),
+ *             plus the graph build of an unlisted NPU shape the first time
+ *             that shape runs on p: a fixed delay during which the kernel
+ *             holds its slot but no bandwidth (the machine's launch delay,
+ *             which costs no event of its own);
+ *   body      a machine kernel of time T = body_s and Q = bytes DRAM
+ *             bytes: alone it takes body_s (the calibrated roofline or a
+ *             profiled table), and it slows when co-running kernels leave
+ *             it less than Q / T of the DRAM (sim/machine.h).
+ * Fixed `cost:` and `work:` times have no bytes and never slow down.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/exec/exec_sim.h"
+#include "sim/exec/cost.h"
+#include "sim/machine/machine.h"
+
+enum { EV_CALLBACK = 1, EV_MACHINE = 2 };
+
+typedef struct exec_sim {
+    hs_exec base;
+    const hs_hw *hw;
+    hs_sim *sim;
+    const double *clock;     /* hs_sim_clock(sim) */
+    hs_machine *m;
+    void (*done)(void *engine, void *token);
+    void *engine;
+    hs_bw_observer obs;
+    void *obs_ctx;
+    double *last_used;       /* per domain, to report changes only */
+    hs_domain_conf *domains;
+    hs_pu_conf *pus;
+    hs_link_conf *links;
+    hs_cost_cache *costs;    /* memo of kernel predictions */
+    uint64_t *built;         /* (PU, m) of the NPU graphs built so far */
+    size_t nbuilt, built_cap;
+} exec_sim;
+
+static exec_sim *X(hs_exec *x) { return (exec_sim *)x; }
+
+static double sim_now(hs_exec *x) { return *X(x)->clock; }
+
+static void callback_handler(hs_sim *sim, hs_event *ev, void *ctx)
+{
+    (void)sim;
+    exec_sim *e = ctx;
+    hs_exec_fn fn = (hs_exec_fn)ev->data.ptr.p;
+    fn(e->engine, ev->data.ptr.tag);
+}
+
+static hs_event *sim_at(hs_exec *x, double t, hs_exec_fn fn, uint64_t arg)
+{
+    exec_sim *e = X(x);
+    hs_event *ev = hs_sim_event(e->sim, EV_CALLBACK);
+    if (!ev)
+        return NULL;
+    ev->data.ptr.p = (void *)fn;
+    ev->data.ptr.tag = arg;
+    if (hs_sim_schedule(e->sim, ev, t) != 0) {
+        hs_sim_event_free(e->sim, ev);
+        return NULL;
+    }
+    return ev;
+}
+
+static void sim_cancel(hs_exec *x, hs_event *ev) { hs_sim_cancel(X(x)->sim, ev); }
+
+static void machine_done(hs_machine *m, int id, void *user, void *ctx)
+{
+    (void)m;
+    (void)id;
+    exec_sim *e = ctx;
+    e->done(e->engine, user);
+}
+
+static int start_machine_kernel(exec_sim *e, int pu, const hs_kernel_work *w, hs_err *err)
+{
+    if (hs_machine_start(e->m, pu, w) < 0)
+        return hs_errf(err, "internal: the machine refused a kernel on PU %s", e->hw->pus[pu].name);
+    return 0;
+}
+
+/* NPU graphs are built once per (PU, shape) and then reused (HeteroInfer
+ * §5.3.2: building costs 408 ms at 135 tokens); the set of built shapes is
+ * a sorted array of keys. */
+static bool first_build(exec_sim *e, int pu, int64_t m)
+{
+    uint64_t key = (uint64_t)pu << 48 ^ (uint64_t)m;
+    size_t lo = 0, hi = e->nbuilt;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (e->built[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < e->nbuilt && e->built[lo] == key)
+        return false;
+    if (e->nbuilt == e->built_cap) {
+        size_t cap = e->built_cap ? 2 * e->built_cap : 16;
+        uint64_t *b = realloc(e->built, cap * sizeof *b);
+        if (!b)
+            return true;  /* charge it again rather than fail */
+        e->built = b;
+        e->built_cap = cap;
+    }
+    memmove(e->built + lo + 1, e->built + lo, (e->nbuilt - lo) * sizeof *e->built);
+    e->built[lo] = key;
+    e->nbuilt++;
+    return true;
+}
+
+/* Starts the kernel of item on pu, whose standalone cost is p. */
+static int sim_start_cost(hs_exec *x, int pu, const hs_item *item, const hs_cost *p, unsigned flags,
+                          void *token, hs_err *err)
+{
+    exec_sim *e = X(x);
+    if (p->rc != 0)
+        return hs_errf(err, "PU %s cannot run a '%s' item", e->hw->pus[pu].name, hs_slot_name(item->slot));
+    /* T = body_s, the roofline body (penalties and tables included), so
+     * that alone the kernel takes max(T, Q / B_eff) = body_s, and co-run
+     * it matches hw/'s hs_hw_predict_corun. */
+    double launch = flags & HS_EXEC_QUEUED ? p->queue_launch_s : p->launch_s;
+    double delay = launch + (p->needs_build && first_build(e, pu, p->m) ? p->build_s : 0);
+    hs_kernel_work w = {.compute_s = p->body_s, .bytes = p->bytes, .user = token,
+                        .delay_s = delay > 0 ? delay : 0};
+    return start_machine_kernel(e, pu, &w, err);
+}
+
+static int sim_start(hs_exec *x, int pu, const hs_item *item, unsigned flags, void *token, hs_err *err)
+{
+    hs_cost buf;
+    const hs_cost *p = hs_item_cost_ref(X(x)->costs, X(x)->hw, item, pu, &buf);
+    return sim_start_cost(x, pu, item, p, flags, token, err);
+}
+
+static void sim_bind(hs_exec *x, void (*done)(void *engine, void *token), void *engine)
+{
+    X(x)->done = done;
+    X(x)->engine = engine;
+}
+
+static uint64_t sim_run(hs_exec *x, double end_time, uint64_t max_events)
+{
+    return hs_sim_run(X(x)->sim, end_time, max_events).events;
+}
+
+static void sim_stop(hs_exec *x) { hs_sim_stop(X(x)->sim); }
+/* The machine places its event after a completion's callback (machine.h):
+ * until then its next time is its own. */
+static double sim_next_time(hs_exec *x)
+{
+    double t = hs_sim_next_time(X(x)->sim), tm = hs_machine_next_time(X(x)->m);
+    return tm < t ? tm : t;
+}
+static double sim_bw_used(hs_exec *x, int mem) { return hs_machine_domain_used(X(x)->m, mem); }
+
+static void sim_pu_stats(hs_exec *x, int pu, double *busy_s, double *energy_j)
+{
+    exec_sim *e = X(x);
+    double t = hs_sim_now(e->sim);
+    *busy_s = hs_machine_pu_busy_time(e->m, pu, t);
+    *energy_j = hs_machine_pu_energy(e->m, pu, t);
+}
+
+static double sim_dram_energy(hs_exec *x)
+{
+    exec_sim *e = X(x);
+    double j = 0, t = hs_sim_now(e->sim);
+    for (size_t d = 0; d < hs_machine_domain_count(e->m); d++)
+        j += hs_machine_domain_energy(e->m, (int)d, t);
+    return j;
+}
+
+static void sim_destroy(hs_exec *x)
+{
+    exec_sim *e = X(x);
+    if (e->m)
+        hs_machine_destroy(e->m);
+    if (e->sim)
+        hs_sim_destroy(e->sim);
+    free(e->last_used);
+    free(e->built);
+    hs_cost_cache_free(e->costs);
+    free(e->domains);
+    free(e->pus);
+    free(e->links);
+    free(e);
+}
+
+static void observe(hs_machine *m, double t, const double *used, size_t n, void *ctx)
+{
+    (void)m;
+    exec_sim *e = ctx;
+    for (size_t d = 0; d < n; d++)
+        if (used[d] != e->last_used[d]) {
+            e->last_used[d] = used[d];
+            e->obs(e->obs_ctx, t, (int)d, used[d]);
+        }
+}
+
+static const hs_exec_ops sim_ops = {
+    .name = "sim",
+    .now = sim_now,
+    .at = sim_at,
+    .cancel = sim_cancel,
+    .start = sim_start,
+    .bind = sim_bind,
+    .run = sim_run,
+    .stop = sim_stop,
+    .bw_used = sim_bw_used,
+    .pu_stats = sim_pu_stats,
+    .dram_energy = sim_dram_energy,
+    .destroy = sim_destroy,
+    .next_time = sim_next_time,
+    .start_cost = sim_start_cost,
+};
+
+/* The machine's configuration from the hardware profile. */
+static int configure(exec_sim *e, hs_machine_conf *c)
+{
+    const hs_hw *hw = e->hw;
+    e->domains = calloc(hw->nmem, sizeof *e->domains);
+    e->pus = calloc(hw->npus, sizeof *e->pus);
+    e->links = calloc(hw->nlinks ? hw->nlinks : 1, sizeof *e->links);
+    e->last_used = calloc(hw->nmem, sizeof *e->last_used);
+    if (!e->domains || !e->pus || !e->links || !e->last_used)
+        return -1;
+    for (size_t d = 0; d < hw->nmem; d++) {
+        const hs_mem *m = &hw->mems[d];
+        e->domains[d] = (hs_domain_conf){
+            .name = m->name, .bandwidth = m->achievable_bps, .phi_demand = m->phi_demand_bps,
+            .phi = m->phi, .phi_n = m->nphi, .energy_per_byte = m->energy_j_per_byte,
+        };
+    }
+    for (size_t l = 0; l < hw->nlinks; l++)
+        e->links[l] = (hs_link_conf){.name = hw->links[l].name, .bandwidth = hw->links[l].bandwidth_bps};
+    for (size_t p = 0; p < hw->npus; p++) {
+        const hs_pu *pu = &hw->pus[p];
+        e->pus[p] = (hs_pu_conf){
+            .name = pu->name, .domain = pu->mem, .bandwidth_cap = hs_hw_beff(hw, (int)p),
+            .slots = pu->slots == HS_SLOTS_UNLIMITED ? HS_MACHINE_SLOTS_UNLIMITED : pu->slots,
+            .active_power_w = pu->power_active_w, .idle_power_w = pu->power_idle_w,
+        };
+    }
+    *c = (hs_machine_conf){
+        .domains = e->domains, .ndomains = hw->nmem, .links = e->links, .nlinks = hw->nlinks,
+        .pus = e->pus, .npus = hw->npus, .event_type = EV_MACHINE, .on_done = machine_done, .ctx = e,
+    };
+    return 0;
+}
+
+hs_exec *hs_exec_sim_create(const hs_hw *hw, hs_bw_observer obs, void *obs_ctx, hs_err *err)
+{
+    exec_sim *e = calloc(1, sizeof *e);
+    if (!e) {
+        hs_errf(err, "out of memory");
+        return NULL;
+    }
+    e->base.ops = &sim_ops;
+    e->hw = hw;
+    e->obs = obs;
+    e->obs_ctx = obs_ctx;
+    hs_machine_conf c;
+    if (!(e->sim = hs_sim_create()) || !(e->costs = hs_cost_cache_create()) || configure(e, &c) != 0) {
+        sim_destroy(&e->base);
+        hs_errf(err, "out of memory");
+        return NULL;
+    }
+    e->clock = hs_sim_clock(e->sim);
+    hs_sim_on(e->sim, EV_CALLBACK, callback_handler, e);
+    if (!(e->m = hs_machine_create(e->sim, &c))) {
+        sim_destroy(&e->base);
+        hs_errf(err, "profile '%s': invalid machine configuration", hw->name);
+        return NULL;
+    }
+    if (obs)
+        hs_machine_on_bandwidth(e->m, observe, e);
+    return &e->base;
+}
