@@ -4,6 +4,7 @@
 #define HS_REAL_INTERNAL_H
 
 #include "real/exec/exec_real.h"
+#include "real/real.h"
 
 /* ---- Robust statistics (profile.c) ------------------------------------------ */
 typedef struct rl_stat {

@@ -1,5 +1,5 @@
 /* hetsoc real: one run on the OpenCL backend, with exactly the flags of
- * `hetsoc sim` (experiments/cli_run.h).
+ * `hetsoc sim` (experiments/cli/cli_run.h).
  *   hetsoc real --hw HW --workload WL --policy NAME [--set key=value]...
  *               [--seed N] [--json] [--timeline FILE]
  * The run is prepared first (every kernel shape warmed up on every PU that

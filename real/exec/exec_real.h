@@ -10,7 +10,8 @@
 #include <sched.h>
 #include <sys/types.h>
 
-#include "real/real.h"
+#include "real/exec/real_exec.h"
+#include "sim/engine/engine.h"
 
 /* ---- OpenCL helpers (cl_util.c) ------------------------------------------- */
 const char *rl_cl_strerror(cl_int code);
@@ -18,7 +19,7 @@ const char *rl_cl_strerror(cl_int code);
 int rl_cl_fail(hs_err *err, cl_int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 double rl_wall(void);   /* CLOCK_MONOTONIC seconds */
 
-/* The OpenCL C source of real/kernels/NAME.cl (generated). */
+/* The OpenCL C source of real/exec/kernels/NAME.cl (generated). */
 extern const unsigned char hs_real_cl_source[];
 
 /* Builds src for the devices; a failed build reports the first lines of its

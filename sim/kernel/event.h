@@ -7,7 +7,7 @@
  *
  * The queue interface is deliberately tiny (create, push, push_as, pop,
  * peek, cancel, size, destroy) so that its data structure can be swapped; see
- * sim/README.md for the structure chosen (a ladder queue) and the
+ * sim/kernel/README.md for the structure chosen (a ladder queue) and the
  * measurements behind it.
  *
  * Ownership of a record: the pool hands it out (hs_event_alloc,

@@ -22,7 +22,7 @@
  * rung 0.  Each step is a sequential pass over entries, and an entry is
  * moved a few times in its life (top, rung 0, a finer rung, heap) instead
  * of climbing a log(n)-deep heap with a cache miss per level.  Measurements
- * against a plain 4-ary heap are in sim/README.md.
+ * against a plain 4-ary heap are in experiments/benchmarks-log.md.
  *
  * Invariants (a < b is the (time, seq) order):
  *   I1  every heap entry < every rung entry < every top entry, and the
@@ -54,7 +54,7 @@
 
 #include "sim/kernel/event_internal.h"
 
-/* Tuning (see sim/README.md for the measurements).  A rung aims at
+/* Tuning (see experiments/benchmarks-log.md for the measurements).  A rung aims at
  * LQ_PER_BUCKET entries a bucket, so that the heap stays tiny.  Rung 0, made
  * from the top, has at most LQ_TOP_BUCKETS buckets, because every push lands
  * on the tail of one of them: few tails stay in cache, where a bucket per

@@ -1,4 +1,4 @@
-/* Unit tests of the max-min bandwidth solver (sim/bandwidth.h).
+/* Unit tests of the max-min bandwidth solver (sim/machine/bandwidth.h).
  * Each hand-made case states its closed-form max-min answer in a comment;
  * random instances are checked against a slow reference progressive
  * filling written differently (flow-centric) and against the max-min

@@ -1,4 +1,4 @@
-/* Tests of the event pool and the future event set (sim/event.h). */
+/* Tests of the event pool and the future event set (sim/kernel/event.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Unit tests of the fluid simulated machine (sim/machine.h) on the event
+/* Unit tests of the fluid simulated machine (sim/machine/machine.h) on the event
  * kernel.  Each case states its closed-form answer in a comment.  The last
  * group reproduces the seed papers' measured contention on a Snapdragon
  * 8 Gen 3 configuration (sources in the comments). */

@@ -1,4 +1,4 @@
-/* Tests of the run loop (hs_sim_*, sim/event.h). */
+/* Tests of the run loop (hs_sim_*, sim/kernel/event.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
