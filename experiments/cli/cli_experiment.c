@@ -1,7 +1,7 @@
 /* hetsoc run, hetsoc summary, hetsoc merge: experiments, their HDF5
  * results and their summary table.
  *   hetsoc run EXP [-o OUT.h5] [-j N] [--resume] [--shard I/N] [--quiet]
- *   hetsoc summary OUT.h5 [--csv TABLE]
+ *   hetsoc summary OUT.h5 [--csv TABLE] | hetsoc summary --schema
  *   hetsoc merge OUT.h5 PART.h5... */
 #include <getopt.h>
 #include <stdio.h>
@@ -255,16 +255,25 @@ static int summary_run(int argc, char **argv)
     static const struct option opts[] = {
         {"csv", required_argument, NULL, 'c'},
         {"exclude", required_argument, NULL, 'x'},
+        {"schema", no_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     const char *csv = NULL, *exclude = NULL;
+    bool schema = false;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'c': csv = optarg; break;
         case 'x': exclude = optarg; break;
+        case 's': schema = true; break;
         default: return hs_cli_misuse(&hs_cli_summary, "bad option");
         }
+    }
+    if (schema) {
+        if (optind != argc || csv || exclude)
+            return hs_cli_misuse(&hs_cli_summary, "--schema takes no results file and no other option");
+        hs_schema_markdown(stdout);
+        return HS_EXIT_OK;
     }
     if (optind != argc - 1)
         return hs_cli_misuse(&hs_cli_summary, "expected one results file");
@@ -287,13 +296,16 @@ const hs_cli_cmd hs_cli_summary = {
     .name = "summary",
     .summary = "print the summary table of an experiment's results file",
     .usage = "usage: hetsoc summary OUT.h5 [--csv TABLE [--exclude COLUMNS]]\n"
+             "       hetsoc summary --schema\n"
              "\n"
              "Prints the table `hetsoc run` printed: per policy (and hw, workload, swept values) the\n"
              "mean and 95% confidence interval across seeds, and the speed-up against the baseline.\n"
              "  --csv TABLE   print a table of the file as CSV instead: runs, configs, requests, pus,\n"
              "                kernels\n"
              "  --exclude C   leave out these comma-separated columns (e.g. wall_s, the one column\n"
-             "                that differs between two runs of the same sweep)\n",
+             "                that differs between two runs of the same sweep)\n"
+             "  --schema      print the table of every results column (markdown), from which the\n"
+             "                single-run JSON, the HDF5 tables and their CSV are derived\n",
     .run = summary_run,
 };
 

@@ -67,27 +67,54 @@ static const col runs_head[] = {
     {"run", COL_I64}, {"key", COL_STR}, {"policy", COL_STR}, {"hw", COL_STR}, {"workload", COL_STR},
     {"seed", COL_I64}, {"backend", COL_STR}, {"status", COL_STR}, {"message", COL_STR},
 };
-static const col runs_tail[] = {
-    {"requests", COL_I64}, {"mean_latency_s", COL_F64}, {"p50_latency_s", COL_F64},
-    {"p90_latency_s", COL_F64}, {"p99_latency_s", COL_F64}, {"mean_ttft_s", COL_F64},
-    {"slo_attainment", COL_F64}, {"throughput_rps", COL_F64}, {"makespan_s", COL_F64},
-    {"energy_j", COL_F64}, {"events", COL_I64}, {"wall_s", COL_F64},
-};
 static const col configs_cols[] = {{"run", COL_I64}, {"key", COL_STR}, {"config", COL_STR}};
-static const col requests_cols[] = {
-    {"run", COL_I64}, {"request", COL_I64}, {"class", COL_STR}, {"arrival_s", COL_F64},
-    {"first_token_s", COL_F64}, {"finish_s", COL_F64}, {"latency_s", COL_F64}, {"warmup", COL_I8},
+/* The metric columns of /runs and the /requests, /pus and /kernels tables
+ * come from the record's tables (run_record.h, from sim/engine/schema.h):
+ * "run", then the table's columns.  Filled once by h5_init. */
+#define ONE(...) +1
+enum {
+    NTAIL = 0 HS_LATENCY_COLUMNS(ONE) HS_RUN_COLUMNS(ONE),
+    NREQUESTS = 1 HS_REQUEST_COLUMNS(ONE),
+    NPUS = 1 HS_PU_COLUMNS(ONE),
+    NKERNELS = 1 HS_KERNEL_COLUMNS(ONE),
 };
-static const col pus_cols[] = {
-    {"run", COL_I64}, {"pu", COL_STR}, {"busy_s", COL_F64}, {"utilization", COL_F64}, {"energy_j", COL_F64},
+static col runs_tail[NTAIL], requests_cols[NREQUESTS], pus_cols[NPUS], kernels_cols[NKERNELS];
+
+/* The record's table of each HDF5 row table (T_CONFIGS: none). */
+static const hs_rec_table_id rec_table_of[T_COUNT] = {
+    [T_RUNS] = HS_REC_METRICS, [T_REQUESTS] = HS_REC_REQUESTS, [T_PUS] = HS_REC_PUS, [T_KERNELS] = HS_REC_KERNELS,
 };
-static const col kernels_cols[] = {
-    {"run", COL_I64}, {"work", COL_I64}, {"request", COL_I64}, {"stage", COL_STR}, {"slot", COL_STR},
-    {"pu", COL_STR}, {"ready_s", COL_F64}, {"start_s", COL_F64}, {"end_s", COL_F64}, {"flops", COL_F64},
-    {"bytes", COL_F64}, {"batch", COL_I64}, {"part", COL_I8},
-};
+
+static col_type type_of(hs_col_kind kind)
+{
+    switch (kind) {
+    case HS_COL_INT:
+    case HS_COL_U32: return COL_I64;
+    case HS_COL_REAL: return COL_F64;
+    case HS_COL_FLAG: return COL_I8;
+    default: return COL_STR;
+    }
+}
+
+static void schema_cols(hs_rec_table_id id, col *out)
+{
+    const hs_rec_table *t = hs_rec_table_of(id);
+    for (size_t i = 0; i < t->n; i++)
+        out[i] = (col){t->cols[i].column, type_of(t->cols[i].kind)};
+}
+
+static void schema_init(void)
+{
+    schema_cols(HS_REC_METRICS, runs_tail);
+    col *rows[] = {requests_cols, pus_cols, kernels_cols};
+    hs_rec_table_id ids[] = {HS_REC_REQUESTS, HS_REC_PUS, HS_REC_KERNELS};
+    for (size_t i = 0; i < 3; i++) {
+        rows[i][0] = (col){"run", COL_I64};
+        schema_cols(ids[i], rows[i] + 1);
+    }
+}
+
 #define NHEAD (sizeof runs_head / sizeof runs_head[0])
-#define NTAIL (sizeof runs_tail / sizeof runs_tail[0])
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- Errors ------------------------------------------------------------------------ */
@@ -97,6 +124,7 @@ static void h5_init(void)
     if (!done) {
         H5open();
         H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        schema_init();
         done = true;
     }
 }
@@ -785,119 +813,113 @@ static const char *rstr(const hs_run_record *r, uint32_t i)
     return i < r->nstrs ? r->strs[i] : "";
 }
 
+/* The cells of a record's row (strings borrowed from the record). */
+static void row_cells(const hs_run_record *r, hs_rec_table_id id, const void *src, cell *out)
+{
+    const hs_rec_table *t = hs_rec_table_of(id);
+    for (size_t i = 0; i < t->n; i++) {
+        const char *p = (const char *)src + t->cols[i].rec_off;
+        switch (t->cols[i].kind) {
+        case HS_COL_INT:
+        case HS_COL_U32: out[i].i = *(const int64_t *)p; break;
+        case HS_COL_REAL: out[i].f = *(const double *)p; break;
+        case HS_COL_FLAG: out[i].i = *(const bool *)p; break;
+        default: out[i].s = (char *)rstr(r, *(const uint32_t *)p); break;
+        }
+    }
+}
+
+/* A record's row from cells: column i at row[ci[i]]; strings interned.
+ * Returns -1 on OOM. */
+static int cells_row(hs_run_record *r, hs_rec_table_id id, const cell *row, const size_t *ci, void *dst)
+{
+    const hs_rec_table *t = hs_rec_table_of(id);
+    for (size_t i = 0; i < t->n; i++) {
+        char *p = (char *)dst + t->cols[i].rec_off;
+        const cell *c = &row[ci[i]];
+        switch (t->cols[i].kind) {
+        case HS_COL_INT:
+        case HS_COL_U32: *(int64_t *)p = c->i; break;
+        case HS_COL_REAL: *(double *)p = c->f; break;
+        case HS_COL_FLAG: *(bool *)p = c->i != 0; break;
+        default:
+            if ((*(uint32_t *)p = hs_record_str(r, S(c->s))) == UINT32_MAX)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Appends n rows of table ti (each `size` bytes at rows), in blocks. */
+static int append_rows(hs_h5 *h, int ti, const hs_run_record *r, const void *rows, size_t n, size_t size,
+                       hs_err *err)
+{
+    enum { BLOCK = 4096 };
+    table *t = &h->t[ti];
+    if (n == 0)
+        return 0;
+    cell *buf = malloc((n < BLOCK ? n : BLOCK) * t->ncols * sizeof *buf);
+    if (!buf)
+        return hs_errf(err, "out of memory");
+    int rc = 0;
+    size_t nbuf = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        cell *row = buf + nbuf * t->ncols;
+        row[0].i = r->run;
+        row_cells(r, rec_table_of[ti], (const char *)rows + i * size, row + 1);
+        if (++nbuf == BLOCK || i + 1 == n) {
+            rc = table_append(h, t, buf, nbuf, err);
+            nbuf = 0;
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+/* The /runs row: run, identity, status, sweep values, metrics. */
+static int append_run(hs_h5 *h, const hs_run_record *r, hs_err *err)
+{
+    const table *t = &h->t[T_RUNS];
+    cell *row = calloc(t->ncols, sizeof *row);
+    if (!row)
+        return hs_errf(err, "out of memory");
+    size_t k = 0;
+    row[k++].i = r->run;
+    row[k++].s = (char *)r->key;
+    row[k++].s = (char *)S(r->policy);
+    row[k++].s = (char *)S(r->hw);
+    row[k++].s = (char *)S(r->workload);
+    row[k++].i = r->seed;
+    row[k++].s = (char *)S(r->backend);
+    row[k++].s = (char *)(r->ok ? "ok" : "error");
+    row[k++].s = (char *)S(r->message);
+    for (size_t i = 0; i < r->nvalues; i++, k++) {
+        if (h->meta.numeric[i])
+            row[k].f = r->values[i].numeric ? r->values[i].num : NAN;
+        else
+            row[k].s = (char *)S(r->values[i].text);
+    }
+    row_cells(r, HS_REC_METRICS, &r->m, row + k);
+    int rc = table_append(h, &h->t[T_RUNS], row, 1, err);
+    free(row);
+    return rc;
+}
+
 int hs_h5_append(hs_h5 *h, const hs_run_record *r, hs_err *err)
 {
     if (r->nvalues != h->meta.nsweep)
         return hs_errf(err, "run %" PRId64 " has %zu sweep values, the file %zu", r->run, r->nvalues, h->meta.nsweep);
-    int rc = 0;
-    /* /configs */
     cell c[3] = {{.i = r->run}, {.s = (char *)r->key}, {.s = (char *)S(r->config)}};
-    rc = table_append(h, &h->t[T_CONFIGS], c, 1, err);
-    /* /requests, in blocks */
-    enum { BLOCK = 4096 };
-    cell *buf = NULL;
-    size_t nbuf = 0;
-    if (rc == 0 && (r->nreqs || r->nkernels)) {
-        buf = malloc(BLOCK * COUNT(kernels_cols) * sizeof *buf);
-        if (!buf)
-            rc = hs_errf(err, "out of memory");
-    }
-    for (size_t i = 0; rc == 0 && i < r->nreqs; i++) {
-        const hs_rec_req *q = &r->reqs[i];
-        cell *row = buf + nbuf * COUNT(requests_cols);
-        row[0].i = r->run;
-        row[1].i = q->request;
-        row[2].s = (char *)rstr(r, q->cls);
-        row[3].f = q->arrival_s;
-        row[4].f = q->first_token_s;
-        row[5].f = q->finish_s;
-        row[6].f = q->latency_s;
-        row[7].i = q->warmup;
-        if (++nbuf == BLOCK || i + 1 == r->nreqs) {
-            rc = table_append(h, &h->t[T_REQUESTS], buf, nbuf, err);
-            nbuf = 0;
-        }
-    }
-    /* /pus */
-    if (rc == 0 && r->npus) {
-        cell *p = calloc(r->npus * COUNT(pus_cols), sizeof *p);
-        if (!p)
-            rc = hs_errf(err, "out of memory");
-        for (size_t i = 0; p && i < r->npus; i++) {
-            cell *row = p + i * COUNT(pus_cols);
-            row[0].i = r->run;
-            row[1].s = (char *)rstr(r, r->pus[i].name);
-            row[2].f = r->pus[i].busy_s;
-            row[3].f = r->pus[i].utilization;
-            row[4].f = r->pus[i].energy_j;
-        }
-        if (p)
-            rc = table_append(h, &h->t[T_PUS], p, r->npus, err);
-        free(p);
-    }
-    /* /kernels */
-    if (h->meta.kernels) {
-        for (size_t i = 0; rc == 0 && i < r->nkernels; i++) {
-            const hs_rec_kernel *k = &r->kernels[i];
-            cell *row = buf + nbuf * COUNT(kernels_cols);
-            row[0].i = r->run;
-            row[1].i = k->work;
-            row[2].i = k->request;
-            row[3].s = (char *)rstr(r, k->stage);
-            row[4].s = (char *)rstr(r, k->slot);
-            row[5].s = (char *)rstr(r, k->pu);
-            row[6].f = k->ready_s;
-            row[7].f = k->start_s;
-            row[8].f = k->end_s;
-            row[9].f = k->flops;
-            row[10].f = k->bytes;
-            row[11].i = k->batch;
-            row[12].i = k->part;
-            if (++nbuf == BLOCK || i + 1 == r->nkernels) {
-                rc = table_append(h, &h->t[T_KERNELS], buf, nbuf, err);
-                nbuf = 0;
-            }
-        }
-    }
-    free(buf);
+    int rc = table_append(h, &h->t[T_CONFIGS], c, 1, err);
+    if (rc == 0)
+        rc = append_rows(h, T_REQUESTS, r, r->reqs, r->nreqs, sizeof *r->reqs, err);
+    if (rc == 0)
+        rc = append_rows(h, T_PUS, r, r->pus, r->npus, sizeof *r->pus, err);
+    if (rc == 0 && h->meta.kernels)
+        rc = append_rows(h, T_KERNELS, r, r->kernels, r->nkernels, sizeof *r->kernels, err);
     /* /runs last: its row is the run's commit record within the file. */
-    if (rc == 0) {
-        const table *t = &h->t[T_RUNS];
-        cell *row = calloc(t->ncols, sizeof *row);
-        if (!row)
-            return hs_errf(err, "out of memory");
-        size_t k = 0;
-        row[k++].i = r->run;
-        row[k++].s = (char *)r->key;
-        row[k++].s = (char *)S(r->policy);
-        row[k++].s = (char *)S(r->hw);
-        row[k++].s = (char *)S(r->workload);
-        row[k++].i = r->seed;
-        row[k++].s = (char *)S(r->backend);
-        row[k++].s = (char *)(r->ok ? "ok" : "error");
-        row[k++].s = (char *)S(r->message);
-        for (size_t i = 0; i < r->nvalues; i++, k++) {
-            if (h->meta.numeric[i])
-                row[k].f = r->values[i].numeric ? r->values[i].num : NAN;
-            else
-                row[k].s = (char *)S(r->values[i].text);
-        }
-        const hs_rec_metrics *m = &r->m;
-        row[k++].i = m->requests;
-        row[k++].f = m->mean_latency_s;
-        row[k++].f = m->p50_latency_s;
-        row[k++].f = m->p90_latency_s;
-        row[k++].f = m->p99_latency_s;
-        row[k++].f = m->mean_ttft_s;
-        row[k++].f = m->slo_attainment;
-        row[k++].f = m->throughput_rps;
-        row[k++].f = m->makespan_s;
-        row[k++].f = m->energy_j;
-        row[k++].i = m->events;
-        row[k++].f = m->wall_s;
-        rc = table_append(h, &h->t[T_RUNS], row, 1, err);
-        free(row);
-    }
+    if (rc == 0)
+        rc = append_run(h, r, err);
     if (rc != 0)
         h->failed = true;
     return rc;
@@ -923,6 +945,9 @@ int hs_h5_read_runs(hs_h5 *h, hs_run_record **out, size_t *n, hs_err *err)
         return -1;
     }
     size_t ns = h->meta.nsweep;
+    size_t tail[NTAIL];
+    for (size_t i = 0; i < NTAIL; i++)
+        tail[i] = NHEAD + ns + i;
     bool oom = false;
     for (size_t i = 0; i < rows; i++) {
         hs_run_record *r = &recs[i];
@@ -947,20 +972,7 @@ int hs_h5_read_runs(hs_h5 *h, hs_run_record **out, size_t *n, hs_err *err)
                 oom |= !(r->values[v].text = strdup(S(row[k].s)));
         }
         r->nvalues = r->values ? ns : 0;
-        k = NHEAD + ns;
-        hs_rec_metrics *m = &r->m;
-        m->requests = row[k++].i;
-        m->mean_latency_s = row[k++].f;
-        m->p50_latency_s = row[k++].f;
-        m->p90_latency_s = row[k++].f;
-        m->p99_latency_s = row[k++].f;
-        m->mean_ttft_s = row[k++].f;
-        m->slo_attainment = row[k++].f;
-        m->throughput_rps = row[k++].f;
-        m->makespan_s = row[k++].f;
-        m->energy_j = row[k++].f;
-        m->events = row[k++].i;
-        m->wall_s = row[k++].f;
+        oom |= cells_row(r, HS_REC_METRICS, row, tail, &r->m) != 0;
     }
     table_reclaim(t, rows, buf);
     free(buf);
@@ -975,6 +987,36 @@ int hs_h5_read_runs(hs_h5 *h, hs_run_record **out, size_t *n, hs_err *err)
     return 0;
 }
 
+/* Adds one row of table ti (its columns at row[ci[...]]) to r. */
+static int add_row(hs_run_record *r, int ti, const cell *row, const size_t *ci)
+{
+    if (ti == T_CONFIGS) {
+        free(r->config);
+        return (r->config = strdup(S(row[ci[2]].s))) ? 0 : -1;
+    }
+    union {
+        hs_rec_req q;
+        hs_rec_pu p;
+        hs_rec_kernel k;
+    } u;
+    if (cells_row(r, rec_table_of[ti], row, ci + 1, &u) != 0)
+        return -1;
+    return ti == T_REQUESTS ? hs_record_add_req(r, &u.q)
+           : ti == T_PUS    ? hs_record_add_pu(r, &u.p)
+                            : hs_record_add_kernel(r, &u.k);
+}
+
+/* The columns of table ti as this code writes them. */
+static const col *wanted_cols(int ti, size_t *n)
+{
+    switch (ti) {
+    case T_CONFIGS: *n = COUNT(configs_cols); return configs_cols;
+    case T_REQUESTS: *n = NREQUESTS; return requests_cols;
+    case T_PUS: *n = NPUS; return pus_cols;
+    default: *n = NKERNELS; return kernels_cols;
+    }
+}
+
 int hs_h5_read_rows(hs_h5 *h, hs_run_record *r, hs_err *err)
 {
     for (int ti = T_CONFIGS; ti < T_COUNT; ti++) {
@@ -987,23 +1029,16 @@ int hs_h5_read_rows(hs_h5 *h, hs_run_record *r, hs_err *err)
         size_t count;
         if (!table_rows_of(t, r->run, &first, &count))
             continue;
+        size_t ci[NKERNELS > NREQUESTS ? NKERNELS : NREQUESTS], nwant;
+        const col *want = wanted_cols(ti, &nwant);
+        for (size_t k = 0; k < nwant; k++)
+            if ((ci[k] = col_index(t, want[k].name)) == SIZE_MAX)
+                return hs_err_at(err, h->path, 0, 0, "/%s lacks the column '%s'", t->name, want[k].name);
         /* Read in blocks to bound memory. */
         enum { BLOCK = 8192 };
         cell *buf = malloc(BLOCK * t->ncols * sizeof *buf);
         if (!buf)
             return hs_errf(err, "out of memory");
-        size_t ci[16];
-        const col *want = ti == T_CONFIGS ? configs_cols : ti == T_REQUESTS ? requests_cols
-                          : ti == T_PUS    ? pus_cols
-                                           : kernels_cols;
-        size_t nwant = ti == T_CONFIGS ? COUNT(configs_cols) : ti == T_REQUESTS ? COUNT(requests_cols)
-                       : ti == T_PUS    ? COUNT(pus_cols)
-                                        : COUNT(kernels_cols);
-        for (size_t k = 0; k < nwant; k++)
-            if ((ci[k] = col_index(t, want[k].name)) == SIZE_MAX) {
-                free(buf);
-                return hs_err_at(err, h->path, 0, 0, "/%s lacks the column '%s'", t->name, want[k].name);
-            }
         int rc = 0;
         for (size_t done = 0; rc == 0 && done < count;) {
             size_t n = count - done < BLOCK ? count - done : BLOCK;
@@ -1011,33 +1046,9 @@ int hs_h5_read_rows(hs_h5 *h, hs_run_record *r, hs_err *err)
                 rc = -1;
                 break;
             }
-            for (size_t i = 0; rc == 0 && i < n; i++) {
-                const cell *row = buf + i * t->ncols;
-#define C(k) row[ci[k]]
-                if (ti == T_CONFIGS) {
-                    free(r->config);
-                    if (!(r->config = strdup(S(C(2).s))))
-                        rc = hs_errf(err, "out of memory");
-                } else if (ti == T_REQUESTS) {
-                    hs_rec_req q = {.request = C(1).i, .cls = hs_record_str(r, S(C(2).s)), .arrival_s = C(3).f,
-                                    .first_token_s = C(4).f, .finish_s = C(5).f, .latency_s = C(6).f,
-                                    .warmup = C(7).i != 0};
-                    if (q.cls == UINT32_MAX || hs_record_add_req(r, &q) != 0)
-                        rc = hs_errf(err, "out of memory");
-                } else if (ti == T_PUS) {
-                    if (hs_record_add_pu(r, S(C(1).s), C(2).f, C(3).f, C(4).f) != 0)
-                        rc = hs_errf(err, "out of memory");
-                } else {
-                    hs_rec_kernel k = {.work = C(1).i, .request = C(2).i, .stage = hs_record_str(r, S(C(3).s)),
-                                       .slot = hs_record_str(r, S(C(4).s)), .pu = hs_record_str(r, S(C(5).s)),
-                                       .ready_s = C(6).f, .start_s = C(7).f, .end_s = C(8).f, .flops = C(9).f,
-                                       .bytes = C(10).f, .batch = C(11).i, .part = C(12).i != 0};
-                    if (k.stage == UINT32_MAX || k.slot == UINT32_MAX || k.pu == UINT32_MAX ||
-                        hs_record_add_kernel(r, &k) != 0)
-                        rc = hs_errf(err, "out of memory");
-                }
-#undef C
-            }
+            for (size_t i = 0; rc == 0 && i < n; i++)
+                if (add_row(r, ti, buf + i * t->ncols, ci) != 0)
+                    rc = hs_errf(err, "out of memory");
             table_reclaim(t, n, buf);
             done += n;
         }

@@ -7,18 +7,15 @@
  *   /runs      run, key, policy, hw, workload, seed, backend, status
  *              ("ok" | "error"), message, one column per sweep parameter
  *              named by its dotted path (float64 when every value is a
- *              number, else string), then the single-run JSON's metrics:
- *              requests, mean_latency_s, p50_latency_s, p90_latency_s,
- *              p99_latency_s, mean_ttft_s, slo_attainment, throughput_rps,
- *              makespan_s, energy_j, events, wall_s
+ *              number, else string), then the run metrics
  *   /configs   run, key, config     (the run's fully resolved spec, YAML)
- *   /requests  run, request, class, arrival_s, first_token_s, finish_s,
- *              latency_s, warmup   (int8: 1 = left out of the metrics)
- *   /pus       run, pu, busy_s, utilization, energy_j
- *   /kernels   run, work, request, stage, slot, pu, ready_s, start_s,
- *              end_s, flops, bytes, batch, part   (only with `kernels: true`)
+ *   /requests  run, then the request row's columns
+ *   /pus       run, then the PU row's columns
+ *   /kernels   run, then the kernel row's columns   (only with `kernels: true`)
  *
- * Integers are int64 (warmup and part int8), reals float64; a metric a run
+ * The metric and row columns, their names, types and order, are those of
+ * sim/engine/schema.h (through run_record.h's tables; experiments/README.md
+ * lists them).  Integers are int64 (flags int8), reals float64; a metric a run
  * lacks is NaN (all of them for a failed run).  Rows are grouped by run and
  * runs appear in increasing `run` order.  Root attributes: hetsoc_version,
  * experiment_yaml (the experiment file's text), experiment (its name),

@@ -3,19 +3,47 @@
  * Encoding (native byte order: a record travels between processes of one
  * sweep on one machine, or between MPI ranks of one job, and lives in the
  * journal beside its output file):
- *     u32 magic 'HSR1', i64 run, 16 bytes key, u8 ok, str message,
- *     metrics (2 x i64, 10 x f64), u32 nstrs, str...,
- *     u64 npus, pu..., u64 nreqs, req..., u64 nkernels, kernel...
- * where str is u32 length + bytes. */
+ *     u32 magic 'HSR2', i64 run, 16 bytes key, u8 ok, str message,
+ *     metrics, u32 nstrs, str..., u64 npus, pu..., u64 nreqs, req...,
+ *     u64 nkernels, kernel...
+ * where str is u32 length + bytes and the metrics and each row are their
+ * table's columns in order: i64 (INT, U32), f64 (REAL), u8 (FLAG) or u32
+ * string index (TEXT, PU, NAME). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "experiments/results/run_record.h"
 
-#define REC_MAGIC 0x31525348u /* "HSR1" */
-/* Encoded sizes of the rows. */
-enum { PU_BYTES = 4 + 3 * 8, REQ_BYTES = 8 + 4 + 1 + 4 * 8, KERNEL_BYTES = 2 * 8 + 3 * 4 + 8 + 1 + 5 * 8 };
+#define REC_MAGIC 0x32525348u /* "HSR2" */
+
+/* ---- Tables ---------------------------------------------------------------- */
+/* A column of the record's struct rtype, read from the engine's etype found
+ * at byte ebase of the engine's record. */
+#define REC_COL_AT(rtype, etype, ebase, field, column, kind, unit, doc) \
+    {column, HS_COL_##kind, offsetof(rtype, field), (ebase) + offsetof(etype, field)},
+#define REC_COL(rtype, etype, ...) REC_COL_AT(rtype, etype, 0, __VA_ARGS__)
+#define LATENCY_COL(...) REC_COL_AT(hs_rec_metrics, hs_latency_stats, offsetof(hs_run_metrics, all), __VA_ARGS__)
+#define RUN_COL(...) REC_COL(hs_rec_metrics, hs_run_metrics, __VA_ARGS__)
+#define PU_COL(...) REC_COL(hs_rec_pu, hs_pu_metrics, __VA_ARGS__)
+#define REQUEST_COL(...) REC_COL(hs_rec_req, hs_request_row, __VA_ARGS__)
+#define KERNEL_COL(...) REC_COL(hs_rec_kernel, hs_kernel_row, __VA_ARGS__)
+
+static const hs_rec_col metrics_cols[] = {HS_LATENCY_COLUMNS(LATENCY_COL) HS_RUN_COLUMNS(RUN_COL)};
+static const hs_rec_col pu_cols[] = {HS_PU_COLUMNS(PU_COL)};
+static const hs_rec_col request_cols[] = {HS_REQUEST_COLUMNS(REQUEST_COL)};
+static const hs_rec_col kernel_cols[] = {HS_KERNEL_COLUMNS(KERNEL_COL)};
+
+#define TABLE(a) {a, sizeof a / sizeof a[0]}
+static const hs_rec_table tables[HS_REC_NTABLES] = {
+    [HS_REC_METRICS] = TABLE(metrics_cols), [HS_REC_PUS] = TABLE(pu_cols),
+    [HS_REC_REQUESTS] = TABLE(request_cols), [HS_REC_KERNELS] = TABLE(kernel_cols),
+};
+
+const hs_rec_table *hs_rec_table_of(hs_rec_table_id id)
+{
+    return &tables[id];
+}
 
 uint64_t hs_fnv1a64(const void *data, size_t len, uint64_t h)
 {
@@ -31,12 +59,10 @@ void hs_record_init(hs_run_record *r)
 {
     memset(r, 0, sizeof *r);
     r->run = -1;
-    double nan = NAN;
-    r->m = (hs_rec_metrics){
-        .mean_latency_s = nan, .p50_latency_s = nan, .p90_latency_s = nan, .p99_latency_s = nan,
-        .mean_ttft_s = nan, .slo_attainment = nan, .makespan_s = nan, .throughput_rps = nan,
-        .energy_j = nan, .wall_s = nan,
-    };
+    const hs_rec_table *t = &tables[HS_REC_METRICS];
+    for (size_t i = 0; i < t->n; i++)
+        if (t->cols[i].kind == HS_COL_REAL)
+            *(double *)((char *)&r->m + t->cols[i].rec_off) = NAN;
 }
 
 void hs_record_drop_rows(hs_run_record *r)
@@ -197,17 +223,73 @@ int hs_record_add_kernel(hs_run_record *r, const hs_rec_kernel *k)
     return 0;
 }
 
-int hs_record_add_pu(hs_run_record *r, const char *name, double busy_s, double utilization,
-                     double energy_j)
+int hs_record_add_pu(hs_run_record *r, const hs_rec_pu *p)
 {
-    uint32_t n = hs_record_str(r, name);
-    if (n == UINT32_MAX)
+    hs_rec_pu *n = realloc(r->pus, (r->npus + 1) * sizeof *n);
+    if (!n)
         return -1;
-    hs_rec_pu *p = realloc(r->pus, (r->npus + 1) * sizeof *p);
-    if (!p)
+    r->pus = n;
+    n[r->npus++] = *p;
+    return 0;
+}
+
+/* ---- From the engine's rows ---------------------------------------------------- */
+
+/* Converts the engine's row src into the record's row dst by table id;
+ * hw names the PUs of a PU column (NULL where the table has none).
+ * Returns -1 on OOM. */
+static int from_engine(hs_run_record *r, hs_rec_table_id id, void *dst, const void *src, const hs_hw *hw)
+{
+    const hs_rec_table *t = &tables[id];
+    for (size_t i = 0; i < t->n; i++) {
+        const hs_rec_col *c = &t->cols[i];
+        const char *in = (const char *)src + c->engine_off;
+        char *out = (char *)dst + c->rec_off;
+        const char *name = NULL;
+        switch (c->kind) {
+        case HS_COL_INT: {
+            uint64_t v = *(const uint64_t *)in;
+            *(int64_t *)out = v == UINT64_MAX ? -1 : (int64_t)v;
+            continue;
+        }
+        case HS_COL_U32: *(int64_t *)out = *(const uint32_t *)in; continue;
+        case HS_COL_REAL: *(double *)out = *(const double *)in; continue;
+        case HS_COL_FLAG: *(bool *)out = *(const bool *)in; continue;
+        case HS_COL_TEXT: name = *(const char *const *)in; break;
+        case HS_COL_NAME: name = in; break;
+        case HS_COL_PU: {
+            int pu = *(const int *)in;
+            name = hw && pu >= 0 && (size_t)pu < hw->npus ? hw->pus[pu].name : "?";
+            break;
+        }
+        }
+        if ((*(uint32_t *)out = hs_record_str(r, name)) == UINT32_MAX)
+            return -1;
+    }
+    return 0;
+}
+
+int hs_record_add_request_row(hs_run_record *r, const hs_request_row *row)
+{
+    hs_rec_req q;
+    return from_engine(r, HS_REC_REQUESTS, &q, row, NULL) == 0 ? hs_record_add_req(r, &q) : -1;
+}
+
+int hs_record_add_kernel_row(hs_run_record *r, const hs_kernel_row *row, const hs_hw *hw)
+{
+    hs_rec_kernel k;
+    return from_engine(r, HS_REC_KERNELS, &k, row, hw) == 0 ? hs_record_add_kernel(r, &k) : -1;
+}
+
+int hs_record_set_metrics(hs_run_record *r, const hs_run_metrics *m)
+{
+    if (from_engine(r, HS_REC_METRICS, &r->m, m, NULL) != 0)
         return -1;
-    r->pus = p;
-    p[r->npus++] = (hs_rec_pu){.name = n, .busy_s = busy_s, .utilization = utilization, .energy_j = energy_j};
+    for (size_t i = 0; i < m->npus; i++) {
+        hs_rec_pu p;
+        if (from_engine(r, HS_REC_PUS, &p, &m->pus[i], NULL) != 0 || hs_record_add_pu(r, &p) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -250,6 +332,48 @@ static void put_str(wbuf *b, const char *s)
     put(b, s, n32);
 }
 
+/* Bytes of a column in the encoding. */
+static size_t col_bytes(hs_col_kind kind)
+{
+    switch (kind) {
+    case HS_COL_REAL:
+    case HS_COL_INT:
+    case HS_COL_U32: return 8;
+    case HS_COL_FLAG: return 1;
+    default: return 4;
+    }
+}
+
+static size_t row_bytes(hs_rec_table_id id)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < tables[id].n; i++)
+        n += col_bytes(tables[id].cols[i].kind);
+    return n;
+}
+
+static void put_row(wbuf *b, hs_rec_table_id id, const void *row)
+{
+    const hs_rec_table *t = &tables[id];
+    for (size_t i = 0; i < t->n; i++) {
+        const char *p = (const char *)row + t->cols[i].rec_off;
+        if (t->cols[i].kind == HS_COL_FLAG) {
+            uint8_t v = *(const bool *)p;
+            PUT(b, v);
+        } else {
+            put(b, p, col_bytes(t->cols[i].kind));
+        }
+    }
+}
+
+static void put_rows(wbuf *b, hs_rec_table_id id, const void *rows, size_t n, size_t size)
+{
+    uint64_t n64 = n;
+    PUT(b, n64);
+    for (size_t i = 0; i < n; i++)
+        put_row(b, id, (const char *)rows + i * size);
+}
+
 int hs_record_encode(const hs_run_record *r, uint8_t **buf, size_t *len)
 {
     wbuf b = {0};
@@ -260,51 +384,14 @@ int hs_record_encode(const hs_run_record *r, uint8_t **buf, size_t *len)
     uint8_t ok = r->ok;
     PUT(&b, ok);
     put_str(&b, r->message);
-    PUT(&b, r->m);
+    put_row(&b, HS_REC_METRICS, &r->m);
     uint32_t nstrs = (uint32_t)r->nstrs;
     PUT(&b, nstrs);
     for (size_t i = 0; i < r->nstrs; i++)
         put_str(&b, r->strs[i]);
-    uint64_t n = r->npus;
-    PUT(&b, n);
-    for (size_t i = 0; i < r->npus; i++) {
-        const hs_rec_pu *p = &r->pus[i];
-        PUT(&b, p->name);
-        PUT(&b, p->busy_s);
-        PUT(&b, p->utilization);
-        PUT(&b, p->energy_j);
-    }
-    n = r->nreqs;
-    PUT(&b, n);
-    for (size_t i = 0; i < r->nreqs; i++) {
-        const hs_rec_req *q = &r->reqs[i];
-        uint8_t warm = q->warmup;
-        PUT(&b, q->request);
-        PUT(&b, q->cls);
-        PUT(&b, warm);
-        PUT(&b, q->arrival_s);
-        PUT(&b, q->first_token_s);
-        PUT(&b, q->finish_s);
-        PUT(&b, q->latency_s);
-    }
-    n = r->nkernels;
-    PUT(&b, n);
-    for (size_t i = 0; i < r->nkernels; i++) {
-        const hs_rec_kernel *k = &r->kernels[i];
-        uint8_t part = k->part;
-        PUT(&b, k->work);
-        PUT(&b, k->request);
-        PUT(&b, k->stage);
-        PUT(&b, k->slot);
-        PUT(&b, k->pu);
-        PUT(&b, k->batch);
-        PUT(&b, part);
-        PUT(&b, k->ready_s);
-        PUT(&b, k->start_s);
-        PUT(&b, k->end_s);
-        PUT(&b, k->flops);
-        PUT(&b, k->bytes);
-    }
+    put_rows(&b, HS_REC_PUS, r->pus, r->npus, sizeof *r->pus);
+    put_rows(&b, HS_REC_REQUESTS, r->reqs, r->nreqs, sizeof *r->reqs);
+    put_rows(&b, HS_REC_KERNELS, r->kernels, r->nkernels, sizeof *r->kernels);
     if (b.oom) {
         free(b.p);
         return -1;
@@ -365,6 +452,44 @@ static size_t get_count(rbuf *b, size_t elem)
     return (size_t)n;
 }
 
+/* Reads one row of table id; a string index must name one of the record's
+ * strings. */
+static void get_row(rbuf *b, hs_rec_table_id id, void *row, const hs_run_record *r)
+{
+    const hs_rec_table *t = &tables[id];
+    for (size_t i = 0; i < t->n && !b->bad; i++) {
+        char *p = (char *)row + t->cols[i].rec_off;
+        hs_col_kind kind = t->cols[i].kind;
+        if (kind == HS_COL_FLAG) {
+            uint8_t v = 0;
+            GET(b, v);
+            *(bool *)p = v != 0;
+        } else {
+            get(b, p, col_bytes(kind));
+        }
+        if (col_bytes(kind) == 4 && *(const uint32_t *)p >= r->nstrs)
+            b->bad = true;
+    }
+}
+
+/* Reads a count and that many rows into a calloc'd array. */
+static void *get_rows(rbuf *b, hs_rec_table_id id, size_t size, const hs_run_record *r, size_t *n)
+{
+    *n = 0;
+    size_t count = get_count(b, row_bytes(id));
+    if (b->bad || count == 0)
+        return NULL;
+    char *rows = calloc(count, size);
+    if (!rows) {
+        b->bad = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < count && !b->bad; i++)
+        get_row(b, id, rows + i * size, r);
+    *n = count;
+    return rows;
+}
+
 int hs_record_decode(const uint8_t *buf, size_t len, hs_run_record *r, hs_err *err)
 {
     rbuf b = {.p = buf, .len = len};
@@ -380,7 +505,7 @@ int hs_record_decode(const uint8_t *buf, size_t len, hs_run_record *r, hs_err *e
     r->ok = ok != 0;
     free(r->message);
     r->message = get_str(&b);
-    GET(&b, r->m);
+    get_row(&b, HS_REC_METRICS, &r->m, r);
     uint32_t nstrs = 0;
     GET(&b, nstrs);
     for (uint32_t i = 0; i < nstrs && !b.bad; i++) {
@@ -392,68 +517,11 @@ int hs_record_decode(const uint8_t *buf, size_t len, hs_run_record *r, hs_err *e
         if (idx != i)   /* duplicates or OOM: the indices would not match */
             b.bad = true;
     }
-    size_t n = get_count(&b, PU_BYTES);
-    if (!b.bad && n) {
-        if (!(r->pus = calloc(n, sizeof *r->pus)))
-            b.bad = true;
-        for (size_t i = 0; i < n && !b.bad; i++) {
-            hs_rec_pu *p = &r->pus[i];
-            GET(&b, p->name);
-            GET(&b, p->busy_s);
-            GET(&b, p->utilization);
-            GET(&b, p->energy_j);
-            if (p->name >= r->nstrs)
-                b.bad = true;
-            r->npus = i + 1;
-        }
-    }
-    n = get_count(&b, REQ_BYTES);
-    if (!b.bad && n) {
-        if (!(r->reqs = calloc(n, sizeof *r->reqs)))
-            b.bad = true;
-        r->capreqs = n;
-        for (size_t i = 0; i < n && !b.bad; i++) {
-            hs_rec_req *q = &r->reqs[i];
-            uint8_t warm = 0;
-            GET(&b, q->request);
-            GET(&b, q->cls);
-            GET(&b, warm);
-            GET(&b, q->arrival_s);
-            GET(&b, q->first_token_s);
-            GET(&b, q->finish_s);
-            GET(&b, q->latency_s);
-            q->warmup = warm != 0;
-            if (q->cls >= r->nstrs)
-                b.bad = true;
-            r->nreqs = i + 1;
-        }
-    }
-    n = get_count(&b, KERNEL_BYTES);
-    if (!b.bad && n) {
-        if (!(r->kernels = calloc(n, sizeof *r->kernels)))
-            b.bad = true;
-        r->capkernels = n;
-        for (size_t i = 0; i < n && !b.bad; i++) {
-            hs_rec_kernel *k = &r->kernels[i];
-            uint8_t part = 0;
-            GET(&b, k->work);
-            GET(&b, k->request);
-            GET(&b, k->stage);
-            GET(&b, k->slot);
-            GET(&b, k->pu);
-            GET(&b, k->batch);
-            GET(&b, part);
-            GET(&b, k->ready_s);
-            GET(&b, k->start_s);
-            GET(&b, k->end_s);
-            GET(&b, k->flops);
-            GET(&b, k->bytes);
-            k->part = part != 0;
-            if (k->stage >= r->nstrs || k->slot >= r->nstrs || k->pu >= r->nstrs)
-                b.bad = true;
-            r->nkernels = i + 1;
-        }
-    }
+    r->pus = get_rows(&b, HS_REC_PUS, sizeof *r->pus, r, &r->npus);
+    r->reqs = get_rows(&b, HS_REC_REQUESTS, sizeof *r->reqs, r, &r->nreqs);
+    r->capreqs = r->nreqs;
+    r->kernels = get_rows(&b, HS_REC_KERNELS, sizeof *r->kernels, r, &r->nkernels);
+    r->capkernels = r->nkernels;
     if (b.bad || b.pos != b.len || !r->message) {
         hs_record_clear(r);
         return hs_errf(err, "malformed run record");

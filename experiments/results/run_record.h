@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "sim/conf/conf.h"
+#include "sim/engine/engine.h"
 
 /* A sweep value: a number (float64 column) or text (string column). */
 typedef struct hs_rec_value {
@@ -26,33 +27,55 @@ typedef struct hs_rec_value {
     char *text;    /* NULL when numeric */
 } hs_rec_value;
 
+/* The record's C types of each kind of column (sim/engine/schema.h):
+ * integers widen to int64 (-1 for none), names become indices into the
+ * record's interned strings. */
+#define HS_REC_FIELD_INT(f) int64_t f;
+#define HS_REC_FIELD_U32(f) int64_t f;
+#define HS_REC_FIELD_REAL(f) double f;
+#define HS_REC_FIELD_FLAG(f) bool f;
+#define HS_REC_FIELD_TEXT(f) uint32_t f;
+#define HS_REC_FIELD_PU(f) uint32_t f;
+#define HS_REC_FIELD_NAME(f) uint32_t f;
+#define HS_REC_FIELD(field, column, kind, unit, doc) HS_REC_FIELD_##kind(field)
+
 typedef struct hs_rec_req {
-    int64_t request;
-    uint32_t cls;             /* index into the record's strings */
-    bool warmup;
-    double arrival_s, first_token_s, finish_s, latency_s;
+    HS_REQUEST_COLUMNS(HS_REC_FIELD)
 } hs_rec_req;
 
 typedef struct hs_rec_pu {
-    uint32_t name;            /* string index */
-    double busy_s, utilization, energy_j;
+    HS_PU_COLUMNS(HS_REC_FIELD)
 } hs_rec_pu;
 
 typedef struct hs_rec_kernel {
-    int64_t work, request;    /* request -1: a batch of several requests */
-    uint32_t stage, slot, pu; /* string indices */
-    int64_t batch;
-    bool part;
-    double ready_s, start_s, end_s, flops, bytes;
+    HS_KERNEL_COLUMNS(HS_REC_FIELD)
 } hs_rec_kernel;
 
-/* The metric columns of /runs: the single-run JSON's keys. */
+/* The metric columns of /runs: the run's latency columns and totals. */
 typedef struct hs_rec_metrics {
-    int64_t requests, events;
-    double mean_latency_s, p50_latency_s, p90_latency_s, p99_latency_s;
-    double mean_ttft_s, slo_attainment;
-    double makespan_s, throughput_rps, energy_j, wall_s;
+    HS_LATENCY_COLUMNS(HS_REC_FIELD)
+    HS_RUN_COLUMNS(HS_REC_FIELD)
 } hs_rec_metrics;
+
+/* ---- The record's tables: one per row struct, in schema order ---------------------- */
+typedef enum hs_rec_table_id {
+    HS_REC_METRICS, HS_REC_PUS, HS_REC_REQUESTS, HS_REC_KERNELS, HS_REC_NTABLES
+} hs_rec_table_id;
+
+typedef struct hs_rec_col {
+    const char *column;      /* HDF5 / CSV column name */
+    hs_col_kind kind;
+    size_t rec_off;          /* in the record's struct (hs_rec_metrics, hs_rec_pu, ...) */
+    size_t engine_off;       /* in the engine's (hs_run_metrics, hs_pu_metrics, ...) */
+} hs_rec_col;
+
+typedef struct hs_rec_table {
+    const hs_rec_col *cols;
+    size_t n;
+} hs_rec_table;
+
+/* The columns of one of the record's row structs. */
+const hs_rec_table *hs_rec_table_of(hs_rec_table_id id);
 
 enum { HS_REC_KEY_LEN = 16 };  /* hex digits of a run key */
 
@@ -94,8 +117,12 @@ void hs_record_fail(hs_run_record *r, const char *msg);
 /* Appenders; -1 on OOM. */
 int hs_record_add_req(hs_run_record *r, const hs_rec_req *q);
 int hs_record_add_kernel(hs_run_record *r, const hs_rec_kernel *k);
-int hs_record_add_pu(hs_run_record *r, const char *name, double busy_s, double utilization,
-                     double energy_j);
+int hs_record_add_pu(hs_run_record *r, const hs_rec_pu *p);
+/* The engine's rows and metrics, converted (names interned); -1 on OOM. */
+int hs_record_add_request_row(hs_run_record *r, const hs_request_row *row);
+int hs_record_add_kernel_row(hs_run_record *r, const hs_kernel_row *row, const hs_hw *hw);
+/* Sets the /runs metrics from m and adds its PUs' rows. */
+int hs_record_set_metrics(hs_run_record *r, const hs_run_metrics *m);
 /* Sets the identity's strings (copies); -1 on OOM. */
 int hs_record_set_identity(hs_run_record *r, const char *policy, const char *hw, const char *workload,
                            const char *backend, int64_t seed);

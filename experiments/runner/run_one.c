@@ -17,26 +17,14 @@ typedef struct sink_ctx {
 static void on_request(void *ctx, const hs_request_row *row)
 {
     sink_ctx *c = ctx;
-    hs_rec_req q = {
-        .request = (int64_t)row->request, .cls = hs_record_str(c->r, row->cls), .warmup = row->warmup,
-        .arrival_s = row->arrival_s, .first_token_s = row->first_token_s, .finish_s = row->finish_s,
-        .latency_s = row->latency_s,
-    };
-    if (q.cls == UINT32_MAX || hs_record_add_req(c->r, &q) != 0)
+    if (hs_record_add_request_row(c->r, row) != 0)
         c->oom = true;
 }
 
 static void on_kernel(void *ctx, const hs_kernel_row *row)
 {
     sink_ctx *c = ctx;
-    const char *pu = row->pu >= 0 && (size_t)row->pu < c->hw->npus ? c->hw->pus[row->pu].name : "?";
-    hs_rec_kernel k = {
-        .work = (int64_t)row->work, .request = row->request == UINT64_MAX ? -1 : (int64_t)row->request,
-        .stage = hs_record_str(c->r, row->stage), .slot = hs_record_str(c->r, row->slot),
-        .pu = hs_record_str(c->r, pu), .batch = row->batch, .part = row->part, .ready_s = row->ready_s,
-        .start_s = row->start_s, .end_s = row->end_s, .flops = row->flops, .bytes = row->bytes,
-    };
-    if (k.stage == UINT32_MAX || k.slot == UINT32_MAX || k.pu == UINT32_MAX || hs_record_add_kernel(c->r, &k) != 0)
+    if (hs_record_add_kernel_row(c->r, row, c->hw) != 0)
         c->oom = true;
 }
 
@@ -68,19 +56,8 @@ void hs_sweep_execute(const hs_experiment *e, size_t i, hs_run_record *r)
                                            : hs_run(&cfg, &m, &err);
     if (rc == 0 && sc.oom)
         rc = hs_errf(&err, "out of memory recording the run's rows");
-    if (rc == 0) {
-        r->m = (hs_rec_metrics){
-            .requests = (int64_t)m.all.requests, .events = (int64_t)m.events,
-            .mean_latency_s = m.all.mean_latency_s, .p50_latency_s = m.all.p50_latency_s,
-            .p90_latency_s = m.all.p90_latency_s, .p99_latency_s = m.all.p99_latency_s,
-            .mean_ttft_s = m.all.mean_ttft_s, .slo_attainment = m.all.slo_attainment,
-            .makespan_s = m.makespan_s, .throughput_rps = m.all.throughput_rps, .energy_j = m.energy_j,
-            .wall_s = m.wall_s,
-        };
-        for (size_t p = 0; p < m.npus && rc == 0; p++)
-            if (hs_record_add_pu(r, m.pus[p].name, m.pus[p].busy_s, m.pus[p].utilization, m.pus[p].energy_j) != 0)
-                rc = hs_errf(&err, "out of memory");
-    }
+    if (rc == 0 && hs_record_set_metrics(r, &m) != 0)
+        rc = hs_errf(&err, "out of memory");
     if (rc != 0)
         hs_record_fail(r, err.msg);
     hs_run_metrics_free(&m);

@@ -23,26 +23,16 @@
 
 #include "policies/policy.h"
 #include "policies/registry.h"
+#include "sim/engine/schema.h"
 #include "sim/exec/exec.h"
 
-/* ---- Output rows, streamed as the run goes --------------------------------- */
+/* ---- Output rows, streamed as the run goes (columns: sim/engine/schema.h) ---- */
 typedef struct hs_request_row {
-    uint64_t request;      /* arrival order over the run */
-    const char *cls;
-    double arrival_s, first_token_s, finish_s, latency_s;  /* first_token_s NaN if none */
-    bool warmup;           /* left out of the metrics */
+    HS_REQUEST_COLUMNS(HS_ENGINE_FIELD)   /* first_token_s NaN if none; warmup: left out of the metrics */
 } hs_request_row;
 
 typedef struct hs_kernel_row {
-    uint64_t work;         /* hs_work_id */
-    uint64_t request;      /* UINT64_MAX for a batch of several requests */
-    const char *stage;     /* stage name; "batch" for a batch */
-    const char *slot;      /* hs_slot_name of the item */
-    int pu;
-    double ready_s, start_s, end_s;
-    double flops, bytes;
-    uint32_t batch;        /* members (1 unless batched) */
-    bool part;             /* a part of a split item */
+    HS_KERNEL_COLUMNS(HS_ENGINE_FIELD)    /* request UINT64_MAX for a batch; stage "batch" for a batch */
 } hs_kernel_row;
 
 typedef struct hs_run_sink {
@@ -51,13 +41,9 @@ typedef struct hs_run_sink {
     void (*kernel)(void *ctx, const hs_kernel_row *row);
 } hs_run_sink;
 
-/* ---- Metrics ------------------------------------------------------------------- */
+/* ---- Metrics (columns: sim/engine/schema.h) ---------------------------------- */
 typedef struct hs_latency_stats {
-    uint64_t requests;
-    double mean_latency_s, p50_latency_s, p90_latency_s, p99_latency_s;
-    double mean_ttft_s;     /* NaN when no request had a first token */
-    double throughput_rps;
-    double slo_attainment;  /* fraction meeting the class SLO; NaN when none */
+    HS_LATENCY_COLUMNS(HS_ENGINE_FIELD)
 } hs_latency_stats;
 
 typedef struct hs_class_metrics {
@@ -66,17 +52,13 @@ typedef struct hs_class_metrics {
 } hs_class_metrics;
 
 typedef struct hs_pu_metrics {
-    char name[64];
-    double busy_s, utilization, energy_j;
+    HS_PU_COLUMNS(HS_ENGINE_FIELD)
 } hs_pu_metrics;
 
 typedef struct hs_run_metrics {
     hs_latency_stats all;
-    double makespan_s;      /* time the last request finished */
-    double energy_j;        /* PUs (active + idle) + DRAM */
-    uint64_t events;        /* executor events handled */
-    double wall_s;
-    uint64_t works, splits, batches, speculations, rollbacks;
+    HS_RUN_COLUMNS(HS_ENGINE_FIELD)
+    HS_RUN_COUNTER_COLUMNS(HS_ENGINE_FIELD)
     size_t nclasses;
     hs_class_metrics *classes;
     size_t npus;
@@ -104,7 +86,8 @@ typedef struct hs_run_cfg {
  * with hs_run_metrics_free in both cases. */
 int hs_run(const hs_run_cfg *cfg, hs_run_metrics *out, hs_err *err);
 void hs_run_metrics_free(hs_run_metrics *m);
-/* The single-run JSON object of DESIGN.md ("Single run"). */
+/* Writes the single-run JSON object: the latency columns, the run totals and
+ * counters, "classes" (name: latency columns) and "pus" (the PU columns). */
 void hs_run_metrics_json(const hs_run_metrics *m, FILE *f);
 
 /* Validates params against a policy's parameter list without running

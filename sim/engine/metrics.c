@@ -75,57 +75,55 @@ void hs_lat_acc_report(const hs_lat_acc *a, hs_latency_stats *out)
     out->slo_attainment = a->slo_count ? (double)a->slo_met / (double)a->slo_count : NAN;
 }
 
-/* ---- The single-run JSON object (DESIGN.md, "Single run") ------------------------ */
+/* ---- The single-run JSON object: its keys and their order come from schema.h -- */
 
-static void json_num(FILE *f, const char *key, double v, bool comma)
+/* Writes `"key": value` for each column of set, at base, comma-separated. */
+static void json_columns(FILE *f, hs_schema_record set, const void *base)
 {
-    if (isfinite(v))
-        fprintf(f, "\"%s\": %.9g%s", key, v, comma ? ", " : "");
-    else
-        fprintf(f, "\"%s\": null%s", key, comma ? ", " : "");
-}
-
-static void json_latency(FILE *f, const hs_latency_stats *s)
-{
-    fprintf(f, "\"requests\": %llu, ", (unsigned long long)s->requests);
-    json_num(f, "mean_latency_s", s->mean_latency_s, true);
-    json_num(f, "p50_latency_s", s->p50_latency_s, true);
-    json_num(f, "p90_latency_s", s->p90_latency_s, true);
-    json_num(f, "p99_latency_s", s->p99_latency_s, true);
-    json_num(f, "mean_ttft_s", s->mean_ttft_s, true);
-    json_num(f, "slo_attainment", s->slo_attainment, true);
-    json_num(f, "throughput_rps", s->throughput_rps, false);
+    const hs_column_set *s = hs_schema(set);
+    for (size_t i = 0; i < s->n; i++) {
+        const hs_column *c = &s->cols[i];
+        const char *p = (const char *)base + c->offset;
+        fprintf(f, "%s\"%s\": ", i ? ", " : "", c->field);
+        switch (c->kind) {
+        case HS_COL_INT: fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+        case HS_COL_U32: fprintf(f, "%lu", (unsigned long)*(const uint32_t *)p); break;
+        case HS_COL_FLAG: fputs(*(const bool *)p ? "true" : "false", f); break;
+        case HS_COL_PU: fprintf(f, "%d", *(const int *)p); break;
+        case HS_COL_TEXT: hs_json_string(f, *(const char *const *)p); break;
+        case HS_COL_NAME: hs_json_string(f, p); break;
+        case HS_COL_REAL: {
+            double v = *(const double *)p;
+            if (isfinite(v))
+                fprintf(f, "%.9g", v);
+            else
+                fputs("null", f);
+            break;
+        }
+        }
+    }
 }
 
 void hs_run_metrics_json(const hs_run_metrics *m, FILE *f)
 {
     fputc('{', f);
-    json_latency(f, &m->all);
+    json_columns(f, HS_SCHEMA_LATENCY, &m->all);
     fputs(", ", f);
-    json_num(f, "makespan_s", m->makespan_s, true);
-    json_num(f, "energy_j", m->energy_j, true);
-    fprintf(f, "\"events\": %llu, ", (unsigned long long)m->events);
-    json_num(f, "wall_s", m->wall_s, true);
-    fprintf(f, "\"works\": %llu, \"splits\": %llu, \"batches\": %llu, \"speculations\": %llu, "
-               "\"rollbacks\": %llu, ",
-            (unsigned long long)m->works, (unsigned long long)m->splits, (unsigned long long)m->batches,
-            (unsigned long long)m->speculations, (unsigned long long)m->rollbacks);
-    fputs("\"classes\": {", f);
+    json_columns(f, HS_SCHEMA_RUN, m);
+    fputs(", ", f);
+    json_columns(f, HS_SCHEMA_COUNTERS, m);
+    fputs(", \"classes\": {", f);
     for (size_t i = 0; i < m->nclasses; i++) {
         fputs(i ? ", " : "", f);
         hs_json_string(f, m->classes[i].name);
         fputs(": {", f);
-        json_latency(f, &m->classes[i].s);
+        json_columns(f, HS_SCHEMA_LATENCY, &m->classes[i].s);
         fputc('}', f);
     }
     fputs("}, \"pus\": [", f);
     for (size_t i = 0; i < m->npus; i++) {
-        fputs(i ? ", {\"name\": " : "{\"name\": ", f);
-        hs_json_string(f, m->pus[i].name);
-        fputs(", ", f);
-        json_num(f, "busy_s", m->pus[i].busy_s, true);
-        json_num(f, "utilization", m->pus[i].utilization, true);
-        json_num(f, "energy_j", m->pus[i].energy_j, false);
+        fputs(i ? ", {" : "{", f);
+        json_columns(f, HS_SCHEMA_PU, &m->pus[i]);
         fputc('}', f);
     }
     fputs("]}\n", f);

@@ -45,8 +45,10 @@ static void make_record(hs_run_record *r, int64_t i, bool kernels)
                           .finish_s = q + 1.5, .latency_s = 1.5};
         assert_int_equal(hs_record_add_req(r, &row), 0);
     }
-    assert_int_equal(hs_record_add_pu(r, "cpu", 1, 0.1, 2), 0);
-    assert_int_equal(hs_record_add_pu(r, "gpu", 9, 0.9, 20), 0);
+    hs_rec_pu cpu = {.name = hs_record_str(r, "cpu"), .busy_s = 1, .utilization = 0.1, .energy_j = 2};
+    hs_rec_pu gpu = {.name = hs_record_str(r, "gpu"), .busy_s = 9, .utilization = 0.9, .energy_j = 20};
+    assert_int_equal(hs_record_add_pu(r, &cpu), 0);
+    assert_int_equal(hs_record_add_pu(r, &gpu), 0);
     for (int k = 0; kernels && k < 5000; k++) {
         hs_rec_kernel row = {.work = k, .request = k % 7 == 0 ? -1 : k / 3,
                              .stage = hs_record_str(r, k % 2 ? "respond" : "batch"),
