@@ -114,7 +114,8 @@ hs_node *hs_node_new_scalar(const char *text, const char *file, int line, int co
 hs_node *hs_node_new_seq(const char *file, int line, int col);
 hs_node *hs_node_new_map(const char *file, int line, int col);
 /* A plain scalar holding v in the shortest decimal text that reads back as
- * exactly v (printf's %.{1..17}g: "0.1", "1e+20"); infinities are ".inf"
+ * exactly v (integers below 1e15 as such, "20"; else printf's %.{1..17}g:
+ * "0.1", "1e+20"); infinities are ".inf"
  * and "-.inf", NaN ".nan" (which hs_node_f64 refuses).  NULL on OOM. */
 hs_node *hs_node_new_f64(double v, const char *file, int line, int col);
 hs_node *hs_node_new_i64(int64_t v, const char *file, int line, int col);

@@ -143,6 +143,8 @@ hs_node *hs_node_new_f64(double v, const char *file, int line, int col)
         snprintf(text, sizeof text, ".nan");
     else if (isinf(v))
         snprintf(text, sizeof text, v > 0 ? ".inf" : "-.inf");
+    else if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(text, sizeof text, "%.0f", v);   /* 20, not 2e+01 */
     else
         for (int prec = 1; prec <= 17; prec++) {
             snprintf(text, sizeof text, "%.*g", prec, v);

@@ -633,6 +633,8 @@ static void test_emit_f64_exact(void **state)
         hs_seq_append(seq, hs_node_new_f64(v[i], NULL, 0, 0));
     }
     assert_string_equal(seq->items[2]->scalar, "0.1");
+    assert_string_equal(seq->items[1]->scalar, "-0");
+    assert_string_equal(seq->items[11]->scalar, "1000000000000000.2");
     assert_string_equal(seq->items[12]->scalar, ".inf");
     char *y = hs_node_to_yaml(seq);
     hs_node *back = load_ok(y);
@@ -644,6 +646,10 @@ static void test_emit_f64_exact(void **state)
         if (memcmp(&got, &v[i], sizeof got) != 0)
             fail_msg("%.17g written as '%s' read back as %.17g", v[i], seq->items[i]->scalar, got);
     }
+    hs_node *twenty = hs_node_new_f64(20, NULL, 0, 0), *big = hs_node_new_f64(1e20, NULL, 0, 0);
+    assert_string_equal(twenty->scalar, "20");
+    assert_string_equal(big->scalar, "1e+20");
+    hs_node_free(twenty), hs_node_free(big);
     hs_node *i64 = hs_node_new_i64(INT64_MIN, NULL, 0, 0);
     assert_string_equal(i64->scalar, "-9223372036854775808");
     free(y);
