@@ -132,15 +132,23 @@ int hs_kernel_shape_cost(const hs_kernel *k, double *flops, double *bytes);
 /* 2. Profiles                                                            */
 /* ====================================================================== */
 
-typedef enum hs_pu_kind {
-    HS_PU_CPU,
-    HS_PU_GPU,
-    HS_PU_NPU,
-    HS_PU_DSP,
-    HS_PU_GENERIC,
-    HS_PU_KIND_COUNT
-} hs_pu_kind;
+/* The PU kinds, one row each: X(ENUMERATOR, NAME).  The enum, the names a
+ * profile's `kind:` accepts (and lists when one is unknown) and the kinds
+ * `--pu KIND` finds all come from this list, so a new kind is one row here
+ * (plus its treatment in the model, if it has one: hw/model.c). */
+#define HS_PU_KIND_LIST(X)       \
+    X(HS_PU_CPU, "cpu")          \
+    X(HS_PU_GPU, "gpu")          \
+    X(HS_PU_NPU, "npu")          \
+    X(HS_PU_DSP, "dsp")          \
+    X(HS_PU_GENERIC, "generic")
+
+#define HS_PU_KIND_ENUMERATOR(id, name) id,
+typedef enum hs_pu_kind { HS_PU_KIND_LIST(HS_PU_KIND_ENUMERATOR) HS_PU_KIND_COUNT } hs_pu_kind;
+#undef HS_PU_KIND_ENUMERATOR
+/* Each kind's name, in enum order, NULL-terminated (for hs_get_enum). */
 extern const char *const hs_pu_kind_names[HS_PU_KIND_COUNT + 1];
+/* The kind's name; "?" when kind is out of range. */
 const char *hs_pu_kind_name(hs_pu_kind kind);
 
 /* `slots: unlimited`: any number of items run together (processor

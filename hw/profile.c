@@ -12,8 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const hs_pu_kind_names[HS_PU_KIND_COUNT + 1] = {"cpu", "gpu", "npu", "dsp", "generic",
-                                                            NULL};
+#define HS_PU_KIND_NAME(id, name) [id] = name,
+const char *const hs_pu_kind_names[HS_PU_KIND_COUNT + 1] = {
+    HS_PU_KIND_LIST(HS_PU_KIND_NAME)[HS_PU_KIND_COUNT] = NULL};
+#undef HS_PU_KIND_NAME
 
 const char *hs_pu_kind_name(hs_pu_kind kind)
 {

@@ -784,6 +784,109 @@ static int plan_layout(const hs_real_profile_opts *o, layout *L, char *devdesc, 
     return 0;
 }
 
+/* ---- Building the profile's tree ---------------------------------------------------- */
+
+/* Profiles are built as configuration trees and written by sim/conf's
+ * emitter, so every number is written exactly (it loads back as the same
+ * double) and the text is valid YAML whatever a device's name holds.  The
+ * builders take ownership of what they are given and turn any allocation
+ * failure into *oom, checked once when the tree is done. */
+
+static hs_node *put(hs_node *map, const char *key, hs_node *v, bool *oom)
+{
+    if (map && v && hs_map_set(map, key, v) == 0)
+        return v;
+    hs_node_free(v);
+    *oom = true;
+    return NULL;
+}
+
+static hs_node *append(hs_node *seq, hs_node *v, bool *oom)
+{
+    if (seq && v && hs_seq_append(seq, v) == 0)
+        return v;
+    hs_node_free(v);
+    *oom = true;
+    return NULL;
+}
+
+static hs_node *num(double v) { return hs_node_new_f64(v, NULL, 0, 0); }
+static hs_node *word(const char *s) { return hs_node_new_scalar(s, NULL, 0, 0); }
+
+/* Free text: a string even where it reads like a number. */
+static hs_node *text(const char *s)
+{
+    hs_node *n = word(s);
+    if (n)
+        n->quoted = true;
+    return n;
+}
+
+static hs_node *collection(hs_node_kind kind, bool flow)
+{
+    hs_node *n = kind == HS_NODE_MAP ? hs_node_new_map(NULL, 0, 0) : hs_node_new_seq(NULL, 0, 0);
+    if (n)
+        n->flow = flow;
+    return n;
+}
+
+/* Labels n with a comment: where its figure comes from. */
+static hs_node *note(hs_node *n, bool *oom, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static hs_node *note(hs_node *n, bool *oom, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n && hs_node_set_comment(n, "%s", buf) < 0)
+        *oom = true;
+    return n;
+}
+
+/* A comment written piecewise (header, table summaries): a memory stream
+ * whose text becomes n's comment. */
+typedef struct comment_buf {
+    char *text;
+    size_t len;
+    FILE *f;
+} comment_buf;
+
+static bool comment_open(comment_buf *c, bool *oom)
+{
+    *c = (comment_buf){0};
+    c->f = open_memstream(&c->text, &c->len);
+    *oom |= !c->f;
+    return c->f != NULL;
+}
+
+static void comment_close(comment_buf *c, hs_node *n, bool *oom)
+{
+    if (fclose(c->f) == 0 && c->text) {
+        if (c->len > 0 && c->text[c->len - 1] == '\n')
+            c->text[c->len - 1] = '\0';
+        note(n, oom, "%s", c->text);
+    }
+    free(c->text);
+}
+
+/* {fp32: v, fp16: v, ...}: every dtype runs in fp32 here. */
+static hs_node *per_dtype(double v, bool *oom)
+{
+    hs_node *m = collection(HS_NODE_MAP, true);
+    for (int dt = 0; dt < HS_DT_COUNT; dt++)
+        put(m, hs_dtype_name(dt), num(v), oom);
+    return m;
+}
+
+static hs_node *pair(const char *k1, double v1, const char *k2, double v2, bool *oom)
+{
+    hs_node *m = collection(HS_NODE_MAP, true);
+    put(m, k1, num(v1), oom);
+    put(m, k2, num(v2), oom);
+    return m;
+}
+
 /* The emulated NPU: static graphs for these m, tile 8, no dynamic ops
  * (attention's key count and a search's corpus change with every call).  The
  * static shapes are multiples of the tile, so that padding to a graph and
@@ -791,53 +894,89 @@ static int plan_layout(const hs_real_profile_opts *o, layout *L, char *devdesc, 
 static const int npu_static[] = {8, 16, 32, 64, 128, 256, 512, 1024};
 enum { NPU_TILE = 8 };
 
-static void npu_rules(FILE *f)
+static void put_npu_rules(hs_node *pu, bool *oom)
 {
-    fprintf(f, "    static_shapes: [");
+    hs_node *shapes = put(pu, "static_shapes", collection(HS_NODE_SEQ, true), oom);
     for (size_t i = 0; i < sizeof npu_static / sizeof *npu_static; i++)
-        fprintf(f, "%s%d", i ? ", " : "", npu_static[i]);
-    fprintf(f, "]\n    shape_policy: pad\n    tile: %d\n    unsupported: [attention, vector_search]\n", NPU_TILE);
+        append(shapes, num(npu_static[i]), oom);
+    put(pu, "shape_policy", word("pad"), oom);
+    put(pu, "tile", num(NPU_TILE), oom);
+    hs_node *unsupported = put(pu, "unsupported", collection(HS_NODE_SEQ, true), oom);
+    append(unsupported, word(hs_op_name(HS_OP_ATTENTION)), oom);
+    append(unsupported, word(hs_op_name(HS_OP_VECTOR_SEARCH)), oom);
 }
 
-static char *provisional_yaml(const char *name, const layout *L)
+/* A PU's name, kind, device (model; NULL: none) and memory. */
+static hs_node *put_pu(hs_node *pus, const layout *L, int i, const char *model, bool *oom)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
-    fprintf(f, "name: %s\ndescription: provisional\nmemory: {bandwidth_gbps: 20}\n", name);
+    hs_node *pu = append(pus, collection(HS_NODE_MAP, false), oom);
+    put(pu, "name", word(L->names[i]), oom);
+    put(pu, "kind", word(hs_pu_kind_name(L->kinds[i])), oom);
+    if (model)
+        put(pu, "model", text(model), oom);
+    if (i < L->ngpu && !L->unified[i])
+        put(pu, "memory", word("vram"), oom);
+    return pu;
+}
+
+static bool has_vram(const layout *L)
+{
     bool vram = false;
     for (int g = 0; g < L->ngpu; g++)
         vram |= !L->unified[g];
-    if (vram)
-        fprintf(f, "memories: [{name: vram, bandwidth_gbps: 200}]\n");
-    fprintf(f, "pus:\n");
-    for (int i = 0; i < L->ngpu + L->ncpu; i++) {
-        fprintf(f, "  - name: %s\n    kind: %s\n", L->names[i], hs_pu_kind_name(L->kinds[i]));
-        fprintf(f, "    peak_tflops: {fp32: 0.01, fp16: 0.01, int8: 0.01, int4: 0.01}\n    launch_us: 50\n");
-        if (i < L->ngpu && !L->unified[i])
-            fprintf(f, "    memory: vram\n");
-        if (L->kinds[i] == HS_PU_NPU)
-            npu_rules(f);
-    }
-    fclose(f);
-    return buf;
+    return vram;
 }
 
-/* ---- Writing the profile ------------------------------------------------------------- */
+/* A tree the builders could not finish is freed: NULL with err. */
+static hs_node *finish(hs_node *root, bool oom, hs_err *err)
+{
+    if (!oom && root)
+        return root;
+    hs_node_free(root);
+    hs_errf(err, "out of memory");
+    return NULL;
+}
+
+/* The profile the shapes are collected on: the PUs, placeholder speeds. */
+static hs_node *provisional_tree(const char *name, const layout *L, hs_err *err)
+{
+    bool oom = false;
+    hs_node *root = collection(HS_NODE_MAP, false);
+    put(root, "name", word(name), &oom);
+    put(root, "description", word("provisional"), &oom);
+    put(put(root, "memory", collection(HS_NODE_MAP, false), &oom), "bandwidth_gbps", num(20), &oom);
+    if (has_vram(L)) {
+        hs_node *vram = append(put(root, "memories", collection(HS_NODE_SEQ, false), &oom),
+                               collection(HS_NODE_MAP, false), &oom);
+        put(vram, "name", word("vram"), &oom);
+        put(vram, "bandwidth_gbps", num(200), &oom);
+    }
+    hs_node *pus = put(root, "pus", collection(HS_NODE_SEQ, false), &oom);
+    for (int i = 0; i < L->ngpu + L->ncpu; i++) {
+        hs_node *pu = put_pu(pus, L, i, NULL, &oom);
+        put(pu, "peak_tflops", per_dtype(0.01, &oom), &oom);
+        put(pu, "launch_us", num(50), &oom);
+        if (L->kinds[i] == HS_PU_NPU)
+            put_npu_rules(pu, &oom);
+    }
+    return finish(root, oom, err);
+}
+
+/* ---- The measured profile ------------------------------------------------------------ */
 
 static const char *dim_name(int d) { return d == 0 ? "m" : d == 1 ? "n" : d == 2 ? "k" : "batch"; }
 
-static void write_profile(prof *p, const layout *L, const char *name, const char *devdesc, FILE *f)
+/* The roofline figures derived from the tables (write-up in the header). */
+typedef struct roofline {
+    double peak[64], maxbw[64];
+    double opeff[64][HS_OP_COUNT];
+    double achievable, peak_mem;
+} roofline;
+
+static void derive_roofline(const prof *p, roofline *r)
 {
     const hs_hw *hw = p->hw;
-    time_t now = time(NULL);
-    char date[64], host[128] = "unknown host";
-    strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
-    gethostname(host, sizeof host - 1);
-    double peak[64] = {0}, maxbw[64] = {0};
-    double opeff[64][HS_OP_COUNT];
+    memset(r, 0, sizeof *r);
     for (size_t pu = 0; pu < hw->npus; pu++) {
         double L0 = launch_of(p, (int)pu);
         for (size_t i = 0; i < p->ntabs; i++)
@@ -846,13 +985,13 @@ static void write_profile(prof *p, const layout *L, const char *name, const char
                 if (t->pu != (int)pu)
                     continue;
                 double tm = t->pts[j].st.median, body = tm - L0;
-                maxbw[pu] = fmax(maxbw[pu], bound_of(p, (int)pu, &t->pts[j].item, tm));
+                r->maxbw[pu] = fmax(r->maxbw[pu], bound_of(p, (int)pu, &t->pts[j].item, tm));
                 if (t->op == HS_OP_GEMM && body > 0.5 * L0)
-                    peak[pu] = fmax(peak[pu], t->pts[j].item.k.flops / body);
+                    r->peak[pu] = fmax(r->peak[pu], t->pts[j].item.k.flops / body);
             }
-        if (!(peak[pu] > 0))
-            peak[pu] = 1e9;
-        maxbw[pu] = fmax(maxbw[pu], p->stream_bps[pu]);
+        if (!(r->peak[pu] > 0))
+            r->peak[pu] = 1e9;
+        r->maxbw[pu] = fmax(r->maxbw[pu], p->stream_bps[pu]);
         for (int op = 0; op < HS_OP_COUNT; op++) {
             double rates[MAX_POINTS * 16];
             size_t n = 0;
@@ -861,114 +1000,198 @@ static void write_profile(prof *p, const layout *L, const char *name, const char
                     const table *t = &p->tabs[i];
                     double body = t->pts[j].st.median - L0;
                     if (t->pu == (int)pu && (int)t->op == op && body > 0)
-                        rates[n++] = t->pts[j].item.k.flops / body / peak[pu];
+                        rates[n++] = t->pts[j].item.k.flops / body / r->peak[pu];
                 }
             rl_stat st;
             rl_robust(rates, n, &st);
-            opeff[pu][op] = n ? fmin(fmax(st.median, 1e-4), 10.0) : 1.0;
+            r->opeff[pu][op] = n ? fmin(fmax(st.median, 1e-4), 10.0) : 1.0;
         }
     }
     double cap_all = 0;
     for (size_t pu = 0; pu < hw->npus; pu++)
-        cap_all = fmax(cap_all, maxbw[pu]);
-    double achievable = isfinite(p->fitted_c) ? fmax(p->fitted_c, cap_all) : fmax(p->stream_all_bps, cap_all);
-    double peak_mem = fmax(p->stream_all_bps, achievable);
+        cap_all = fmax(cap_all, r->maxbw[pu]);
+    r->achievable = isfinite(p->fitted_c) ? fmax(p->fitted_c, cap_all) : fmax(p->stream_all_bps, cap_all);
+    r->peak_mem = fmax(p->stream_all_bps, r->achievable);
+}
 
-    fprintf(f, "# %s: measured on %s by `hetsoc profile` (hetsoc %s) on %s.\n", name, date,
-            HS_VERSION_STRING, host);
-    fprintf(f, "# OpenCL devices: %s.\n", devdesc);
+/* Provenance: when, where, on which devices and how it was measured. */
+static void write_header(const prof *p, const char *name, const char *devdesc, FILE *f)
+{
+    const hs_hw *hw = p->hw;
+    time_t now = time(NULL);
+    char date[64], host[128] = "unknown host";
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+    gethostname(host, sizeof host - 1);
+    fprintf(f, "%s: measured on %s by `hetsoc profile` (hetsoc %s) on %s.\n", name, date, HS_VERSION_STRING,
+            host);
+    fprintf(f, "OpenCL devices: %s.\n", devdesc);
     for (size_t pu = 0; pu < hw->npus; pu++)
-        fprintf(f, "#   PU %s (%s) -> %s\n", hw->pus[pu].name, hs_pu_kind_name(hw->pus[pu].kind),
+        fprintf(f, "  PU %s (%s) -> %s\n", hw->pus[pu].name, hs_pu_kind_name(hw->pus[pu].kind),
                 p->e->pus[pu].device);
-    fprintf(f, "# Shapes: every kernel of workload '%s' (dry runs in the simulator, policies fifo and eft,\n"
-               "# seeds 1-3), grouped into tables (one dimension varies).  A point is the median time of its\n"
-               "# kernels when a simulated run of the workload (fifo, seed %llu) is replayed kernel by kernel on\n"
-               "# each PU (twice), so that caches hold what the run leaves in them; points no replayed\n"
-               "# kernel hits: %d timed runs back to back in blocks (first run of a block discarded) over 3\n"
-               "# interleaved rounds, shifted by their table's median replay-minus-block difference.\n"
-               "# Outliers beyond 3.5 scaled MADs are dropped; spread = IQR / median.  A run's time is the\n"
-               "# executor's cycle (previous completion seen -> this completion) plus the engine's own\n"
-               "# processing per kernel, %.1f us (empty kernels through hs_run vs the profiler's loop).\n"
-               "# Everything runs in fp32 (PoCL has no fp16), so every dtype gets the fp32 figures.  Power and\n"
-               "# DRAM energy are assumed, not metered.\n",
+    fprintf(f, "Shapes: every kernel of workload '%s' (dry runs in the simulator, policies fifo and eft,\n"
+               "seeds 1-3), grouped into tables (one dimension varies).  A point is the median time of its\n"
+               "kernels when a simulated run of the workload (fifo, seed %llu) is replayed kernel by kernel on\n"
+               "each PU (twice), so that caches hold what the run leaves in them; points no replayed\n"
+               "kernel hits: %d timed runs back to back in blocks (first run of a block discarded) over 3\n"
+               "interleaved rounds, shifted by their table's median replay-minus-block difference.\n"
+               "Outliers beyond 3.5 scaled MADs are dropped; spread = IQR / median.  A run's time is the\n"
+               "executor's cycle (previous completion seen -> this completion) plus the engine's own\n"
+               "processing per kernel, %.1f us (empty kernels through hs_run vs the profiler's loop).\n"
+               "Everything runs in fp32 (PoCL has no fp16), so every dtype gets the fp32 figures.  Power and\n"
+               "DRAM energy are assumed, not metered.\n",
             p->o->workload ? p->o->workload : "tiny-agentic-rag", (unsigned long long)p->replay_seed, p->reps,
             1e6 * p->eng_extra);
-    bool any = false;
+    size_t n = 0;
     for (size_t pu = 0; pu < hw->npus && pu < 64; pu++)
-        any |= p->insitu_n[pu] > 0;
-    if (any) {
-        size_t n = 0;
-        for (size_t pu = 0; pu < hw->npus && pu < 64; pu++)
-            n += p->insitu_n[pu];
-        fprintf(f, "# In situ: the workload run on the hardware (fifo and eft, seed %llu) against the model\n"
-                   "# measured so far; the median (measured - predicted) over its %zu kernels, %+.1f us, was\n"
-                   "# added to every point and launch, then all were scaled by the runs' total measured /\n"
-                   "# predicted time, %.4f (kernels stalled beyond 5x their prediction left out).\n",
+        n += p->insitu_n[pu];
+    if (n > 0)
+        fprintf(f, "In situ: the workload run on the hardware (fifo and eft, seed %llu) against the model\n"
+                   "measured so far; the median (measured - predicted) over its %zu kernels, %+.1f us, was\n"
+                   "added to every point and launch, then all were scaled by the runs' total measured /\n"
+                   "predicted time, %.4f (kernels stalled beyond 5x their prediction left out).\n",
                 (unsigned long long)p->replay_seed, n, 1e6 * p->insitu[0], p->insitu_scale);
-    }
-    fprintf(f, "name: %s\n", name);
-    fprintf(f, "description: \"%s: %d OpenCL PU%s measured by hetsoc profile (%s)\"\n", name,
-            (int)hw->npus, hw->npus == 1 ? "" : "s", L->npu ? "the last CPU sub-device emulates an NPU" : "no NPU");
-    fprintf(f, "notes: >\n  Calibrated on %s.  Tables cover the kernels of the workload it was measured for;\n"
-               "  other shapes fall back to the fitted roofline.  The NPU (if any) is a CPU sub-device run\n"
-               "  with static shapes (padded), tile %d, no attention or vector search.\n",
-            host, NPU_TILE);
-    fprintf(f, "memory:\n  name: dram\n");
-    fprintf(f, "  bandwidth_gbps: %.4g      # measured: a 64 MiB streaming read (hs_generic) on every PU of "
-               "the memory at once (alone on PU 0: %.4g GB/s)\n",
-            peak_mem / 1e9, p->stream_bps[0] / 1e9);
+    fprintf(f, "Figures are labelled measured, fitted or assumed; numbers are written exactly.\n");
+}
+
+static void put_memories(hs_node *root, const prof *p, const layout *L, const roofline *r, bool *oom)
+{
+    hs_node *mem = put(root, "memory", collection(HS_NODE_MAP, false), oom);
+    put(mem, "name", word("dram"), oom);
+    note(put(mem, "bandwidth_gbps", num(r->peak_mem / 1e9), oom), oom,
+         "measured: a 64 MiB streaming read (hs_generic) on every PU of the memory at once (alone on PU 0: "
+         "%.4g GB/s)",
+         p->stream_bps[0] / 1e9);
+    hs_node *ach = put(mem, "achievable_gbps", num(r->achievable / 1e9), oom);
     if (isfinite(p->fitted_c))
-        fprintf(f, "  achievable_gbps: %.4g     # fitted: max-min sharing that best predicts %zu co-run slowdowns "
-                   "(rms log error %.3f)\n",
-                achievable / 1e9, p->ncorun, p->c_err);
+        note(ach, oom, "fitted: max-min sharing that best predicts %zu co-run slowdowns (rms log error %.3f)",
+             p->ncorun, p->c_err);
     else
-        fprintf(f, "  achievable_gbps: %.4g     # measured: no co-run slowdown to fit\n", achievable / 1e9);
-    fprintf(f, "  energy_pj_per_byte: 20    # assumed: DDR4 server memory\n");
-    bool vram = false;
-    for (int g = 0; g < L->ngpu; g++)
-        vram |= !L->unified[g];
-    if (vram) {
-        double bw = 0;
-        for (size_t pu = 0; pu < hw->npus; pu++)
-            if (hw->pus[pu].kind == HS_PU_GPU)
-                bw = fmax(bw, maxbw[pu]);
-        fprintf(f, "memories:\n  - name: vram\n    bandwidth_gbps: %.4g   # measured: fastest kernel on the GPU\n",
-                bw / 1e9);
+        note(ach, oom, "measured: no co-run slowdown to fit");
+    note(put(mem, "energy_pj_per_byte", num(20), oom), oom, "assumed: DDR4 server memory");
+    if (!has_vram(L))
+        return;
+    double bw = 0;
+    for (size_t pu = 0; pu < p->hw->npus; pu++)
+        if (p->hw->pus[pu].kind == HS_PU_GPU)
+            bw = fmax(bw, r->maxbw[pu]);
+    hs_node *vram = append(put(root, "memories", collection(HS_NODE_SEQ, false), oom),
+                           collection(HS_NODE_MAP, false), oom);
+    put(vram, "name", word("vram"), oom);
+    note(put(vram, "bandwidth_gbps", num(bw / 1e9), oom), oom, "measured: fastest kernel on the GPU");
+}
+
+static void put_measured_pu(hs_node *pus, const prof *p, const layout *L, const roofline *r, size_t pu,
+                            bool *oom)
+{
+    const hs_pu *h = &p->hw->pus[pu];
+    double Lus = 1e6 * launch_of(p, (int)pu);
+    hs_node *m = put_pu(pus, L, (int)pu, p->e->pus[pu].device, oom);
+    note(put(m, "peak_tflops", per_dtype(r->peak[pu] / 1e12, oom), oom), oom,
+         "measured: fastest GEMM (every dtype runs in fp32)");
+    hs_node *eff = note(put(m, "op_efficiency", collection(HS_NODE_MAP, true), oom), oom,
+                        "fitted: median rate of each op / peak");
+    for (int op = 0; op < HS_OP_COUNT; op++)
+        if (op != HS_OP_GEMM && r->opeff[pu][op] != 1.0)
+            put(eff, hs_op_names[op], num(r->opeff[pu][op]), oom);
+    note(put(m, "bandwidth_gbps", num(r->maxbw[pu] / 1e9), oom), oom,
+         "measured: a 64 MiB read alone, or the most a kernel drew");
+    note(put(m, "launch_us", num(Lus), oom), oom,
+         "measured: cycle of an empty kernel + engine processing (spread %.1f%%)", 100 * p->launch_spread[pu]);
+    note(put(m, "queue_launch_us", num(Lus), oom), oom,
+         "measured: kernels are enqueued after the previous completion");
+    note(put(m, "sync_us", pair("naive", 0, "fast", 0, oom), oom), oom,
+         "measured: zero copy, the handoff is the launch above");
+    bool gpu = h->kind == HS_PU_GPU;
+    note(put(m, "power_w", pair("active", gpu ? 75 : 6, "idle", gpu ? 15 : 1, oom), oom), oom,
+         "assumed: not metered");
+    if (h->kind == HS_PU_NPU)
+        put_npu_rules(m, oom);
+}
+
+/* What a table's points rest on: counts, spread, the fit, co-run slowdowns. */
+static void table_summary(const prof *p, const table *t, FILE *f)
+{
+    double smax = 0, sv[MAX_POINTS + 2];
+    size_t ns = 0;
+    for (size_t j = 0; j < t->npts; j++) {
+        smax = fmax(smax, t->pts[j].st.spread);
+        if (ns < sizeof sv / sizeof *sv)
+            sv[ns++] = t->pts[j].st.spread;
     }
-    fprintf(f, "pus:\n");
-    for (size_t pu = 0; pu < hw->npus; pu++) {
-        const hs_pu *h = &hw->pus[pu];
-        double Lus = 1e6 * launch_of(p, (int)pu);
-        fprintf(f, "  - name: %s\n    kind: %s\n    model: \"%s\"\n", h->name, hs_pu_kind_name(h->kind),
-                p->e->pus[pu].device);
-        if ((size_t)pu < (size_t)L->ngpu && !L->unified[pu])
-            fprintf(f, "    memory: vram\n");
-        double tf = peak[pu] / 1e12;
-        fprintf(f, "    peak_tflops: {fp32: %.4g, fp16: %.4g, int8: %.4g, int4: %.4g}   # measured: fastest GEMM "
-                   "(every dtype runs in fp32)\n",
-                tf, tf, tf, tf);
-        fprintf(f, "    op_efficiency: {");
-        bool first = true;
-        for (int op = 0; op < HS_OP_COUNT; op++) {
-            if (op == HS_OP_GEMM || opeff[pu][op] == 1.0)
-                continue;
-            fprintf(f, "%s%s: %.3g", first ? "" : ", ", hs_op_names[op], opeff[pu][op]);
-            first = false;
-        }
-        fprintf(f, "}   # fitted: median rate of each op / peak\n");
-        fprintf(f, "    bandwidth_gbps: %.4g   # measured: a 64 MiB read alone, or the most a kernel drew\n",
-                maxbw[pu] / 1e9);
-        fprintf(f, "    launch_us: %.4g   # measured: cycle of an empty kernel + engine processing (spread %.1f%%)\n",
-                Lus, 100 * p->launch_spread[pu]);
-        fprintf(f, "    queue_launch_us: %.4g   # measured: kernels are enqueued after the previous completion\n",
-                Lus);
-        fprintf(f, "    sync_us: {naive: 0, fast: 0}   # measured: zero copy, the handoff is the launch above\n");
-        fprintf(f, "    power_w: {active: %s, idle: %s}   # assumed: not metered\n", h->kind == HS_PU_GPU ? "75" : "6",
-                h->kind == HS_PU_GPU ? "15" : "1");
-        if (h->kind == HS_PU_NPU)
-            npu_rules(f);
+    qsort(sv, ns, sizeof *sv, cmp_double);
+    size_t replayed = 0, kernels = 0;
+    for (size_t j = 0; j < t->npts; j++)
+        if (t->pts[j].nrep >= 3)
+            replayed++, kernels += t->pts[j].nrep;
+    fprintf(f, "%s %s: %zu points (%zu from %zu replayed kernels, the rest blocks of %d runs); "
+               "spread median %.1f%%, max %.1f%%",
+            p->hw->pus[t->pu].name, hs_op_name(t->op), t->npts, replayed, kernels, p->reps,
+            100 * quantile(sv, ns, 0.5), 100 * smax);
+    if (t->fitted)
+        fprintf(f, "; fit %.4g*%s^%.3f + %.4g s (rms rel. error %.1f%%)", t->fit.a, dim_name(t->vary), t->fit.b,
+                t->fit.c, 100 * t->fit.rmse);
+    for (size_t j = 0; j < t->npts; j++)
+        if (!isnan(t->pts[j].corun))
+            fprintf(f, "; co-run at %s=%g: %.3fx", dim_name(t->vary), t->pts[j].x,
+                    t->pts[j].corun / t->pts[j].block);
+}
+
+static void put_table(hs_node *tables, const prof *p, const table *t, bool *oom)
+{
+    hs_node *m = append(tables, collection(HS_NODE_MAP, false), oom);
+    comment_buf c;
+    if (comment_open(&c, oom)) {
+        table_summary(p, t, c.f);
+        comment_close(&c, m, oom);
     }
-    fprintf(f, "tables:\n");
+    put(m, "op", word(hs_op_name(t->op)), oom);
+    put(m, "pu", word(p->hw->pus[t->pu].name), oom);
+    for (int d = 0; d < 4; d++)
+        if (t->fixed[d] >= 1)
+            put(m, dim_name(d), hs_node_new_i64(t->fixed[d], NULL, 0, 0), oom);
+    put(m, "vary", word(dim_name(t->vary)), oom);
+    hs_node *pts = put(m, "points", collection(HS_NODE_SEQ, false), oom);
+    for (size_t j = 0; j < t->npts; j++) {
+        hs_node *xy = append(pts, collection(HS_NODE_SEQ, true), oom);
+        append(xy, num(t->pts[j].x), oom);
+        append(xy, num(t->pts[j].st.median), oom);
+    }
+}
+
+static hs_node *profile_tree(const prof *p, const layout *L, const char *name, const char *devdesc, hs_err *err)
+{
+    const hs_hw *hw = p->hw;
+    roofline *r = malloc(sizeof *r);
+    if (!r) {
+        hs_errf(err, "out of memory");
+        return NULL;
+    }
+    derive_roofline(p, r);
+    bool oom = false;
+    hs_node *root = collection(HS_NODE_MAP, false);
+    comment_buf c;
+    if (comment_open(&c, &oom)) {
+        write_header(p, name, devdesc, c.f);
+        comment_close(&c, root, &oom);
+    }
+    char buf[512];
+    put(root, "name", word(name), &oom);
+    snprintf(buf, sizeof buf, "%s: %d OpenCL PU%s measured by hetsoc profile (%s)", name, (int)hw->npus,
+             hw->npus == 1 ? "" : "s", L->npu ? "the last CPU sub-device emulates an NPU" : "no NPU");
+    put(root, "description", text(buf), &oom);
+    char host[128] = "unknown host";
+    gethostname(host, sizeof host - 1);
+    snprintf(buf, sizeof buf,
+             "Calibrated on %s.  Tables cover the kernels of the workload it was measured for; other shapes "
+             "fall back to the fitted roofline.  The NPU (if any) is a CPU sub-device run with static shapes "
+             "(padded), tile %d, no attention or vector search.",
+             host, NPU_TILE);
+    put(root, "notes", text(buf), &oom);
+    put_memories(root, p, L, r, &oom);
+    hs_node *pus = put(root, "pus", collection(HS_NODE_SEQ, false), &oom);
+    for (size_t pu = 0; pu < hw->npus; pu++)
+        put_measured_pu(pus, p, L, r, pu, &oom);
+    hs_node *tables = put(root, "tables", collection(HS_NODE_SEQ, false), &oom);
     /* Tables with more fixed dimensions first (the first match wins). */
     for (int nfix = 4; nfix >= 0; nfix--)
         for (size_t i = 0; i < p->ntabs; i++) {
@@ -976,41 +1199,11 @@ static void write_profile(prof *p, const layout *L, const char *name, const char
             int fixedn = 0;
             for (int d = 0; d < 4; d++)
                 fixedn += t->fixed[d] >= 1;
-            if (fixedn != nfix || t->npts == 0)
-                continue;
-            double smax = 0, sv[MAX_POINTS + 2];
-            size_t ns = 0;
-            for (size_t j = 0; j < t->npts; j++) {
-                smax = fmax(smax, t->pts[j].st.spread);
-                if (ns < sizeof sv / sizeof *sv)
-                    sv[ns++] = t->pts[j].st.spread;
-            }
-            qsort(sv, ns, sizeof *sv, cmp_double);
-            size_t replayed = 0, kernels = 0;
-            for (size_t j = 0; j < t->npts; j++)
-                if (t->pts[j].nrep >= 3)
-                    replayed++, kernels += t->pts[j].nrep;
-            fprintf(f, "  # %s %s: %zu points (%zu from %zu replayed kernels, the rest blocks of %d runs); "
-                       "spread median %.1f%%, max %.1f%%",
-                    hw->pus[t->pu].name, hs_op_name(t->op), t->npts, replayed, kernels, p->reps,
-                    100 * quantile(sv, ns, 0.5), 100 * smax);
-            if (t->fitted)
-                fprintf(f, "; fit %.4g*%s^%.3f + %.4g s (rms rel. error %.1f%%)", t->fit.a, dim_name(t->vary),
-                        t->fit.b, t->fit.c, 100 * t->fit.rmse);
-            for (size_t j = 0; j < t->npts; j++)
-                if (!isnan(t->pts[j].corun))
-                    fprintf(f, "; co-run at %s=%g: %.3fx", dim_name(t->vary), t->pts[j].x,
-                            t->pts[j].corun / t->pts[j].block);
-            fprintf(f, "\n  - {op: %s, pu: %s", hs_op_name(t->op), hw->pus[t->pu].name);
-            for (int d = 0; d < 4; d++)
-                if (t->fixed[d] >= 1)
-                    fprintf(f, ", %s: %lld", dim_name(d), (long long)t->fixed[d]);
-            fprintf(f, ", vary: %s,\n     points: [", dim_name(t->vary));
-            for (size_t j = 0; j < t->npts; j++)
-                fprintf(f, "%s[%g, %.5g]", j ? (j % 4 == 0 ? ",\n              " : ", ") : "", t->pts[j].x,
-                        t->pts[j].st.median);
-            fprintf(f, "]}\n");
+            if (fixedn == nfix && t->npts > 0)
+                put_table(tables, p, t, &oom);
         }
+    free(r);
+    return finish(root, oom, err);
 }
 
 /* ---- In situ: the per-kernel overhead of a real run -------------------------------------- */
@@ -1049,20 +1242,10 @@ static void insitu_kernel(void *ctx, int pu, const hs_kernel *k, double start, d
     s->diff[pu][s->ndiff[pu]++] = (end - start) - pr.latency_s;
 }
 
-static void write_profile(prof *p, const layout *L, const char *name, const char *devdesc, FILE *f);
-
 static int in_situ(prof *p, const layout *L, const char *name, const char *devdesc, hs_workload *wl,
                    uint64_t seed, hs_err *err)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return hs_errf(err, "out of memory");
-    write_profile(p, L, name, devdesc, f);
-    fclose(f);
-    hs_node *root = hs_conf_load_string(buf, len, "<measured profile>", err);
-    free(buf);
+    hs_node *root = profile_tree(p, L, name, devdesc, err);
     hs_hw *cand = root ? hs_hw_from_node(root, err) : NULL;
     hs_node_free(root);
     if (!cand)
@@ -1187,7 +1370,7 @@ static const hs_item *largest_gemv(const rl_shapes *s)
     return best;
 }
 
-int hs_real_profile(const hs_real_profile_opts *o, FILE *out, hs_err *err)
+hs_node *hs_real_profile_tree(const hs_real_profile_opts *o, hs_err *err)
 {
     hs_real_profile_opts def = {0};
     if (!o)
@@ -1197,7 +1380,7 @@ int hs_real_profile(const hs_real_profile_opts *o, FILE *out, hs_err *err)
     layout L;
     char devdesc[1024];
     if (plan_layout(o, &L, devdesc, sizeof devdesc, err) != 0)
-        return -1;
+        return NULL;
     char name[128];
     if (o->name)
         snprintf(name, sizeof name, "%s", o->name);
@@ -1205,15 +1388,13 @@ int hs_real_profile(const hs_real_profile_opts *o, FILE *out, hs_err *err)
         snprintf(name, sizeof name, "pocl-cpu-%dpu", L.ncpu);
     else
         snprintf(name, sizeof name, "opencl-%dgpu-%dcpu", L.ngpu, L.ncpu);
-    char *yaml = provisional_yaml(name, &L);
-    hs_node *root = yaml ? hs_conf_load_string(yaml, strlen(yaml), "<provisional profile>", err) : NULL;
-    free(yaml);
+    hs_node *root = provisional_tree(name, &L, err);
     if (!root)
-        return err && err->msg[0] ? -1 : hs_errf(err, "out of memory");
+        return NULL;
     p.hw = hs_hw_from_node(root, err);
     hs_node_free(root);
     if (!p.hw)
-        return -1;
+        return NULL;
     hs_workload *wl = NULL;
     rl_shapes s = {0}, seq = {.keep_all = true};
     const uint64_t replay_seed = (o->seed ? o->seed : 1) + 1000;
@@ -1279,11 +1460,10 @@ int hs_real_profile(const hs_real_profile_opts *o, FILE *out, hs_err *err)
         hs_err ferr;
         t->fitted = n >= 3 && hs_fit_power(xs, ys, n, true, &t->fit, &ferr) == 0;
     }
+    hs_node *tree = NULL;
     if (rc == 0) {
         logf_(&p, "profile: writing %s\n", name);
-        write_profile(&p, &L, name, devdesc, out);
-        if (ferror(out))
-            rc = hs_errf(err, "cannot write the profile");
+        tree = profile_tree(&p, &L, name, devdesc, err);
     }
     rl_restore_priority(&prio);
     for (size_t i = 0; i < p.ntabs; i++) {
@@ -1300,5 +1480,19 @@ int hs_real_profile(const hs_real_profile_opts *o, FILE *out, hs_err *err)
     rl_shapes_free(&seq);
     hs_workload_free(wl);
     hs_hw_free(p.hw);
+    return tree;
+}
+
+int hs_real_profile(const hs_real_profile_opts *o, FILE *out, hs_err *err)
+{
+    hs_node *tree = hs_real_profile_tree(o, err);
+    if (!tree)
+        return -1;
+    char *yaml = hs_node_to_yaml(tree);
+    hs_node_free(tree);
+    if (!yaml)
+        return hs_errf(err, "out of memory");
+    int rc = fputs(yaml, out) < 0 || fflush(out) != 0 || ferror(out) ? hs_errf(err, "cannot write the profile") : 0;
+    free(yaml);
     return rc;
 }

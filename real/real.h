@@ -55,6 +55,10 @@ typedef struct hs_real_profile_opts {
  * roofline parameters, profiled tables, the measured spread in comments)
  * to out.  Returns 0 or -1 with err. */
 int hs_real_profile(const hs_real_profile_opts *o, FILE *out, hs_err *err);
+/* The same measurement as a configuration tree, what hs_real_profile
+ * writes (hs_node_to_yaml): provenance and labels in the nodes' comments,
+ * every number exact.  hs_hw_from_node loads it.  NULL with err. */
+hs_node *hs_real_profile_tree(const hs_real_profile_opts *o, hs_err *err);
 
 /* ---- Validation: `hetsoc validate` ---------------------------------------------- */
 typedef struct hs_real_validation {

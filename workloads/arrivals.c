@@ -93,11 +93,12 @@ static int parse_trace(const hs_node *n, wl_arrival *a, hs_err *err)
     t->time_scale = 1;
     if (hs_get_str(n, "path", true, &path, err) < 0 || hs_get_str(n, "format", true, &fmt, err) < 0)
         return -1;
-    int f = wl_trace_fmt_from_name(fmt);
-    if (f < 0)
-        return hs_node_err(hs_map_get(n, "format"), err,
-                           "unknown trace format '%s' (azure-csv, jsonl)", fmt);
-    t->format = (wl_trace_fmt)f;
+    t->format = wl_trace_format_find(fmt);
+    if (!t->format) {
+        char names[256];
+        return hs_node_err(hs_map_get(n, "format"), err, "unknown trace format '%s' (%s)", fmt,
+                           wl_trace_format_list(names, sizeof names));
+    }
     if (time_unit(n, &t->time_unit, err) < 0 ||
         hs_get_f64(n, "time_scale", false, 1e-9, 1e9, &t->time_scale, err) < 0 ||
         hs_get_f64(n, "start", false, 0, 1e12, &t->start, err) < 0 ||

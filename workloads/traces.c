@@ -27,16 +27,6 @@
 
 #include "workloads/wl_private.h"
 
-static const char *const fmt_names[WT_COUNT + 1] = {"azure-csv", "jsonl", NULL};
-
-int wl_trace_fmt_from_name(const char *s)
-{
-    for (int i = 0; i < WT_COUNT; i++)
-        if (strcmp(s, fmt_names[i]) == 0)
-            return i;
-    return -1;
-}
-
 static int line_err(const wl_trace_rd *rd, hs_err *err, const char *msg)
 {
     return hs_err_at(err, rd->spec->path, (int)rd->line, 0, "%s", msg);
@@ -101,6 +91,22 @@ static int parse_count(const char *s, size_t len, int64_t *out)
 }
 
 /* ---- azure-csv. --------------------------------------------------------- */
+
+static int read_line(wl_trace_rd *rd, hs_err *err);
+
+/* Skips the header: a first line whose first field is not a timestamp. */
+static int csv_open(wl_trace_rd *rd, hs_err *err)
+{
+    int rc = read_line(rd, err);
+    if (rc < 0)
+        return -1;
+    double t;
+    const char *c = rc ? strchr(rd->buf, ',') : NULL;
+    size_t tl = c ? (size_t)(c - rd->buf) : 0;
+    if (rc && c && (parse_datetime(rd->buf, tl, &t) == 0 || parse_number(rd->buf, tl, &t) == 0))
+        rewind(rd->f), rd->line = 0;
+    return 0;
+}
 
 static int csv_record(wl_trace_rd *rd, const char *l, double *t, int64_t *in, int64_t *out,
                       hs_err *err)
@@ -275,6 +281,33 @@ static int json_record(wl_trace_rd *rd, const char *l, double *t, int64_t *in, i
     return 1;
 }
 
+/* ---- The formats. -------------------------------------------------------- */
+
+/* A new format is one row here plus its reader functions; `format:` names
+ * and the error for an unknown one come from this table. */
+static const wl_trace_format trace_formats[] = {
+    {"azure-csv", csv_open, csv_record},
+    {"jsonl", NULL, json_record},
+};
+enum { NFORMATS = sizeof trace_formats / sizeof *trace_formats };
+
+const wl_trace_format *wl_trace_format_find(const char *name)
+{
+    for (size_t i = 0; i < NFORMATS; i++)
+        if (strcmp(name, trace_formats[i].name) == 0)
+            return &trace_formats[i];
+    return NULL;
+}
+
+const char *wl_trace_format_list(char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < NFORMATS && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", trace_formats[i].name);
+    return buf;
+}
+
 /* ---- Reading. ----------------------------------------------------------- */
 
 /* Reads the next line into rd->buf without its newline; 0 at EOF. */
@@ -321,18 +354,7 @@ int wl_trace_open(const wl_trace_spec *s, wl_trace_rd *rd, hs_err *err)
     rd->f = fopen(s->path, "rb");
     if (!rd->f)
         return hs_errf(err, "cannot open trace '%s': %s", s->path, strerror(errno));
-    if (s->format == WT_AZURE_CSV) {
-        /* The header: a first line whose first field is not a timestamp. */
-        int rc = read_line(rd, err);
-        if (rc < 0)
-            return -1;
-        double t;
-        const char *c = rc ? strchr(rd->buf, ',') : NULL;
-        size_t tl = c ? (size_t)(c - rd->buf) : 0;
-        if (rc && c && (parse_datetime(rd->buf, tl, &t) == 0 || parse_number(rd->buf, tl, &t) == 0))
-            rewind(rd->f), rd->line = 0;
-    }
-    return 0;
+    return s->format->open ? s->format->open(rd, err) : 0;
 }
 
 /* The next record, any time: 1, 0 at EOF, -1. */
@@ -344,9 +366,7 @@ static int next_raw(wl_trace_rd *rd, double *t, int64_t *in, int64_t *out, hs_er
             return rc;
         if (blank(rd->buf))
             continue;
-        if (rd->spec->format == WT_AZURE_CSV)
-            return csv_record(rd, rd->buf, t, in, out, err);
-        return json_record(rd, rd->buf, t, in, out, err);
+        return rd->spec->format->record(rd, rd->buf, t, in, out, err);
     }
 }
 

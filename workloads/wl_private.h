@@ -193,11 +193,11 @@ typedef enum wl_process {
     WA_POISSON, WA_DETERMINISTIC, WA_GAMMA, WA_MMPP, WA_CLOSED, WA_TRACE, WA_COUNT
 } wl_process;
 
-typedef enum wl_trace_fmt { WT_AZURE_CSV, WT_JSONL, WT_COUNT } wl_trace_fmt;
+typedef struct wl_trace_format wl_trace_format;   /* traces.c */
 
 typedef struct wl_trace_spec {
     char *path;
-    wl_trace_fmt format;
+    const wl_trace_format *format;
     double time_unit;       /* seconds per timestamp unit */
     double time_scale;      /* multiplies gaps */
     double start;           /* skip the first `start` seconds of the trace */
@@ -273,6 +273,25 @@ typedef struct wl_trace_rd {
     int64_t kept;
 } wl_trace_rd;
 
+/* A trace format: its name in `format:` and its reader.  Every format is
+ * a row of the table in traces.c. */
+struct wl_trace_format {
+    const char *name;
+    /* Runs once the file is open, before the first record (e.g. skips a
+     * header); NULL when there is nothing to do.  0, or -1 with err. */
+    int (*open)(wl_trace_rd *rd, hs_err *err);
+    /* Parses one non-blank line (no newline) into a record: t in seconds
+     * from any origin (time_unit applied), the prompt and output token
+     * counts.  1, or -1 with err ("PATH:LINE: error: ..."). */
+    int (*record)(wl_trace_rd *rd, const char *line, double *t, int64_t *in, int64_t *out,
+                  hs_err *err);
+};
+/* The format named name; NULL when none is. */
+WL_HIDDEN const wl_trace_format *wl_trace_format_find(const char *name);
+/* Writes the formats' names to buf, "azure-csv, jsonl" (cut to size).
+ * Returns buf. */
+WL_HIDDEN const char *wl_trace_format_list(char *buf, size_t size);
+
 WL_HIDDEN int wl_trace_open(const wl_trace_spec *s, wl_trace_rd *rd, hs_err *err);
 /* Next kept record: 1, 0 at the end, -1 on error.  t is seconds from the
  * start of the replay (after start and time_scale). */
@@ -280,7 +299,6 @@ WL_HIDDEN int wl_trace_next(wl_trace_rd *rd, double *t, int64_t *in, int64_t *ou
 WL_HIDDEN void wl_trace_close(wl_trace_rd *rd);
 /* Reads the whole trace once: checks every line, counts records. */
 WL_HIDDEN int wl_trace_validate(wl_trace_spec *s, hs_err *err);
-WL_HIDDEN int wl_trace_fmt_from_name(const char *s);
 
 /* Arrivals (arrivals.c). */
 WL_HIDDEN int wl_arrival_parse(const hs_node *n, wl_arrival *a, hs_err *err);

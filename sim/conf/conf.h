@@ -70,6 +70,10 @@ struct hs_node {
     char **keys;        /* HS_NODE_MAP: key of each pair (scalar keys only) */
     int *key_line, *key_col;
     hs_node **items;    /* SEQ items, or MAP values in key order */
+    /* Presentation, for trees built to be emitted (loading sets neither;
+     * hs_node_equal ignores both, hs_node_copy keeps both): */
+    char *comment;      /* written as "# " lines before the node; NULL: none */
+    bool flow;          /* a collection written on one line: [a, b], {k: v} */
 };
 
 /* Limits of a loaded document: nesting levels (collections inside
@@ -109,6 +113,15 @@ const char *hs_conf_intern(const char *s);
 hs_node *hs_node_new_scalar(const char *text, const char *file, int line, int col);
 hs_node *hs_node_new_seq(const char *file, int line, int col);
 hs_node *hs_node_new_map(const char *file, int line, int col);
+/* A plain scalar holding v in the shortest decimal text that reads back as
+ * exactly v (integers below 1e15 as such, "20"; else printf's %.{1..17}g:
+ * "0.1", "1e+20"); infinities are ".inf"
+ * and "-.inf", NaN ".nan" (which hs_node_f64 refuses).  NULL on OOM. */
+hs_node *hs_node_new_f64(double v, const char *file, int line, int col);
+hs_node *hs_node_new_i64(int64_t v, const char *file, int line, int col);
+/* Sets n's comment to the formatted text (replacing any); lines are split
+ * at '\n'.  Returns 0, or -1 on OOM (n keeps its old comment) or NULL n. */
+int hs_node_set_comment(hs_node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends item to a sequence (takes ownership).  Returns 0 or -1 (OOM, or
  * seq is not a sequence); on -1 the caller still owns item. */
 int hs_seq_append(hs_node *seq, hs_node *item);
@@ -121,7 +134,13 @@ int hs_map_set(hs_node *map, const char *key, hs_node *value);
  * quoted when needed, and always when n->quoted, so that loading the text
  * gives a tree hs_node_equal to n (scalar text must be valid UTF-8; an
  * unquoted scalar that cannot be written plain, "a: b", comes back
- * quoted).  Loaded trees always round-trip.
+ * quoted).  Loaded trees always round-trip.  A collection with `flow` is
+ * written on one line, its descendants too, when that reads back the same
+ * (else in block style: an unquoted scalar that is empty or holds one of
+ * ",[]{}:", a long key); comments inside it are not written.  A comment
+ * goes on the lines before its node: before the key in a mapping, the
+ * dash in a sequence, at the top for n itself (control characters and
+ * YAML line breaks in it become spaces).
  * Returns a malloc'd string, or NULL on OOM or for NULL. */
 char *hs_node_to_yaml(const hs_node *n);
 

@@ -6,9 +6,12 @@
  * HS_CONF_MAX_DEPTH) so hostile input cannot overflow the C stack; the
  * recursive helpers below (free, copy, equal, emit) only ever see trees
  * whose depth that cap bounds, or trees built deliberately in code. */
+#define _GNU_SOURCE /* vasprintf */
 #include "sim/conf/conf.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -133,6 +136,47 @@ hs_node *hs_node_new_map(const char *file, int line, int col)
     return f ? node_alloc(HS_NODE_MAP, f, line, col) : NULL;
 }
 
+hs_node *hs_node_new_f64(double v, const char *file, int line, int col)
+{
+    char text[32];
+    if (isnan(v))
+        snprintf(text, sizeof text, ".nan");
+    else if (isinf(v))
+        snprintf(text, sizeof text, v > 0 ? ".inf" : "-.inf");
+    else if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(text, sizeof text, "%.0f", v);   /* 20, not 2e+01 */
+    else
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(text, sizeof text, "%.*g", prec, v);
+            if (strtod(text, NULL) == v)
+                break;
+        }
+    return hs_node_new_scalar(text, file, line, col);
+}
+
+hs_node *hs_node_new_i64(int64_t v, const char *file, int line, int col)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%" PRId64, v);
+    return hs_node_new_scalar(text, file, line, col);
+}
+
+int hs_node_set_comment(hs_node *n, const char *fmt, ...)
+{
+    if (!n)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    int rc = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (rc < 0)
+        return -1;
+    free(n->comment);
+    n->comment = text;
+    return 0;
+}
+
 /* Makes room for one more item (and key, for a map).  Each array is
  * reallocated separately; cap only moves once all have grown, so a failure
  * half-way leaves a consistent node. */
@@ -232,6 +276,7 @@ void hs_node_free(hs_node *n)
     free(n->key_line);
     free(n->key_col);
     free(n->scalar);
+    free(n->comment);
     free(n);
 }
 
@@ -245,6 +290,11 @@ hs_node *hs_node_copy(const hs_node *n)
     if (!c)
         return NULL;
     c->quoted = n->quoted;
+    c->flow = n->flow;
+    if (n->comment && !(c->comment = strdup(n->comment))) {
+        hs_node_free(c);
+        return NULL;
+    }
     for (size_t i = 0; i < n->len; i++) {
         hs_node *item = hs_node_copy(n->items[i]);
         int rc = -1;
@@ -1028,6 +1078,90 @@ static bool is_empty_collection(const hs_node *n)
     return n->kind != HS_NODE_SCALAR && n->len == 0;
 }
 
+/* "# " lines at indent.  Whatever YAML would read as a line break (or a
+ * control character) becomes a space, so the text cannot leak out of the
+ * comment. */
+static void emit_comment(sbuf *b, const char *text, int indent)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    while (u && *u) {
+        sb_indent(b, indent);
+        sb_put(b, "#", 1);
+        if (*u != '\n')
+            sb_put(b, " ", 1);
+        for (; *u && *u != '\n'; u++) {
+            uint32_t sp = *u >= 0xC2 ? special_char(u) : 0;
+            if ((*u < 0x20 && *u != '\t') || *u == 0x7f || sp) {
+                sb_put(b, " ", 1);
+                u += sp ? (sp >= 0x2000 ? 2 : 1) : 0;
+            } else {
+                sb_put(b, (const char *)u, 1);
+            }
+        }
+        sb_put(b, "\n", 1);
+        u += *u == '\n';
+    }
+}
+
+/* Whether s can be written plain inside a flow collection: as in block
+ * context, and without the flow indicators or ':' (older libyaml refuses
+ * "a:b" there). */
+static bool flow_plain_ok(const char *s)
+{
+    return plain_ok(s) && !strpbrk(s, ",[]{}:");
+}
+
+enum { FLOW_KEY_MAX = 128 };
+
+/* Whether n written in flow style reads back hs_node_equal to n. */
+static bool flow_ok(const hs_node *n)
+{
+    if (n->kind == HS_NODE_SCALAR)
+        return n->quoted || flow_plain_ok(n->scalar);
+    for (size_t i = 0; i < n->len; i++)
+        if ((n->kind == HS_NODE_MAP && strlen(n->keys[i]) > FLOW_KEY_MAX) || !flow_ok(n->items[i]))
+            return false;
+    return true;
+}
+
+static void emit_flow(sbuf *b, const hs_node *n)
+{
+    if (n->kind == HS_NODE_SCALAR) {
+        if (!n->quoted && flow_plain_ok(n->scalar))
+            sb_str(b, n->scalar);
+        else
+            emit_quoted(b, n->scalar);
+        return;
+    }
+    bool map = n->kind == HS_NODE_MAP;
+    sb_put(b, map ? "{" : "[", 1);
+    for (size_t i = 0; i < n->len && !b->oom; i++) {
+        if (i > 0)
+            sb_str(b, ", ");
+        if (map) {
+            if (flow_plain_ok(n->keys[i]))
+                sb_str(b, n->keys[i]);
+            else
+                emit_quoted(b, n->keys[i]);
+            sb_str(b, ": ");
+        }
+        emit_flow(b, n->items[i]);
+    }
+    sb_put(b, map ? "}" : "]", 1);
+}
+
+static bool is_flow(const hs_node *n)
+{
+    return n->kind != HS_NODE_SCALAR && n->flow && flow_ok(n);
+}
+
+/* A block collection whose first entry can share the line of its dash
+ * (its comment would have to go before the dash). */
+static bool first_entry_inline(const hs_node *n)
+{
+    return !n->items[0]->comment;
+}
+
 static void emit_block(sbuf *b, const hs_node *n, int indent, bool first_inline);
 
 /* A value after "key:" (after_dash false) or after "-". */
@@ -1041,7 +1175,11 @@ static void emit_value(sbuf *b, const hs_node *v, int indent, bool after_dash)
         sb_put(b, "\n", 1);
     } else if (is_empty_collection(v)) {
         sb_str(b, v->kind == HS_NODE_MAP ? " {}\n" : " []\n");
-    } else if (after_dash) {
+    } else if (is_flow(v)) {
+        sb_put(b, " ", 1);
+        emit_flow(b, v);
+        sb_put(b, "\n", 1);
+    } else if (after_dash && first_entry_inline(v)) {
         sb_put(b, " ", 1);  /* compact: the first entry shares the dash's line */
         emit_block(b, v, indent + 2, true);
     } else {
@@ -1080,8 +1218,10 @@ static void emit_key(sbuf *b, const char *key, const hs_node *value, int indent)
 static void emit_block(sbuf *b, const hs_node *n, int indent, bool first_inline)
 {
     for (size_t i = 0; i < n->len && !b->oom; i++) {
-        if (i > 0 || !first_inline)
+        if (i > 0 || !first_inline) {
+            emit_comment(b, n->items[i]->comment, indent);
             sb_indent(b, indent);
+        }
         if (n->kind == HS_NODE_MAP) {
             emit_key(b, n->keys[i], n->items[i], indent);
         } else {
@@ -1096,6 +1236,7 @@ char *hs_node_to_yaml(const hs_node *n)
     if (!n)
         return NULL;
     sbuf b = {0};
+    emit_comment(&b, n->comment, 0);
     if (n->kind == HS_NODE_SCALAR) {
         if (!n->scalar[0] && !n->quoted)
             sb_str(&b, "---\n");  /* an empty document, not an empty file */
@@ -1103,6 +1244,9 @@ char *hs_node_to_yaml(const hs_node *n)
             emit_scalar_text(&b, n->scalar, n->quoted), sb_put(&b, "\n", 1);
     } else if (is_empty_collection(n)) {
         sb_str(&b, n->kind == HS_NODE_MAP ? "{}\n" : "[]\n");
+    } else if (is_flow(n)) {
+        emit_flow(&b, n);
+        sb_put(&b, "\n", 1);
     } else {
         emit_block(&b, n, 0, false);
     }

@@ -225,6 +225,32 @@ static void test_missing_pus(void **state)
                  "at least one PU");
 }
 
+/* The kinds are one list: each loads under its name, `--pu KIND` finds
+ * it, and an unknown kind lists them all, in the list's order. */
+static void test_pu_kinds_from_one_list(void **state)
+{
+    (void)state;
+    char valid[256] = "valid: ";
+    for (int k = 0; k < HS_PU_KIND_COUNT; k++) {
+        char text[256];
+        snprintf(text, sizeof text, "name: x\ndescription: d\nmemory: {bandwidth_gbps: 10}\n"
+                                    "pus: [{name: p, kind: %s}]\n", hs_pu_kind_names[k]);
+        hs_err err;
+        hs_hw *hw = from_text(text, &err);
+        if (!hw)
+            fail_msg("%s", err.msg);
+        assert_int_equal(hw->pus[0].kind, k);
+        assert_string_equal(hs_pu_kind_name(hw->pus[0].kind), hs_pu_kind_names[k]);
+        assert_int_equal(hs_hw_pu_find(hw, hs_pu_kind_names[k]), 0);
+        hs_hw_free(hw);
+        snprintf(valid + strlen(valid), sizeof valid - strlen(valid), "%s%s", k ? ", " : "", hs_pu_kind_names[k]);
+    }
+    assert_null(hs_pu_kind_names[HS_PU_KIND_COUNT]);
+    assert_string_equal(hs_pu_kind_name(HS_PU_KIND_COUNT), "?");
+    expect_error("name: x\ndescription: d\nmemory: {bandwidth_gbps: 10}\npus: [{name: a, kind: tpu}]\n",
+                 "bad.yaml:4:", valid);
+}
+
 static void test_other_errors(void **state)
 {
     (void)state;
@@ -302,6 +328,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_builtin_loads),
+        cmocka_unit_test(test_pu_kinds_from_one_list),
         cmocka_unit_test(test_sources_disagree_choice),
         cmocka_unit_test(test_server_has_separate_memories),
         cmocka_unit_test(test_lookup_by_name_and_kind),

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -535,6 +536,126 @@ static void test_emit_plain_or_quoted(void **state)
     }
 }
 
+static hs_node *flow_seq(const char *a, const char *b)
+{
+    hs_node *s = hs_node_new_seq(NULL, 0, 0);
+    s->flow = true;
+    hs_seq_append(s, hs_node_new_scalar(a, NULL, 0, 0));
+    hs_seq_append(s, hs_node_new_scalar(b, NULL, 0, 0));
+    return s;
+}
+
+/* Presentation of built trees: comments before their node, flow
+ * collections on one line unless that would not read back the same. */
+static void test_emit_flow_and_comments(void **state)
+{
+    (void)state;
+    hs_node *m = hs_node_new_map(NULL, 0, 0);
+    hs_node_set_comment(m, "header\n\nline\x01two\xe2\x80\xa8three");
+    hs_map_set(m, "name", hs_node_new_scalar("x", NULL, 0, 0));
+    hs_node *peak = hs_node_new_map(NULL, 0, 0);
+    peak->flow = true;
+    hs_map_set(peak, "fp32", hs_node_new_f64(0.1, NULL, 0, 0));
+    hs_map_set(peak, "q", hs_node_new_scalar("a b", NULL, 0, 0));
+    hs_node *quoted = hs_node_new_scalar("a, b", NULL, 0, 0);
+    quoted->quoted = true;
+    hs_map_set(peak, "s", quoted);
+    hs_node_set_comment(peak, "measured");
+    hs_map_set(m, "peak", peak);
+    hs_node *pts = hs_node_new_seq(NULL, 0, 0);
+    hs_seq_append(pts, flow_seq("1", "2.5"));
+    hs_seq_append(pts, flow_seq("a:b", "c"));   /* ':' is not written plain in flow */
+    hs_seq_append(pts, flow_seq("", "c"));      /* nor can an empty plain scalar be */
+    hs_map_set(m, "points", pts);
+    hs_node *tabs = hs_node_new_seq(NULL, 0, 0);
+    hs_node *row = hs_node_new_map(NULL, 0, 0);
+    hs_node_set_comment(row, "a table");
+    hs_node *op = hs_node_new_scalar("gemm", NULL, 0, 0);
+    hs_node_set_comment(op, "first key");
+    hs_map_set(row, "op", op);
+    hs_seq_append(tabs, row);
+    hs_map_set(m, "tables", tabs);
+    char *y = hs_node_to_yaml(m);
+    assert_string_equal(y, "# header\n"
+                           "#\n"
+                           "# line two three\n"
+                           "name: x\n"
+                           "# measured\n"
+                           "peak: {fp32: 0.1, q: a b, s: \"a, b\"}\n"
+                           "points:\n"
+                           "  - [1, 2.5]\n"
+                           "  - - a:b\n"
+                           "    - c\n"
+                           "  - -\n"
+                           "    - c\n"
+                           "tables:\n"
+                           "  # a table\n"
+                           "  -\n"
+                           "    # first key\n"
+                           "    op: gemm\n");
+    hs_node *back = load_ok(y);
+    assert_true(hs_node_equal(m, back));
+    assert_null(back->comment);
+    hs_node *copy = hs_node_copy(m);
+    assert_string_equal(hs_map_get(copy, "peak")->comment, "measured");
+    assert_true(hs_map_get(copy, "peak")->flow);
+    hs_node_free(copy);
+    /* A flow root. */
+    hs_node *root = flow_seq("1", "x");
+    char *ry = hs_node_to_yaml(root);
+    assert_string_equal(ry, "[1, x]\n");
+    free(ry), free(y);
+    hs_node_free(root), hs_node_free(back), hs_node_free(m);
+    assert_int_equal(hs_node_set_comment(NULL, "x"), -1);
+}
+
+/* Every double written by hs_node_new_f64 reads back as the same bits,
+ * in the shortest text that does. */
+static void test_emit_f64_exact(void **state)
+{
+    (void)state;
+    static const double fixed[] = {0.0, -0.0, 0.1, 1.0 / 3, 2.5e-300, 1e300, 4.9e-324, 2.2250738585072014e-308,
+                                   1.7976931348623157e308, -123456789.125, 16.38, 1e15 + 0.3, INFINITY,
+                                   -INFINITY};
+    hs_node *seq = hs_node_new_seq(NULL, 0, 0);
+    enum { NFIXED = sizeof fixed / sizeof *fixed, NRANDOM = 2000 };
+    double v[NFIXED + NRANDOM];
+    uint64_t x = 88172645463325252u;
+    for (int i = 0; i < NFIXED + NRANDOM; i++) {
+        if (i < NFIXED) {
+            v[i] = fixed[i];
+        } else {
+            do {   /* xorshift bit patterns: every exponent, finite ones */
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                memcpy(&v[i], &x, sizeof v[i]);
+            } while (!isfinite(v[i]));
+        }
+        hs_seq_append(seq, hs_node_new_f64(v[i], NULL, 0, 0));
+    }
+    assert_string_equal(seq->items[2]->scalar, "0.1");
+    assert_string_equal(seq->items[1]->scalar, "-0");
+    assert_string_equal(seq->items[11]->scalar, "1000000000000000.2");
+    assert_string_equal(seq->items[12]->scalar, ".inf");
+    char *y = hs_node_to_yaml(seq);
+    hs_node *back = load_ok(y);
+    for (int i = 0; i < NFIXED + NRANDOM; i++) {
+        double got;
+        hs_err err;
+        if (hs_node_f64(back->items[i], -INFINITY, INFINITY, &got, &err) < 0)
+            fail_msg("%s", err.msg);
+        if (memcmp(&got, &v[i], sizeof got) != 0)
+            fail_msg("%.17g written as '%s' read back as %.17g", v[i], seq->items[i]->scalar, got);
+    }
+    hs_node *twenty = hs_node_new_f64(20, NULL, 0, 0), *big = hs_node_new_f64(1e20, NULL, 0, 0);
+    assert_string_equal(twenty->scalar, "20");
+    assert_string_equal(big->scalar, "1e+20");
+    hs_node_free(twenty), hs_node_free(big);
+    hs_node *i64 = hs_node_new_i64(INT64_MIN, NULL, 0, 0);
+    assert_string_equal(i64->scalar, "-9223372036854775808");
+    free(y);
+    hs_node_free(i64), hs_node_free(back), hs_node_free(seq);
+}
+
 /* ---- Dotted paths. ---------------------------------------------------- */
 
 static const char *paths_yaml = "policy:\n"
@@ -630,6 +751,8 @@ int main(void)
         cmocka_unit_test(test_emit_long_key),
         cmocka_unit_test(test_emit_built_tree),
         cmocka_unit_test(test_emit_plain_or_quoted),
+        cmocka_unit_test(test_emit_flow_and_comments),
+        cmocka_unit_test(test_emit_f64_exact),
         cmocka_unit_test(test_at_path),
         cmocka_unit_test(test_set_path),
     };
