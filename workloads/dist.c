@@ -155,7 +155,7 @@ static const char *const *allowed_keys(wl_dist_kind k)
     }
 }
 
-/* {dist: deterministic, mean: X} (DESIGN.md's synthetic service), also
+/* {dist: deterministic, mean: X} (the synthetic workload's service), also
  * with `value`. */
 static int parse_deterministic(const hs_node *n, wl_dist *d, hs_err *err)
 {

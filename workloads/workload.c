@@ -16,9 +16,9 @@
  *                 of single LLM calls (a trace's token counts replace the
  *                 token distributions).
  * kind dag:       tasks: [{name, cost: {PU: s, ...} | work: x}],
- *                 edges: [{from, to, comm}] (DESIGN.md); one request at
+ *                 edges: [{from, to, comm}] (the plain DAG kind); one request at
  *                 time 0 unless `requests`/`arrival` say otherwise.
- * kind synthetic: requests, warmup, arrival, service (DESIGN.md). */
+ * kind synthetic: requests, warmup, arrival, service (a textbook queue). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* hetsoc: the HDF5 results file of an experiment (DESIGN "HDF5 results").
+/* hetsoc: the HDF5 results file of an experiment (experiments/README.md, "Results columns").
  *
  * Tidy tables, one row per record, joinable on `run`; each a 1-D chunked
  * dataset of a compound type, extendible (H5S_UNLIMITED) and appended to

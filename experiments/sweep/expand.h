@@ -1,6 +1,6 @@
 /* hetsoc: experiment files and their expansion into runs.
  *
- * An experiment (experiments/NAME.yaml; DESIGN "Experiment"):
+ * An experiment (experiments/NAME.yaml; format in experiments/README.md):
  *
  *     name: quickstart                  # default: the file's base name
  *     description: "..."

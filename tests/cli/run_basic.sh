@@ -17,7 +17,7 @@ table=$out
 expect_status 0 "$HETSOC" summary "$tmp/r.h5"
 [ "$out" = "$table" ] || fail "hetsoc summary prints another table than hetsoc run"
 
-# The tables and their columns (DESIGN "HDF5 results").
+# The tables and their columns (experiments/README.md, "Results columns").
 expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv runs
 printf '%s\n' "$out" | head -n 1 | grep -qx 'run,key,policy,hw,workload,seed,backend,status,message,workload.arrival.rate,requests,mean_latency_s,p50_latency_s,p90_latency_s,p99_latency_s,mean_ttft_s,slo_attainment,throughput_rps,makespan_s,energy_j,events,wall_s' \
     || fail "columns of /runs: $(printf '%s\n' "$out" | head -n 1)"

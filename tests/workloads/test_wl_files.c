@@ -1,5 +1,5 @@
 /* Workload and workflow files: every built-in one loads and its first
- * requests run to the end; DESIGN.md's `dag` and `synthetic` examples
+ * requests run to the end; the plain `dag` and `synthetic` examples
  * parse as written; mistakes get "PATH:LINE:COL: error:" messages. */
 #include "wl_test.h"
 
@@ -59,7 +59,7 @@ static void test_builtin_workflows(void **state)
     assert_true(n >= 12);
 }
 
-/* DESIGN.md's plain kinds, exactly as written there. */
+/* The plain kinds, as workloads/README.md documents them. */
 static void test_design_examples(void **state)
 {
     (void)state;
