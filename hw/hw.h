@@ -29,6 +29,9 @@
 #include <stdint.h>
 #include "sim/conf/conf.h"
 
+/* Public API: exported from libhetsoc.so, built with -fvisibility=hidden. */
+#pragma GCC visibility push(default)
+
 /* ====================================================================== */
 /* 1. Kernels                                                             */
 /* ====================================================================== */
@@ -437,5 +440,7 @@ typedef struct hs_check_row {
  * malloc'd (free it).  Returns the number of asserted rows that failed
  * (0 = all pass), or -1 with err set (a profile failed to load). */
 int hs_hw_check(hs_check_row **rows, size_t *nrows, hs_err *err);
+
+#pragma GCC visibility pop
 
 #endif

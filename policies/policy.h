@@ -45,6 +45,9 @@
 #include "hw/hw.h"
 #include "workloads/workloads.h"
 
+/* Public API: exported from libhetsoc.so, built with -fvisibility=hidden. */
+#pragma GCC visibility push(default)
+
 /* Bumped whenever struct hs_policy_ops or a context function changes. */
 #define HS_POLICY_ABI_VERSION 1u
 #define HS_POLICY_PLUGIN_SYMBOL "hs_policy_plugin"
@@ -266,5 +269,7 @@ int hs_speculate(hs_sched *s, hs_req *r, uint32_t stage);
 
 /* Fails the run with a message (a policy that cannot proceed). */
 void hs_sched_fail(hs_sched *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#pragma GCC visibility pop
 
 #endif

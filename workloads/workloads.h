@@ -45,6 +45,9 @@
 #include "sim/kernel/rng.h"
 #include "hw/hw.h"
 
+/* Public API: exported from libhetsoc.so, built with -fvisibility=hidden. */
+#pragma GCC visibility push(default)
+
 /* =====================================================================
  * Models
  * ===================================================================== */
@@ -516,5 +519,7 @@ const char *hs_granularity_name(hs_granularity g);
 /* Checks a workflow template file (workloads/workflows/NAME.yaml or a
  * path): parses and validates it; the description is copied to desc. */
 int hs_workflow_check(const char *name_or_path, char *desc, size_t desc_size, hs_err *err);
+
+#pragma GCC visibility pop
 
 #endif

@@ -26,6 +26,12 @@ typedef struct hs_cli_lister {
 
 enum { HS_EXIT_OK = 0, HS_EXIT_FAIL = 1, HS_EXIT_USAGE = 2 };
 
+/* The whole command line: `hetsoc SUBCOMMAND ...`, argv as main() receives
+ * it.  Returns the process exit status.  Beside the public API
+ * (policies/policy.h) it is the one symbol that libhetsoc.so exports, for
+ * the hetsoc binary. */
+__attribute__((visibility("default"))) int hs_cli_main(int argc, char **argv);
+
 /* Prints "hetsoc SUBCOMMAND: MESSAGE" and the subcommand's usage line to
  * stderr; returns HS_EXIT_USAGE. */
 int hs_cli_misuse(const hs_cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

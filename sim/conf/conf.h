@@ -22,6 +22,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Public API: exported from libhetsoc.so, built with -fvisibility=hidden. */
+#pragma GCC visibility push(default)
+
 /* ---- Errors. --------------------------------------------------------- */
 enum { HS_ERR_MSG_MAX = 1024 };
 
@@ -238,5 +241,7 @@ int hs_conf_resolve(const char *dir, const char *arg, char *buf, size_t bufsize,
  * -1 on OOM. */
 int hs_conf_list_builtin(const char *dir, void (*fn)(const char *name, const char *path, void *ctx),
                          void *ctx);
+
+#pragma GCC visibility pop
 
 #endif

@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <gsl/gsl_rng.h>
 
+/* Public API: exported from libhetsoc.so, built with -fvisibility=hidden. */
+#pragma GCC visibility push(default)
+
 typedef struct hs_rng {
     gsl_rng *g;
 } hs_rng;
@@ -26,5 +29,7 @@ double hs_rng_uniform(hs_rng *r);              /* [0, 1) */
 double hs_rng_uniform_pos(hs_rng *r);          /* (0, 1) */
 uint64_t hs_rng_below(hs_rng *r, uint64_t n);  /* uniform integer in [0, n) */
 double hs_rng_exponential(hs_rng *r, double mean);
+
+#pragma GCC visibility pop
 
 #endif

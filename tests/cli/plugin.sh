@@ -1,6 +1,7 @@
-# Out-of-tree plugins: install hetsoc to a temporary prefix, build the
-# example against the installed package alone (find_package and
-# pkg-config), run it, and check the refusals (ABI mismatch, no symbol).
+# Out-of-tree plugins: install hetsoc to a temporary prefix, check that it
+# holds the public headers alone, build the example against the installed
+# package alone (find_package and pkg-config), run it, and check the refusals
+# (ABI mismatch, no symbol).
 . "$(dirname "$0")/lib.sh"
 build=$(dirname "$HETSOC")
 src=$HS_SOURCE
@@ -10,6 +11,16 @@ cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 || { cat "$
 [ -x "$prefix/bin/hetsoc" ] || fail "no installed binary"
 [ -f "$prefix/include/hetsoc/policies/policy.h" ] || fail "no installed policy.h"
 ls "$prefix"/lib*/cmake/hetsoc/hetsocConfig.cmake >/dev/null 2>&1 || fail "no CMake package"
+
+# Only the public headers are installed, and each compiles alone from the
+# install: none includes a header that is not installed.
+(cd "$prefix/include/hetsoc" && find . -name '*.h' | LC_ALL=C sort) >"$tmp/headers"
+printf '%s\n' ./hs_version.h ./hw/hw.h ./policies/policy.h ./sim/conf/conf.h ./sim/kernel/rng.h \
+    ./workloads/workloads.h | cmp -s - "$tmp/headers" || fail "installed headers: $(cat "$tmp/headers")"
+for h in $(cat "$tmp/headers"); do
+    echo "#include \"${h#./}\"" | cc -fsyntax-only -Wall -Werror -I"$prefix/include/hetsoc" -x c - 2>"$tmp/cc" ||
+        fail "$h alone: $(cat "$tmp/cc")"
+done
 
 cmake -S "$src/policies/examples" -B "$tmp/ex" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/ex.log" 2>&1 &&
     cmake --build "$tmp/ex" >>"$tmp/ex.log" 2>&1 || { cat "$tmp/ex.log"; fail "example plugin build"; finish; }
