@@ -184,8 +184,14 @@ void hs_work_set_data(hs_work *w, void *data);
 double hs_predict(hs_sched *s, const hs_work *w, int pu);
 /* The same for an item that is not a work yet (whole-stage estimates). */
 double hs_predict_item(hs_sched *s, const hs_item *it, int pu);
-/* Predicted duration of w on pu if it started now beside what runs now
- * (the contention model's slowdown applied).  INFINITY when it cannot. */
+/* Predicted duration of w on pu if it started now beside what runs now,
+ * as the executor itself would run it: its launch plus its body sharing
+ * the DRAM (and, on a PU with several slots, the compute) with every
+ * kernel running or launching now, each in steady state (the simulator's
+ * machine answers by a trial solve; the OpenCL executor by the profile's
+ * co-run model).  On a busy PU the answer is for w sharing the PU with
+ * what runs there.  The graph build of an unlisted NPU shape is excluded,
+ * as in hs_predict.  INFINITY when pu cannot run w. */
 double hs_predict_now(hs_sched *s, const hs_work *w, int pu);
 /* Bandwidth w draws on pu while running alone (bytes/s). */
 double hs_work_bw_demand(hs_sched *s, const hs_work *w, int pu);

@@ -100,10 +100,16 @@ static int r_start(hs_exec *x, int pu, const hs_item *item, unsigned flags, void
     return IN(x)->ops->start(IN(x), pu, item, flags, token, err);
 }
 
+static double r_predict_now(hs_exec *x, int pu, const hs_item *item, const hs_cost *cost)
+{
+    return IN(x)->ops->predict_now(IN(x), pu, item, cost);
+}
+
 static const hs_exec_ops rec_ops = {
     .name = "sim",
     .now = r_now, .at = r_at, .cancel = r_cancel, .start = r_start, .bind = r_bind, .run = r_run,
     .stop = r_stop, .bw_used = r_bw, .pu_stats = r_stats, .dram_energy = r_dram, .destroy = r_destroy,
+    .predict_now = r_predict_now,
 };
 
 int rl_collect_shapes(const hs_run_cfg *cfg, rl_shapes *out, hs_run_metrics *metrics, hs_err *err)

@@ -410,6 +410,37 @@ static double real_bw_used(hs_exec *x, int mem)
     return bps;
 }
 
+/* The profile's model: the standalone cost slowed by hw/'s co-run model
+ * (max-min DRAM sharing in steady state) beside the kernels running now
+ * that move bytes; those that move none (fixed-time items) only share a
+ * PU, whose in-order queue runs one at a time anyway. */
+static double real_predict_now(hs_exec *x, int pu, const hs_item *item, const hs_cost *cost)
+{
+    rl_exec *e = RX(x);
+    size_t n = 1;
+    for (size_t i = 0; i < e->npus; i++)
+        for (const rl_rec *r = e->pus[i].run_head; r; r = r->next)
+            n += r->bytes > 0;
+    if (n == 1 || !(cost->bytes > 0))
+        return cost->latency_s;
+    hs_corun_item *items = calloc(n, sizeof *items);
+    hs_corun_out *out = calloc(n, sizeof *out);
+    double t = cost->latency_s;
+    if (items && out) {
+        size_t k = 0;
+        items[k++] = (hs_corun_item){.pu = pu, .kernel = item->k};
+        for (size_t i = 0; i < e->npus; i++)
+            for (const rl_rec *r = e->pus[i].run_head; r; r = r->next)
+                if (r->bytes > 0)
+                    items[k++] = (hs_corun_item){.pu = (int)i, .kernel = r->k};
+        if (hs_hw_predict_corun(e->hw, items, n, 0, out, NULL) == 0)
+            t = cost->latency_s * out[0].slowdown;
+    }
+    free(items);
+    free(out);
+    return t;
+}
+
 static void real_pu_stats(hs_exec *x, int pu, double *busy_s, double *energy_j)
 {
     rl_exec *e = RX(x);
@@ -528,6 +559,7 @@ static const hs_exec_ops real_ops = {
     .pu_stats = real_pu_stats,
     .dram_energy = real_dram_energy,
     .destroy = real_destroy,
+    .predict_now = real_predict_now,
 };
 
 /* ---- Public extras -------------------------------------------------------------------------- */

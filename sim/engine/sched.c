@@ -277,38 +277,16 @@ int hs_speculate(hs_sched *s, hs_req *r, uint32_t stage) { return hs_engine_spec
 
 /* ---- Contention-aware prediction -------------------------------------------------- */
 
-static bool is_kernel(const hs_item *it) { return it->ncosts == 0 && !(it->work > 0); }
-
-/* The candidate's latency if it started now beside every kernel running
- * now, each in steady state (hw/'s co-run model over the max-min solver). */
+/* The executor's own answer (exec.h's predict_now): the simulated
+ * machine's trial solve, or the real executor's model. */
 double hs_predict_now(hs_sched *s, const hs_work *w, int pu)
 {
-    double alone = hs_predict(s, w, pu);
-    if (!isfinite(alone) || !is_kernel(&w->item))
-        return alone;
-    size_t n = 1;
-    for (size_t p = 0; p < s->hw->npus; p++)
-        for (const hs_work *r = s->pus[p].running_head; r; r = r->queue_next)
-            n += is_kernel(&r->item);
-    if (n == 1)
-        return alone;
-    hs_corun_item *items = calloc(n, sizeof *items);
-    hs_corun_out *out = calloc(n, sizeof *out);
-    double t = alone;
-    if (items && out) {
-        size_t k = 0;
-        items[k++] = (hs_corun_item){.pu = pu, .kernel = w->item.k};
-        for (size_t p = 0; p < s->hw->npus; p++)
-            for (const hs_work *r = s->pus[p].running_head; r; r = r->queue_next)
-                if (is_kernel(&r->item))
-                    items[k++] = (hs_corun_item){.pu = (int)p, .kernel = r->item.k};
-        hs_err err;
-        if (hs_hw_predict_corun(s->hw, items, n, HS_PRED_CHARGE_BUILD, out, &err) == 0)
-            t = alone * out[0].slowdown;
-    }
-    free(items);
-    free(out);
-    return t;
+    if (pu < 0 || pu >= (int)s->hw->npus)
+        return INFINITY;
+    const hs_cost *c = hs_engine_work_cost(s, (hs_work *)w, pu);
+    if (c->rc != 0 || !isfinite(c->latency_s))
+        return INFINITY;
+    return s->x->ops->predict_now(s->x, pu, &w->item, c);
 }
 
 /* ---- Accessors for policies ------------------------------------------------------ */

@@ -82,6 +82,17 @@ typedef struct hs_exec_ops {
      * engine calls it instead of start(); same contract otherwise. */
     int (*start_cost)(hs_exec *x, int pu, const hs_item *item, const hs_cost *cost, unsigned flags,
                       void *token, hs_err *err);
+    /* How long item would take on pu if it started now: its launch plus
+     * its body beside the kernels running now and those in their launch
+     * delay, each in the steady state of their sharing (the graph build
+     * excluded, as in cost->latency_s).  cost is item's standalone cost on
+     * pu, with rc 0.  The engine calls it between start and completion
+     * callbacks, from inside a callback (while a policy schedules) at the
+     * time now(); pu need not have a free slot (the answer is then for the
+     * item sharing pu with what runs there).  It changes nothing the
+     * executor does.  Returns seconds > 0, INFINITY when the item would
+     * never finish. */
+    double (*predict_now)(hs_exec *x, int pu, const hs_item *item, const hs_cost *cost);
 } hs_exec_ops;
 
 struct hs_exec {

@@ -127,7 +127,8 @@ static int sim_start_cost(hs_exec *x, int pu, const hs_item *item, const hs_cost
         return hs_errf(err, "PU %s cannot run a '%s' item", e->hw->pus[pu].name, hs_slot_name(item->slot));
     /* T = body_s, the roofline body (penalties and tables included), so
      * that alone the kernel takes max(T, Q / B_eff) = body_s, and co-run
-     * it matches hw/'s hs_hw_predict_corun. */
+     * it slows as the machine shares the DRAM (what sim_predict_now
+     * foresees). */
     double launch = flags & HS_EXEC_QUEUED ? p->queue_launch_s : p->launch_s;
     double delay = launch + (p->needs_build && first_build(e, pu, p->m) ? p->build_s : 0);
     hs_kernel_work w = {.compute_s = p->body_s, .bytes = p->bytes, .user = token,
@@ -140,6 +141,18 @@ static int sim_start(hs_exec *x, int pu, const hs_item *item, unsigned flags, vo
     hs_cost buf;
     const hs_cost *p = hs_item_cost_ref(X(x)->costs, X(x)->hw, item, pu, &buf);
     return sim_start_cost(x, pu, item, p, flags, token, err);
+}
+
+/* The machine's trial solve for the item's body: what sim_start_cost
+ * would run, sharing what the machine runs and launches now. */
+static double sim_predict_now(hs_exec *x, int pu, const hs_item *item, const hs_cost *c)
+{
+    (void)item;
+    hs_kernel_work w = {.compute_s = c->body_s, .bytes = c->bytes};
+    hs_machine_prediction p;
+    if (hs_machine_predict(X(x)->m, pu, &w, &p) != 0)
+        return c->latency_s;  /* out of memory: the standalone time */
+    return c->launch_s + p.time_s;
 }
 
 static void sim_bind(hs_exec *x, void (*done)(void *engine, void *token), void *engine)
@@ -222,6 +235,7 @@ static const hs_exec_ops sim_ops = {
     .destroy = sim_destroy,
     .next_time = sim_next_time,
     .start_cost = sim_start_cost,
+    .predict_now = sim_predict_now,
 };
 
 /* The machine's configuration from the hardware profile. */

@@ -914,7 +914,7 @@ double hs_machine_standalone_time(const hs_machine *m, int pu, const hs_kernel_w
 }
 
 /* Largest old rate / trial rate over the running kernels in the trial's
- * components, and over the flowless kernels sharing p (n - 1 -> n). */
+ * components, and over the flowless kernels sharing p (nrun -> n). */
 static double trial_others(const hs_machine *m, const mpu *p, int newflow, int n)
 {
     double worst = 1;
@@ -929,11 +929,46 @@ static double trial_others(const hs_machine *m, const mpu *p, int newflow, int n
         if (k->rate > 0)
             worst = fmax(worst, r > 0 ? k->rate / r : INFINITY);
     }
-    if (p->slots != 1 && n > 1)
+    if (p->slots != 1 && p->nrun > 0)
         for (int i = 0; i < p->nrun; i++)
             if (m->k[p->run[i]].flow < 0)
-                worst = fmax(worst, (double)n / (n - 1));
+                worst = fmax(worst, (double)n / p->nrun);
     return worst;
+}
+
+/* Kernels on PU q in a trial for pu: those running, those in their launch
+ * delay and, on pu, the probe. */
+static int trial_share(const hs_machine *m, int q, int pu)
+{
+    const mpu *p = &m->pu[q];
+    return p->nrun + p->nlaunch + (q == pu);
+}
+
+/* Sets up an open trial for a probe on pu: the kernels in their launch
+ * delay draw as if running (a kernel started now runs only after its own
+ * launch, by when theirs are about over), and every PU with several slots
+ * shares its compute among all of its kernels.  -1: out of memory. */
+static int trial_add_launching(hs_machine *m, int pu)
+{
+    for (int q = 0; q < m->npu; q++) {
+        const mpu *p = &m->pu[q];
+        int n = trial_share(m, q, pu);
+        if (p->slots == 1 || n == p->nrun)
+            continue;
+        for (int i = 0; i < p->nrun; i++)
+            if (m->k[p->run[i]].flow >= 0)
+                hs_bw_set_bound(m->bw, m->k[p->run[i]].flow, kern_bound(&m->k[p->run[i]], n));
+    }
+    for (int id = 0; id < m->k_hw; id++) {
+        const mkern *k = &m->k[id];
+        if (!k->alive || !k->launching || !(k->bytes > 0))
+            continue;
+        const mpu *p = &m->pu[k->pu];
+        int res[2], nres = pu_resources(m, p, res);
+        if (hs_bw_add_flow_capped(m->bw, res, nres, kern_bound(k, trial_share(m, k->pu, pu)), p->flow_cap) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int hs_machine_predict(hs_machine *m, int pu, const hs_kernel_work *w, hs_machine_prediction *out)
@@ -942,17 +977,14 @@ int hs_machine_predict(hs_machine *m, int pu, const hs_kernel_work *w, hs_machin
     if (alone < 0 || !out)
         return -1;
     mpu *p = &m->pu[pu];
-    int n = p->nrun + 1;
+    int n = trial_share(m, pu, pu);
     mkern probe = { .compute_s = w->compute_s, .bytes = w->bytes, .pu = pu, .flow = -1 };
     hs_bw_trial_begin(m->bw);
-    if (p->slots != 1)
-        for (int i = 0; i < p->nrun; i++)
-            if (m->k[p->run[i]].flow >= 0)
-                hs_bw_set_bound(m->bw, m->k[p->run[i]].flow, kern_bound(&m->k[p->run[i]], n));
-    int f = -1;
-    if (w->bytes > 0) {
+    int f = -1, rc = trial_add_launching(m, pu);
+    if (rc == 0 && w->bytes > 0) {
         int res[2], nres = pu_resources(m, p, res);
         f = hs_bw_add_flow_capped(m->bw, res, nres, kern_bound(&probe, n), p->flow_cap);
+        rc = f < 0 ? -1 : 0;
     }
     hs_bw_trial_solve(m->bw);
     double x = f >= 0 ? hs_bw_trial_rate(m->bw, f) : 0;
@@ -967,7 +999,7 @@ int hs_machine_predict(hs_machine *m, int pu, const hs_kernel_work *w, hs_machin
     };
     out->slowdown = alone > 0 ? out->time_s / alone : 1;
     hs_bw_trial_end(m->bw);
-    return (w->bytes > 0 && f < 0) ? -1 : 0;
+    return rc;
 }
 
 /* ---- Energy and traffic. -------------------------------------------- */

@@ -225,7 +225,10 @@ typedef struct hs_machine_prediction {
                                 * running kernels it would slow (1: none) */
 } hs_machine_prediction;
 /* Fills *out; pu need not have a free slot; w->delay_s is ignored (the
- * answer is for a kernel running now).  On a busy PU whose cap is private
+ * answer is for a kernel running now).  Kernels in their launch delay
+ * count as running (by the time a kernel started now has launched, theirs
+ * are about over), and each PU with several slots shares its compute among
+ * all of its kernels, the probe included.  On a busy PU whose cap is private
  * (see "Caps") the kernel would have the cap to itself, beside the running
  * kernel's.  Returns 0 or -1 (bad args). */
 int hs_machine_predict(hs_machine *m, int pu, const hs_kernel_work *w,
