@@ -189,8 +189,10 @@ double hs_predict_item(hs_sched *s, const hs_item *it, int pu);
  * the DRAM (and, on a PU with several slots, the compute) with every
  * kernel running or launching now, each in steady state (the simulator's
  * machine answers by a trial solve; the OpenCL executor by the profile's
- * co-run model).  On a busy PU the answer is for w sharing the PU with
- * what runs there.  The graph build of an unlisted NPU shape is excluded,
+ * co-run model).  On a busy one-slot PU w would wait in the PU's queue:
+ * the answer is for w running once the PU is free, beside what the other
+ * PUs run now (add hs_pu_available_at for its finish); on a PU with
+ * several slots, for w sharing the PU with what runs there.  The graph build of an unlisted NPU shape is excluded,
  * as in hs_predict.  INFINITY when pu cannot run w. */
 double hs_predict_now(hs_sched *s, const hs_work *w, int pu);
 /* Bandwidth w draws on pu while running alone (bytes/s). */

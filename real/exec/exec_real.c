@@ -411,15 +411,16 @@ static double real_bw_used(hs_exec *x, int mem)
 }
 
 /* The profile's model: the standalone cost slowed by hw/'s co-run model
- * (max-min DRAM sharing in steady state) beside the kernels running now
- * that move bytes; those that move none (fixed-time items) only share a
- * PU, whose in-order queue runs one at a time anyway. */
+ * (max-min DRAM sharing in steady state) beside the kernels running now on
+ * the other PUs that move bytes.  A PU's in-order queue runs one kernel at
+ * a time, so what runs on pu itself is done before the item starts; those
+ * that move no bytes (fixed-time items) share no bandwidth. */
 static double real_predict_now(hs_exec *x, int pu, const hs_item *item, const hs_cost *cost)
 {
     rl_exec *e = RX(x);
     size_t n = 1;
     for (size_t i = 0; i < e->npus; i++)
-        for (const rl_rec *r = e->pus[i].run_head; r; r = r->next)
+        for (const rl_rec *r = e->pus[i].run_head; r && (int)i != pu; r = r->next)
             n += r->bytes > 0;
     if (n == 1 || !(cost->bytes > 0))
         return cost->latency_s;
@@ -430,7 +431,7 @@ static double real_predict_now(hs_exec *x, int pu, const hs_item *item, const hs
         size_t k = 0;
         items[k++] = (hs_corun_item){.pu = pu, .kernel = item->k};
         for (size_t i = 0; i < e->npus; i++)
-            for (const rl_rec *r = e->pus[i].run_head; r; r = r->next)
+            for (const rl_rec *r = e->pus[i].run_head; r && (int)i != pu; r = r->next)
                 if (r->bytes > 0)
                     items[k++] = (hs_corun_item){.pu = (int)i, .kernel = r->k};
         if (hs_hw_predict_corun(e->hw, items, n, 0, out, NULL) == 0)

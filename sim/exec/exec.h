@@ -88,9 +88,11 @@ typedef struct hs_exec_ops {
      * excluded, as in cost->latency_s).  cost is item's standalone cost on
      * pu, with rc 0.  The engine calls it between start and completion
      * callbacks, from inside a callback (while a policy schedules) at the
-     * time now(); pu need not have a free slot (the answer is then for the
-     * item sharing pu with what runs there).  It changes nothing the
-     * executor does.  Returns seconds > 0, INFINITY when the item would
+     * time now(); pu need not have a free slot.  On a busy PU that runs
+     * one kernel at a time the item would wait in its queue: the answer is
+     * then for the item running once pu is free, beside what the other
+     * PUs run now; on a PU with several slots, for the item sharing pu
+     * with what runs there.  It changes nothing the executor does.  Returns seconds > 0, INFINITY when the item would
      * never finish. */
     double (*predict_now)(hs_exec *x, int pu, const hs_item *item, const hs_cost *cost);
 } hs_exec_ops;

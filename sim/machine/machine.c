@@ -915,7 +915,7 @@ double hs_machine_standalone_time(const hs_machine *m, int pu, const hs_kernel_w
 
 /* Largest old rate / trial rate over the running kernels in the trial's
  * components, and over the flowless kernels sharing p (nrun -> n). */
-static double trial_others(const hs_machine *m, const mpu *p, int newflow, int n)
+static double trial_others(const hs_machine *m, const mpu *p, int newflow, int n, bool waits)
 {
     double worst = 1;
     size_t nf;
@@ -925,6 +925,8 @@ static double trial_others(const hs_machine *m, const mpu *p, int newflow, int n
         if (f == newflow || f >= m->fk_cap || m->fk[f] < 0)
             continue;
         const mkern *k = &m->k[m->fk[f]];
+        if (waits && &m->pu[k->pu] == p)
+            continue;  /* done before the probe starts */
         double r = hs_bw_trial_rate(m->bw, f) / k->bytes;
         if (k->rate > 0)
             worst = fmax(worst, r > 0 ? k->rate / r : INFINITY);
@@ -936,12 +938,33 @@ static double trial_others(const hs_machine *m, const mpu *p, int newflow, int n
     return worst;
 }
 
+/* Whether a probe on PU pu would run after what pu runs now rather than
+ * beside it: a one-slot PU runs one kernel at a time, so a kernel started
+ * on it now waits in the executor's queue until the PU is free. */
+static bool probe_waits(const hs_machine *m, int pu)
+{
+    const mpu *p = &m->pu[pu];
+    return p->slots == 1 && p->nrun + p->nlaunch > 0;
+}
+
 /* Kernels on PU q in a trial for pu: those running, those in their launch
- * delay and, on pu, the probe. */
+ * delay and, on pu, the probe -- alone when it waits for them. */
 static int trial_share(const hs_machine *m, int q, int pu)
 {
     const mpu *p = &m->pu[q];
+    if (q == pu && probe_waits(m, pu))
+        return 1;
     return p->nrun + p->nlaunch + (q == pu);
+}
+
+/* A probe that waits for its PU runs once the PU's kernels are done: in the
+ * trial their flows draw nothing. */
+static void trial_drop_pu(hs_machine *m, int pu)
+{
+    const mpu *p = &m->pu[pu];
+    for (int i = 0; i < p->nrun; i++)
+        if (m->k[p->run[i]].flow >= 0)
+            hs_bw_set_bound(m->bw, m->k[p->run[i]].flow, 0);
 }
 
 /* Sets up an open trial for a probe on pu: the kernels in their launch
@@ -961,7 +984,7 @@ static int trial_add_launching(hs_machine *m, int pu)
     }
     for (int id = 0; id < m->k_hw; id++) {
         const mkern *k = &m->k[id];
-        if (!k->alive || !k->launching || !(k->bytes > 0))
+        if (!k->alive || !k->launching || !(k->bytes > 0) || (k->pu == pu && probe_waits(m, pu)))
             continue;
         const mpu *p = &m->pu[k->pu];
         int res[2], nres = pu_resources(m, p, res);
@@ -979,7 +1002,10 @@ int hs_machine_predict(hs_machine *m, int pu, const hs_kernel_work *w, hs_machin
     mpu *p = &m->pu[pu];
     int n = trial_share(m, pu, pu);
     mkern probe = { .compute_s = w->compute_s, .bytes = w->bytes, .pu = pu, .flow = -1 };
+    bool waits = probe_waits(m, pu);
     hs_bw_trial_begin(m->bw);
+    if (waits)
+        trial_drop_pu(m, pu);
     int f = -1, rc = trial_add_launching(m, pu);
     if (rc == 0 && w->bytes > 0) {
         int res[2], nres = pu_resources(m, p, res);
@@ -995,7 +1021,7 @@ int hs_machine_predict(hs_machine *m, int pu, const hs_kernel_work *w, hs_machin
         .standalone_s = alone,
         .bandwidth = x,
         .domain_used = hs_bw_trial_used(m->bw, m->dom[p->domain].res),
-        .others_slowdown = trial_others(m, p, f, n),
+        .others_slowdown = trial_others(m, p, f, n, waits),
     };
     out->slowdown = alone > 0 ? out->time_s / alone : 1;
     hs_bw_trial_end(m->bw);

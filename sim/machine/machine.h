@@ -228,9 +228,11 @@ typedef struct hs_machine_prediction {
  * answer is for a kernel running now).  Kernels in their launch delay
  * count as running (by the time a kernel started now has launched, theirs
  * are about over), and each PU with several slots shares its compute among
- * all of its kernels, the probe included.  On a busy PU whose cap is private
- * (see "Caps") the kernel would have the cap to itself, beside the running
- * kernel's.  Returns 0 or -1 (bad args). */
+ * all of its kernels, the probe included.  On a busy one-slot PU the
+ * kernel cannot start beside what runs there: it would wait in the
+ * executor's queue and run once the PU is free, so the answer is for it
+ * running alone on that PU, beside what the other PUs run now.  Returns 0
+ * or -1 (bad args). */
 int hs_machine_predict(hs_machine *m, int pu, const hs_kernel_work *w,
                        hs_machine_prediction *out);
 /* A kernel's duration alone on pu of an idle machine (the roofline

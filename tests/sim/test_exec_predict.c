@@ -102,11 +102,36 @@ static void test_three_share_dram(void **state)
     f->x->ops->run(f->x, INFINITY, 0);
 }
 
+/* The same two GEMVs on the GPU and the NPU; a third asked for on the GPU,
+ * a one-slot PU that is busy: started now, it would wait in the GPU's
+ * queue and run once the GPU's GEMV is done, beside the NPU's.  Then two
+ * flows, each bounded by 60 GB/s, share 100 GB/s: 50 GB/s each, so
+ *     t = launch_gpu + Q / 50e9,
+ * 1.2x the standalone body Q / 60e9 -- not the 2x (or more) of a probe
+ * sharing the GPU with the kernel it would queue behind. */
+static void test_busy_one_slot_pu_waits(void **state)
+{
+    fixture *f = *state;
+    hs_err err;
+    hs_cost cg, cn, c2;
+    hs_item g = gemv_on(f, f->gpu, &cg), n = gemv_on(f, f->npu, &cn), g2 = gemv_on(f, f->gpu, &c2);
+    assert_int_equal(f->hw->pus[f->gpu].slots, 1);
+    f->x->ops->bind(f->x, on_done, NULL);
+    assert_int_equal(f->x->ops->start_cost(f->x, f->gpu, &g, &cg, 0, NULL, &err), 0);
+    assert_int_equal(f->x->ops->start_cost(f->x, f->npu, &n, &cn, 0, NULL, &err), 0);
+    double want = c2.launch_s + c2.bytes / 50e9;
+    double t = f->x->ops->predict_now(f->x, f->gpu, &g2, &c2);
+    assert_true(fabs(t - want) <= 1e-12 * want);
+    assert_true(fabs((t - c2.launch_s) / c2.body_s - 1.2) <= 1e-9);
+    f->x->ops->run(f->x, INFINITY, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_alone_is_standalone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_share_dram, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_busy_one_slot_pu_waits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
