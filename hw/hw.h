@@ -18,7 +18,8 @@
  * Units: seconds, bytes, bytes/s, FLOP/s, watts, joules, everywhere in C.
  * (YAML uses the customary units named in each key: _gbps, _us, _tflops.)
  *
- * This is the folder's only public header; hw/ includes only sim/sim.h.
+ * This is the folder's only public header; hw/ includes sim/conf/conf.h
+ * (errors, the YAML tree) and, for the co-run model, sim/machine/bandwidth.h.
  * Nothing here prints or exits: errors fill an hs_err.
  */
 #ifndef HS_HW_H

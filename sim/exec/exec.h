@@ -23,7 +23,7 @@ typedef struct hs_exec hs_exec;
 enum { HS_EXEC_QUEUED = 1u << 0 };
 
 /* The standalone cost of a work item on a PU, as the engine predicts it
- * from the hardware profile (policies/cost.h's hs_item_cost): what the
+ * from the hardware profile (sim/exec/cost.h's hs_item_cost): what the
  * engine and an executor need of a prediction. */
 typedef struct hs_cost {
     int rc;              /* 0, or HS_PRED_CANNOT_RUN */

@@ -2,7 +2,7 @@
  * the fluid machine of sim/ (max-min DRAM sharing, processor sharing,
  * energy).
  *
- * A work item on PU p costs (policies/cost.c, from hw/'s model):
+ * A work item on PU p costs (sim/exec/cost.c, from hw/'s model):
  *   launch    launch_s, or queue_launch_s for a kernel queued back to back
  *             behind another on p (an in-order queue overlaps its launch),
  *             plus the graph build of an unlisted NPU shape the first time
@@ -12,7 +12,7 @@
  *   body      a machine kernel of time T = body_s and Q = bytes DRAM
  *             bytes: alone it takes body_s (the calibrated roofline or a
  *             profiled table), and it slows when co-running kernels leave
- *             it less than Q / T of the DRAM (sim/machine.h).
+ *             it less than Q / T of the DRAM (sim/machine/machine.h).
  * Fixed `cost:` and `work:` times have no bytes and never slow down.
  */
 #include <math.h>

@@ -1,10 +1,10 @@
 /* hetsoc: the fluid simulated machine.
  *
  * Processing units (PUs) run kernels; memory domains (DRAMs) and links
- * carry bytes.  Bandwidth is shared by max-min fairness (sim/bandwidth.h)
+ * carry bytes.  Bandwidth is shared by max-min fairness (sim/machine/bandwidth.h)
  * over the domains (capacity C_d, optional degradation phi_d), the per-PU
  * caps B_p and the links.  The machine sits on the event kernel
- * (sim/event.h): a kernel's completion is an event, re-timed whenever the
+ * (sim/kernel/event.h): a kernel's completion is an event, re-timed whenever the
  * sharing changes.
  *
  * Kernel model.  A kernel on PU p is given its standalone compute time T

@@ -1,4 +1,4 @@
-/* Tests of PHOLD on the kernel and of the bare reference (sim/phold.h). */
+/* Tests of PHOLD on the kernel and of the bare reference (sim/kernel/phold.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

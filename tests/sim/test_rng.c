@@ -1,4 +1,4 @@
-/* Tests of the random streams (sim/rng.h). */
+/* Tests of the random streams (sim/kernel/rng.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
