@@ -538,8 +538,9 @@ static void finish_request(hs_sched *s, hs_req *r)
         s->cfg->sink.request(s->cfg->sink.ctx, &row);
     if (!warm) {
         double ttft = isnan(r->first_token) ? NAN : r->first_token - r->arr.time;
-        hs_lat_acc_add(&s->all, r->arr.time, t, ttft, c->slo.latency_s);
-        hs_lat_acc_add(&s->classes[r->arr.cls], r->arr.time, t, ttft, c->slo.latency_s);
+        if (hs_lat_acc_add(&s->all, r->arr.time, t, ttft, c->slo.latency_s) != 0 ||
+            hs_lat_acc_add(&s->classes[r->arr.cls], r->arr.time, t, ttft, c->slo.latency_s) != 0)
+            engine_fail(s, "error: out of memory");
     }
     if (t > s->makespan)
         s->makespan = t;

@@ -8,6 +8,7 @@
 
 #include "sim/engine/engine.h"
 #include "sim/engine/params.h"
+#include "sim/engine/quantile.h"
 #include "sim/exec/cost.h"
 #include "sim/exec/exec_sim.h"
 
@@ -82,10 +83,11 @@ typedef struct hs_pu_rt {
     double wakeup_at;
 } hs_pu_rt;
 
-/* Streaming latency statistics of one class (or all): O(1) memory. */
+/* Latency statistics of one class (or all): running means, and quantiles
+ * exact up to HS_QUANTILE_EXACT_MAX requests (quantile.h). */
 typedef struct hs_lat_acc {
     gsl_rstat_workspace *lat, *ttft;
-    gsl_rstat_quantile_workspace *p50, *p90, *p99;
+    hs_quantiles quant;
     uint64_t slo_met, slo_count;
     double first_arrival, last_finish;
 } hs_lat_acc;
@@ -162,7 +164,8 @@ static inline const hs_cost *hs_engine_work_cost(hs_sched *s, hs_work *w, int pu
 /* metrics.c */
 int hs_lat_acc_init(hs_lat_acc *a);
 void hs_lat_acc_free(hs_lat_acc *a);
-void hs_lat_acc_add(hs_lat_acc *a, double arrival, double finish, double ttft, double slo);
-void hs_lat_acc_report(const hs_lat_acc *a, hs_latency_stats *out);
+/* Returns 0, or -1 out of memory (the latency is then not counted). */
+int hs_lat_acc_add(hs_lat_acc *a, double arrival, double finish, double ttft, double slo);
+void hs_lat_acc_report(hs_lat_acc *a, hs_latency_stats *out);
 
 #endif

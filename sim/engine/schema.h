@@ -33,9 +33,9 @@
 #define HS_LATENCY_COLUMNS(X)                                                                           \
     X(requests, "requests", INT, "", "requests finished (warm-up left out)")                            \
     X(mean_latency_s, "mean_latency_s", REAL, "s", "mean latency, arrival to finish")                   \
-    X(p50_latency_s, "p50_latency_s", REAL, "s", "median latency (P-squared estimate)")                 \
-    X(p90_latency_s, "p90_latency_s", REAL, "s", "90th percentile of latency (P-squared estimate)")     \
-    X(p99_latency_s, "p99_latency_s", REAL, "s", "99th percentile of latency (P-squared estimate)")     \
+    X(p50_latency_s, "p50_latency_s", REAL, "s", "median latency (exact; 1% beyond 2^20 requests)")     \
+    X(p90_latency_s, "p90_latency_s", REAL, "s", "90th percentile of latency (exact; 1% beyond 2^20)")  \
+    X(p99_latency_s, "p99_latency_s", REAL, "s", "99th percentile of latency (exact; 1% beyond 2^20)")  \
     X(mean_ttft_s, "mean_ttft_s", REAL, "s", "mean time to first token; NaN when no request had one")   \
     X(slo_attainment, "slo_attainment", REAL, "", "fraction meeting the class SLO; NaN when none")      \
     X(throughput_rps, "throughput_rps", REAL, "req/s", "requests / (last finish - first arrival)")

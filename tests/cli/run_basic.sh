@@ -29,6 +29,19 @@ expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv requests
 printf '%s\n' "$out" | head -n 1 | grep -qx 'run,request,class,arrival_s,first_token_s,finish_s,latency_s,warmup' \
     || fail "columns of /requests"
 [ "$(printf '%s\n' "$out" | sed 1d | wc -l)" = 36000 ] || fail "expected 18 x 2000 request rows"
+# p50/p90/p99 in /runs are the exact order statistics of the run's measured
+# requests (linear interpolation at rank p (n - 1)), not an estimate.
+reqs=$out
+expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv runs
+runs=$out
+for run in 0 9 17; do
+    exact=$(printf '%s\n' "$reqs" | awk -F, -v r=$run 'NR > 1 && $1 == r && $8 == 0 { print $7 }' | sort -g |
+        awk '{ v[NR] = $1 } END { split("0.5 0.9 0.99", ps, " ")
+             for (k = 1; k <= 3; k++) { h = ps[k] * (NR - 1); i = int(h)
+                 printf "%.6g ", v[i + 1] + (h - i) * (v[i + 2] - v[i + 1]) } }')
+    got=$(printf '%s\n' "$runs" | awk -F, -v r=$run 'NR > 1 && $1 == r { printf "%.6g %.6g %.6g ", $13, $14, $15 }')
+    [ "$exact" = "$got" ] || fail "run $run: p50/p90/p99 are $got, the exact order statistics $exact"
+done
 expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv pus
 printf '%s\n' "$out" | head -n 1 | grep -qx 'run,pu,busy_s,utilization,energy_j' || fail "columns of /pus"
 [ "$(printf '%s\n' "$out" | grep -c '^17,P[12],')" = 2 ] || fail "PU rows of run 17"
