@@ -937,7 +937,11 @@ static hs_node *finish(hs_node *root, bool oom, hs_err *err)
     return NULL;
 }
 
-/* The profile the shapes are collected on: the PUs, placeholder speeds. */
+/* The profile the shapes are collected on: the run's PUs with nominal
+ * figures (20 GB/s, 0.01 TFLOPS, 50 us launches; chosen, not measured).
+ * The dry run on it only collects the kernel shapes to measure, and
+ * build_tables measures each shape on every PU that can run it, so these
+ * figures never reach the measured profile. */
 static hs_node *provisional_tree(const char *name, const layout *L, hs_err *err)
 {
     bool oom = false;

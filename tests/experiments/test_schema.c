@@ -98,7 +98,9 @@ static void expect_header(const char *header, const char *prefix, hs_schema_reco
 static void test_hdf5_and_csv_have_every_column(void **state)
 {
     (void)state;
-    char path[] = "/tmp/hs_schema_XXXXXX";
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/hs_schema_XXXXXX", dir && *dir ? dir : "/tmp");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
