@@ -256,13 +256,15 @@ int hs_dispatch(hs_sched *s, hs_work *w, int pu);
  * of w's item along it: hs_item_split_extent).  The parts may run on
  * different PUs; w's successors wait for all of them, plus the cross-PU
  * sync cost when parts ran on more than one PU (the join).  parts[] gets
- * the new works (may be NULL).  w itself is gone after the call. */
+ * the new works (may be NULL).  w itself is gone after the call.
+ * w may be a batch (see "Batching and step granularity" below). */
 int hs_split(hs_sched *s, hs_work *w, hs_split_axis axis, const int64_t *sizes, size_t n,
              hs_work **parts);
 
 /* Replaces n >= 2 READY compatible works (hs_item_batchable, pairwise)
  * by one READY batch whose cost is the batched shape's.  When the batch
- * finishes, each member finishes.  *out gets the batch (may be NULL). */
+ * finishes, each member finishes.  *out gets the batch (may be NULL).
+ * Members may be parts of split items (see below). */
 int hs_batch(hs_sched *s, hs_work *const *ws, size_t n, hs_work **out);
 
 /* Calls timer(tag) after delay seconds (>= 0): deferral, polling, budgets. */
@@ -277,6 +279,45 @@ int hs_speculate(hs_sched *s, hs_req *r, uint32_t stage);
 
 /* Fails the run with a message (a policy that cannot proceed). */
 void hs_sched_fail(hs_sched *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- Batching and step granularity ----------------------------------------
+ * No new calls: these are the contracts of hs_batch and hs_split for
+ * continuous batching (Orca, vLLM; Agent.xpu v2 Alg. 2), HedraRAG's
+ * retrieval minibatches (§4.2.1) and split batches.
+ *
+ * Continuous batching.  At `granularity: step` (workloads/workloads.h,
+ * HS_GRAN_STEP; a workflow stage may set its own) each decode iteration of
+ * a request is one work, a whole pass of the model for one token, issued
+ * when the previous one finished; prefill comes in chunks of the stage's
+ * `chunk_tokens`.  Every step work of one model is batchable with every
+ * other, so a policy that, each time its PU is free, batches the READY
+ * decode steps of the requests it admits runs iteration-level batching:
+ * a request joins once its prefill is done and leaves after its last
+ * step.  A batch costs its batched shape: weights read once, each member's
+ * attention over its own KV length.  At op and layer granularity decode
+ * ops of one slot and layer batch the same way; a whole decode at `stage`
+ * granularity never batches (batch_key 0).
+ *
+ * Batching parts.  hs_batch accepts parts of split items (hs_split along
+ * HS_SPLIT_CLUSTERS of several requests' IVF scans: one minibatch of their
+ * cluster parts).  When the batch finishes each member part finishes, and
+ * its parent joins when all its parts are done (with the join's sync when
+ * its parts ran on several PUs).  Refused (the run fails with a message
+ * naming the policy and the works: id, request, stage): a member that is
+ * not READY, a batch, a part of a split batch, a mix of parts and whole
+ * items, a member not hs_item_batchable with the first (another model,
+ * op, layer, format or index; a whole decode at stage granularity).
+ *
+ * Splitting a batch.  hs_split of a READY batch b:
+ *   HS_SPLIT_BATCH: sizes count members (each >= 1, summing to
+ *     hs_work_batch_size(b)); part i is a sub-batch of the next sizes[i]
+ *     members (hs_work_batch_member gives them), costing their batched
+ *     shape and waiting only on their inputs;
+ *   HS_SPLIT_ROWS: sizes along hs_item_split_extent(item of b, ROWS); each
+ *     part computes its share of the weight rows for every member
+ *     (weight-centric, HeteroInfer §4) and waits on all members' inputs.
+ * Any other axis fails the run.  b's members finish when all its parts
+ * have (plus the join's sync when the parts ran on several PUs). */
 
 #pragma GCC visibility pop
 

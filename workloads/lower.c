@@ -290,6 +290,8 @@ static int64_t pass_items(const hs_model *m, hs_granularity g, bool head)
 
 int64_t wl_lower_count(const wl_largs *a, hs_granularity g)
 {
+    if (g == HS_GRAN_STEP)
+        return wl_step_count(a);
     if (a->encode)
         return pass_items(a->m, g, a->head_rows > 0);
     int64_t n = pass_items(a->m, g, true);
@@ -332,6 +334,10 @@ static void item_base(const wl_largs *a, hs_item *it)
 
 void wl_lower_at(const wl_largs *a, hs_granularity g, int64_t pos, hs_item *it)
 {
+    if (g == HS_GRAN_STEP) {
+        wl_step_at(a, pos, it);
+        return;
+    }
     item_base(a, it);
     int64_t n = pass_items(a->m, g, a->encode ? a->head_rows > 0 : true);
     if (a->encode) {

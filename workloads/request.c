@@ -42,6 +42,7 @@ typedef struct rnode {
     int64_t pos, count;        /* item cursor */
     lower_kind lk;
     wl_largs la;
+    hs_granularity gran;       /* LLM / encoder stage: its own or the workload's */
     wl_lcache *lc;             /* LLM stage at op or layer granularity while it
                                 * runs: its memo of repeated items (or NULL) */
     wl_search sr;
@@ -158,9 +159,18 @@ static void draw_loops(builder *b)
     }
 }
 
+/* The stage's granularity and prefill chunk: its own, else the workload's. */
+static void fill_granularity(const builder *b, rnode *x, const wl_stage *st)
+{
+    const hs_workload *wl = b->r->wl;
+    x->gran = st->gran_set ? st->gran : wl->gran;
+    x->la.chunk = st->chunk_tokens > 0 ? st->chunk_tokens : wl->chunk_tokens;
+}
+
 static void fill_llm(builder *b, rnode *x, const wl_stage *st)
 {
     x->lk = LK_LLM;
+    fill_granularity(b, x, st);
     x->la.context = draw_int(b, &st->context, 0);
     x->la.prompt = draw_int(b, &st->prompt, 1);
     x->la.output = draw_int(b, &st->output, 1);
@@ -171,6 +181,7 @@ static void fill_llm(builder *b, rnode *x, const wl_stage *st)
 static void fill_encode(builder *b, rnode *x, const wl_stage *st)
 {
     x->lk = LK_LLM;
+    fill_granularity(b, x, st);
     x->la.encode = true;
     x->la.batch = draw_int(b, &st->batch, 1);
     x->la.seq = draw_int(b, &st->seq, 1);
@@ -518,10 +529,10 @@ static int index_edges(hs_request *r, hs_err *err)
     return 0;
 }
 
-static int64_t node_count(const hs_request *r, const rnode *x)
+static int64_t node_count(const rnode *x)
 {
     switch (x->lk) {
-    case LK_LLM: return wl_lower_count(&x->la, r->wl->gran);
+    case LK_LLM: return wl_lower_count(&x->la, x->gran);
     case LK_SEARCH: return wl_search_count(&x->sr);
     default: return 1;
     }
@@ -541,7 +552,7 @@ static int finish_build(hs_request *r, hs_err *err)
     if (rc < 0 || index_edges(r, err) < 0)
         return -1;
     for (uint32_t v = 0; v < r->n; v++)
-        r->nodes[v].count = node_count(r, &r->nodes[v]);
+        r->nodes[v].count = node_count(&r->nodes[v]);
     return 0;
 }
 
@@ -818,10 +829,10 @@ static rnode *visible(const hs_request *r, uint32_t id)
 }
 
 /* Item pos of x; lc: x's memo of repeated items, or NULL. */
-static inline void node_item(const hs_request *r, const rnode *x, int64_t pos, hs_item *it, wl_lcache *lc)
+static inline void node_item(const rnode *x, int64_t pos, hs_item *it, wl_lcache *lc)
 {
     if (x->lk == LK_LLM) {
-        wl_lower_at_cached(&x->la, r->wl->gran, pos, it, lc);
+        wl_lower_at_cached(&x->la, x->gran, pos, it, lc);
         return;
     }
     if (x->lk == LK_SEARCH) {
@@ -870,11 +881,11 @@ int hs_request_next_item(hs_request *r, uint32_t id, hs_item *it)
         return -1;
     if (x->outstanding || x->pos >= x->count)
         return 0;
-    /* A stage at stage granularity repeats nothing; without the memo (out
-     * of memory) items are lowered in full. */
-    if (x->lk == LK_LLM && !x->lc && r->wl->gran != HS_GRAN_STAGE)
+    /* A stage at stage or step granularity repeats nothing; without the
+     * memo (out of memory) items are lowered in full. */
+    if (x->lk == LK_LLM && !x->lc && x->gran < HS_GRAN_STAGE)
         x->lc = wl_lcache_new();
-    node_item(r, x, x->pos, it, x->lc);
+    node_item(x, x->pos, it, x->lc);
     x->outstanding = true;
     x->last_emits = it->emits;
     return 1;
@@ -959,7 +970,7 @@ int hs_request_stage_items(const hs_request *r, uint32_t id, hs_item_fn fn, void
         return -1;
     hs_item it;
     for (int64_t pos = 0; pos < x->count; pos++) {
-        node_item(r, x, pos, &it, NULL);
+        node_item(x, pos, &it, NULL);
         int rc = fn(&it, ctx);
         if (rc)
             return rc;

@@ -55,7 +55,11 @@ static int64_t llm_extent(const hs_item *it, hs_split_axis axis)
 
 int64_t hs_item_split_extent(const hs_item *it, hs_split_axis axis)
 {
-    if (!it || it->batched || it->kind != HS_ITEM_KERNEL || it->ncosts > 0 || it->work > 0)
+    if (!it || it->kind != HS_ITEM_KERNEL || it->ncosts > 0 || it->work > 0)
+        return 0;
+    /* A batch's members have their own spans: only the proportional row
+     * split (each part covers every member) applies to the batched item. */
+    if (it->batched && axis != HS_SPLIT_ROWS)
         return 0;
     if (wl_item_is_llm(it))
         return llm_extent(it, axis);

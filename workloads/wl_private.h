@@ -80,6 +80,8 @@ typedef struct wl_largs {
     int64_t context, prompt, output;   /* LLM */
     int64_t batch, seq;                /* encoder pass */
     int32_t head_rows;                 /* encoder pass: LM-head rows per sequence */
+    int64_t chunk;                     /* step granularity: prefill chunk tokens; 0 the
+                                          whole prompt */
 } wl_largs;
 
 WL_HIDDEN int64_t wl_lower_count(const wl_largs *a, hs_granularity g);
@@ -93,6 +95,10 @@ WL_HIDDEN wl_lcache *wl_lcache_new(void);
 WL_HIDDEN void wl_lcache_free(wl_lcache *c);
 WL_HIDDEN void wl_lower_at_cached(const wl_largs *a, hs_granularity g, int64_t pos, hs_item *it,
                                   wl_lcache *c);
+/* Step granularity (step.c): the item count and item pos of a's stage;
+ * wl_lower_count / wl_lower_at hand HS_GRAN_STEP to these. */
+WL_HIDDEN int64_t wl_step_count(const wl_largs *a);
+WL_HIDDEN void wl_step_at(const wl_largs *a, int64_t pos, hs_item *it);
 /* Recomputes it's cost from its own span fields (slot, layer, tokens,
  * context, seq, units, steps, head_rows): the basis of splitting. */
 WL_HIDDEN void wl_relower(hs_item *it);
@@ -142,6 +148,11 @@ typedef struct wl_stage {
     wl_num flops, bytes;                  /* compute */
     wl_num spec_accuracy;                 /* number or expression (never drawn); WN_NONE:
                                              HS_SPEC_ACCURACY_DEFAULT */
+    bool gran_set;                        /* `granularity:` given: gran overrides the
+                                             workload's */
+    hs_granularity gran;
+    int64_t chunk_tokens;                 /* step granularity's prefill chunk; 0: the
+                                             workload's */
 } wl_stage;
 
 typedef struct wl_edge {
@@ -246,6 +257,7 @@ struct hs_workload {
     char *name, *description;
     hs_wl_kind kind;
     hs_granularity gran;
+    int64_t chunk_tokens;   /* step granularity's prefill chunk; 0: the whole prompt */
     int64_t max_requests, warmup;
     double duration;
     size_t nclasses;

@@ -25,6 +25,11 @@
  *   stream: N     the consumer may start once the producer emitted N tokens
  *                 (item i of a fan-out after (i + 1) * N: HeRo's token groups)
  *
+ * granularity: G (llm, embed, rerank stages) op | layer | stage | step: the
+ *                 stage's own, overriding the workload's
+ * chunk_tokens: N (llm stages) prefill chunk at step granularity (default:
+ *                 the workload's, else the whole prompt in one chunk)
+ *
  * spec_accuracy: P (any stage) the chance that a speculation on the stage
  *                 holds (hs_request_speculate): a number in [0, 1] or an
  *                 expression (clamped to [0, 1]), never a distribution, so
@@ -65,7 +70,7 @@ const char *hs_phase_name(hs_phase p)
     return (unsigned)p < HS_PHASE_COUNT ? names[p] : "?";
 }
 
-static const char *const gran_names[HS_GRAN_COUNT + 1] = {"op", "layer", "stage", NULL};
+static const char *const gran_names[HS_GRAN_COUNT + 1] = {"op", "layer", "stage", "step", NULL};
 
 const char *hs_granularity_name(hs_granularity g)
 {
@@ -201,8 +206,9 @@ enum { NCOMMON = sizeof common_keys / sizeof common_keys[0] };
 
 static const char *const *kind_keys(hs_stage_kind k)
 {
-    static const char *const llm[] = {"context", "prompt", "output", NULL};
-    static const char *const enc[] = {"batch", "seq", NULL};
+    static const char *const llm[] = {"context", "prompt", "output", "granularity",
+                                      "chunk_tokens", NULL};
+    static const char *const enc[] = {"batch", "seq", "granularity", NULL};
     static const char *const srch[] = {"index", "queries", "top_k", NULL};
     static const char *const chunk[] = {"tokens", "chunk_size", "overlap", "s_per_token", NULL};
     static const char *const tool[] = {"latency", NULL};
@@ -397,6 +403,19 @@ static int parse_stage_common(const wl_template *t, const hs_node *n, wl_stage *
     return parse_spec_accuracy(t, n, s, err);
 }
 
+/* A model stage's own `granularity` (overriding the workload's) and, for
+ * an LLM stage, `chunk_tokens`: the prefill chunk at step granularity. */
+static int parse_stage_granularity(const hs_node *n, wl_stage *s, hs_err *err)
+{
+    int g = 0;
+    int rc = hs_get_enum(n, "granularity", false, gran_names, &g, err);
+    if (rc < 0 || hs_get_i64(n, "chunk_tokens", false, 1, INT64_C(1) << 31, &s->chunk_tokens, err) < 0)
+        return -1;
+    s->gran_set = hs_map_get(n, "granularity") != NULL;
+    s->gran = (hs_granularity)g;
+    return 0;
+}
+
 static int parse_stages(wl_template *t, const hs_node *seq, hs_err *err)
 {
     if (!seq)
@@ -433,7 +452,7 @@ static int parse_stages(wl_template *t, const hs_node *seq, hs_err *err)
         s->kind = (hs_stage_kind)kind;
         if (check_stage_keys(n, s->kind, err) < 0 || parse_stage_common(t, n, s, err) < 0 ||
             stage_ref(t, n, "foreach", false, &s->foreach, err) < 0 ||
-            parse_kind_fields(t, n, s, err) < 0)
+            parse_kind_fields(t, n, s, err) < 0 || parse_stage_granularity(n, s, err) < 0)
             return -1;
     }
     return 0;

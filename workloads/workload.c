@@ -2,7 +2,9 @@
  *
  *   name, description, source
  *   kind: workflow (default) | llm | dag | synthetic
- *   granularity: op (default) | layer | stage
+ *   granularity: op (default) | layer | stage | step
+ *   chunk_tokens: N    prefill chunk at step granularity (default: the whole
+ *                      prompt is one chunk)
  *   requests: N        total requests (all classes)
  *   duration: S        no arrival after S seconds
  *   warmup: N          first requests left out of the metrics
@@ -26,7 +28,7 @@
 #include "workloads/wl_private.h"
 
 static const char *const kind_names[] = {"workflow", "llm", "dag", "synthetic", NULL};
-static const char *const gran_names[] = {"op", "layer", "stage", NULL};
+static const char *const gran_names[] = {"op", "layer", "stage", "step", NULL};
 
 /* ---- Shared resources: templates and models, loaded once. -------------- */
 
@@ -78,6 +80,16 @@ static const wl_template *get_template(hs_workload *wl, const hs_node *ref, cons
     return t;
 }
 
+static bool same_model(const hs_model *a, const hs_model *b)
+{
+    return strcmp(a->name, b->name) == 0 && a->arch == b->arch && a->layers == b->layers &&
+           a->hidden == b->hidden && a->heads == b->heads && a->kv_heads == b->kv_heads &&
+           a->head_dim == b->head_dim && a->ffn == b->ffn && a->vocab == b->vocab &&
+           a->gated_ffn == b->gated_ffn && a->tied_embeddings == b->tied_embeddings &&
+           a->lm_head == b->lm_head && a->quant == b->quant && a->group == b->group &&
+           a->max_context == b->max_context;
+}
+
 static const hs_model *get_model(hs_workload *wl, const char *name, const hs_node *where,
                                  hs_err *err)
 {
@@ -100,6 +112,13 @@ static const hs_model *get_model(hs_workload *wl, const char *name, const hs_nod
         reposition(where, &inner, err);
         return NULL;
     }
+    /* A path to a model already loaded (by its name or another path) is
+     * that model: its items must batch with the others'. */
+    for (size_t i = 0; i < wl->nmodels; i++)
+        if (same_model(wl->models[i], m)) {
+            free(m);
+            return wl->models[i];
+        }
     wl->models[wl->nmodels++] = m;
     return m;
 }
@@ -489,9 +508,9 @@ static int parse_synthetic(hs_workload *wl, const hs_node *root, hs_err *err)
 static const char *const *top_keys(hs_wl_kind k)
 {
     static const char *const wf[] = {"name", "description", "source", "kind", "granularity",
-                                     "requests", "duration", "warmup", "classes", NULL};
+                                     "chunk_tokens", "requests", "duration", "warmup", "classes", NULL};
     static const char *const llm[] = {"name", "description", "source", "kind", "granularity",
-                                      "requests", "duration", "warmup", "model", "quant",
+                                      "chunk_tokens", "requests", "duration", "warmup", "model", "quant",
                                       "tokens", "arrival", "slo", "priority", NULL};
     static const char *const dag[] = {"name", "description", "source", "kind", "requests",
                                       "arrival", "tasks", "edges", NULL};
@@ -515,6 +534,7 @@ static int parse_top(hs_workload *wl, const hs_node *root, hs_err *err)
         hs_get_str(root, "name", false, &name, err) < 0 ||
         hs_get_str(root, "description", false, &desc, err) < 0 ||
         hs_get_enum(root, "granularity", false, gran_names, &gran, err) < 0 ||
+        hs_get_i64(root, "chunk_tokens", false, 1, INT64_C(1) << 31, &wl->chunk_tokens, err) < 0 ||
         hs_get_i64(root, "requests", false, 1, INT64_C(1) << 50, &wl->max_requests, err) < 0 ||
         hs_get_f64(root, "duration", false, 1e-9, 1e12, &wl->duration, err) < 0 ||
         hs_get_i64(root, "warmup", false, 0, INT64_C(1) << 50, &wl->warmup, err) < 0)

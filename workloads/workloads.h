@@ -107,6 +107,9 @@ typedef enum hs_granularity {
     HS_GRAN_OP,      /* one kernel per op: QKV, attention, O, FFN gate/up, ... */
     HS_GRAN_LAYER,   /* one item per transformer layer (+ one for the head) */
     HS_GRAN_STAGE,   /* prefill, the whole decode, a whole encoder pass */
+    HS_GRAN_STEP,    /* one item per prefill chunk and per decode iteration (the whole model
+                        for one token: embedding, all layers, head): iteration-level
+                        scheduling (Orca, vLLM; Agent.xpu's decode loop) */
     HS_GRAN_COUNT
 } hs_granularity;
 
@@ -136,7 +139,8 @@ typedef enum hs_slot {
     HS_SLOT_LM_HEAD,     /* vocabulary projection of the rows that need logits */
     HS_SLOT_LAYER,       /* layer granularity: a whole layer (layer 0 adds the embedding) */
     HS_SLOT_HEAD,        /* layer granularity: final norm + LM head */
-    HS_SLOT_STAGE,       /* stage granularity: a whole prefill, decode or encoder pass */
+    HS_SLOT_STAGE,       /* stage granularity: a whole prefill, decode or encoder pass;
+                            step granularity: one prefill chunk or one decode step */
     HS_SLOT_IVF_COARSE,  /* IVF: query against the nlist centroids */
     HS_SLOT_SCAN,        /* vector search: scan of lists (IVF) or the corpus (flat) */
     HS_SLOT_CHUNK,
@@ -181,7 +185,8 @@ typedef struct hs_item {
     int64_t context;         /* tokens already in the KV cache before them */
     int64_t seq;             /* full sequence length (bidirectional encoders) */
     int64_t units;           /* sequences / queries folded into this item */
-    int64_t steps;           /* decode steps covered (stage granularity); 1 otherwise */
+    int64_t steps;           /* decode steps covered (a whole decode at stage granularity);
+                                1 otherwise */
     int32_t head_rows;       /* LM-head rows per sequence (0: no head) */
     int32_t emits;           /* output tokens this item completes */
     int64_t clusters;        /* search: extent of the cluster axis (IVF lists probed, flat subsets) */
@@ -215,7 +220,9 @@ typedef enum hs_split_axis {
 
 const char *hs_split_axis_name(hs_split_axis a);
 /* Extent of the axis (parts are integer sizes along it summing to it);
- * 0 or 1 when the item cannot be split along it. */
+ * 0 or 1 when the item cannot be split along it.  A batched item splits
+ * only along HS_SPLIT_ROWS (each part covers every member; a split into
+ * sub-batches of members is the engine's: hs_split of a batch work). */
 int64_t hs_item_split_extent(const hs_item *it, hs_split_axis axis);
 /* Splits it into n parts of the given sizes (each >= 1, summing to the
  * extent).  FLOPs of the parts sum to the whole; operands every part needs
@@ -227,11 +234,17 @@ int hs_item_split(const hs_item *it, hs_split_axis axis, const int64_t *sizes, s
 
 /* ---- Batching: compatible items of different requests in one kernel. -- */
 /* Same model, op, layer and format (GEMM-like ops share their weights;
- * attention concatenates sequences; searches share one index). */
+ * attention concatenates sequences; searches share one index).  At step
+ * granularity the decode steps (and prefill chunks) of one model all
+ * match: continuous batching.  A whole decode at stage granularity
+ * (steps > 1) never batches: its members would need the same number of
+ * steps (batch_key 0); use `granularity: step`. */
 bool hs_item_batchable(const hs_item *a, const hs_item *b);
 /* The batched item: rows concatenated, weights read once (for IVF scans
  * the expected union of the lists probed), FLOPs and per-row bytes summed.
- * Its cost is the batched shape's cost. */
+ * Its cost is the batched shape's cost.  For layer, stage and step items
+ * this is exact per member: each member's attention FLOPs and KV bytes
+ * are over its own context, the GEMMs' weights are read once. */
 int hs_item_batch(const hs_item *const *items, size_t n, hs_item *out, hs_err *err);
 
 /* ---- Direct lowering (the paper check, tools and tests). ------------- */
@@ -241,6 +254,12 @@ int hs_item_batch(const hs_item *const *items, size_t n, hs_item *out, hs_err *e
 typedef int (*hs_item_fn)(const hs_item *it, void *ctx);
 int hs_lower_llm(const hs_model *m, hs_quant q, int64_t context, int64_t prompt, int64_t output,
                  hs_granularity g, hs_item_fn fn, void *ctx);
+/* The same at step granularity with prefill chunks of `chunk` tokens (the
+ * last chunk holds the rest; chunk <= 0: the whole prompt, one chunk):
+ * ceil(prompt / chunk) chunks, chunk j on top of context + j * chunk
+ * tokens, then output - 1 decode steps.  -1 for bad arguments. */
+int hs_lower_llm_steps(const hs_model *m, hs_quant q, int64_t context, int64_t prompt,
+                       int64_t output, int64_t chunk, hs_item_fn fn, void *ctx);
 /* The same for one encoder pass over batch x seq (rerank: with the LM head
  * on the last row of each sequence when the model has one). */
 int hs_lower_encode(const hs_model *m, hs_quant q, int64_t batch, int64_t seq, bool rerank,

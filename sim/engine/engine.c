@@ -21,6 +21,7 @@
 #include "sim/engine/engine_internal.h"
 
 static void finish_item(hs_sched *s, hs_work *w);
+static void finish_work(hs_sched *s, hs_work *w);
 static bool stale(const hs_sched *s, const hs_work *w);
 static void rollback(hs_sched *s, hs_req *r, uint32_t stage);
 
@@ -299,6 +300,8 @@ double hs_engine_input_ready(hs_sched *s, const hs_work *w, int pu, double *cost
             if (ti > t)
                 t = ti;
         }
+    } else if (w->parent && w->parent->nmembers) {
+        t = hs_engine_input_ready(s, w->parent, pu, &c);   /* a row part of a batch */
     } else if (w->req) {
         const hs_stage_rt *st = &w->req->stages[w->stage];
         if (w->first_of_stage)
@@ -443,7 +446,7 @@ static void delay_done_cb(void *ctx, uint64_t arg)
 {
     hs_sched *s = ctx;
     hs_engine_enter(s);
-    finish_item(s, (hs_work *)(uintptr_t)arg);
+    finish_work(s, (hs_work *)(uintptr_t)arg);
     hs_engine_touch(s);
     hs_engine_settle(s);
 }
@@ -709,7 +712,7 @@ static void join_cb(void *ctx, uint64_t arg)
 {
     hs_sched *s = ctx;
     hs_engine_enter(s);
-    finish_item(s, (hs_work *)(uintptr_t)arg);
+    finish_work(s, (hs_work *)(uintptr_t)arg);
     hs_engine_touch(s);
     hs_engine_settle(s);
 }
@@ -738,7 +741,31 @@ static __attribute__((noinline)) void finish_part(hs_sched *s, hs_work *part)
     if (sync > 0)
         post(s, now(s) + sync, join_cb, (uint64_t)(uintptr_t)parent);
     else
-        finish_item(s, parent);
+        finish_work(s, parent);
+}
+
+/* Batch w finished (on w->pu): each member finishes -- an item moves its
+ * request on, a part joins its parent when it was the last. */
+static __attribute__((noinline)) void finish_batch(hs_sched *s, hs_work *w)
+{
+    for (uint32_t i = 0; i < w->nmembers; i++) {
+        w->members[i]->pu = w->pu;
+        finish_work(s, w->members[i]);
+    }
+    work_free(s, w);
+}
+
+/* w finished: a part joins its parent, a batch finishes its members, an
+ * item moves its request on.  A split batch joins as a batch, so its
+ * members finish when all its parts have. */
+static inline void finish_work(hs_sched *s, hs_work *w)
+{
+    if (w->parent)
+        finish_part(s, w);
+    else if (w->nmembers)
+        finish_batch(s, w);
+    else
+        finish_item(s, w);
 }
 
 /* The kernel row of finished w, for the run's sink. */
@@ -777,17 +804,7 @@ static void work_done_cb(void *engine, void *token)
         emit_kernel_row(s, w);
     if (s->pol->work_done)
         s->pol->work_done(s, s->pol_state, w);
-    if (w->parent) {
-        finish_part(s, w);
-    } else if (w->nmembers) {
-        for (uint32_t i = 0; i < w->nmembers; i++) {
-            w->members[i]->pu = pu;
-            finish_item(s, w->members[i]);
-        }
-        work_free(s, w);
-    } else {
-        finish_item(s, w);
-    }
+    finish_work(s, w);
     try_start(s, pu);
     hs_engine_touch(s);
     hs_engine_settle(s);

@@ -1,6 +1,7 @@
 /* hetsoc: the scheduling context -- everything a policy may see and do
  * (policies/policy.h), implemented over the engine's state. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,43 +167,204 @@ hs_rng *hs_sched_rng(hs_sched *s) { return &s->rng; }
 
 /* ---- Actions: split, batch, timers ---------------------------------------------- */
 
-int hs_split(hs_sched *s, hs_work *w, hs_split_axis axis, const int64_t *sizes, size_t n,
-             hs_work **parts)
+/* "work 12 (request 3, stage 1)" (or "batch", "part of work 7"): how
+ * errors name a work. */
+static const char *work_name(const hs_work *w, char *buf, size_t size)
 {
-    if (!w || w->state != HS_WORK_READY || w->nmembers || n < 1 || n > 64) {
-        hs_sched_fail(s, "hs_split of a work that is not a ready, unbatched item (or n=%zu)", n);
-        return -1;
+    if (!w)
+        snprintf(buf, size, "a NULL work");
+    else if (w->req)
+        snprintf(buf, size, "work %llu (request %llu, stage %u%s)", (unsigned long long)w->id,
+                 (unsigned long long)w->req->arr.id, w->stage,
+                 w->nmembers ? ", a batch" : w->parent ? ", a part" : "");
+    else
+        snprintf(buf, size, "work %llu (a batch of %u works of several requests)",
+                 (unsigned long long)w->id, w->nmembers);
+    return buf;
+}
+
+/* A new READY part of w with item it.  NULL (the run failed) when out of
+ * memory. */
+static hs_work *new_part(hs_sched *s, hs_work *w, const hs_item *it)
+{
+    hs_work *p = hs_engine_work_new(s);
+    if (!p) {
+        hs_sched_fail(s, "out of memory");
+        return NULL;
     }
-    hs_item *items = calloc(n, sizeof *items);
-    hs_err err;
-    if (!items || hs_item_split(&w->item, axis, sizes, n, items, &err) != 0) {
-        free(items);
-        hs_sched_fail(s, "%s", items ? err.msg : "out of memory");
-        return -1;
-    }
+    p->item = *it;
+    p->req = w->req;
+    p->stage = w->stage;
+    p->first_of_stage = w->first_of_stage;
+    p->epoch = w->epoch;
+    p->parent = w;
+    return p;
+}
+
+/* Takes READY w off the ready list to wait for its n parts. */
+static void await_parts(hs_sched *s, hs_work *w, size_t n)
+{
     hs_engine_unready(s, w);
     w->state = HS_WORK_RUNNING;  /* waits for its parts */
     w->parts_left = (uint32_t)n;
     s->splits++;
+}
+
+static int split_batch(hs_sched *s, hs_work *w, hs_split_axis axis, const int64_t *sizes, size_t n,
+                       hs_work **parts);
+
+int hs_split(hs_sched *s, hs_work *w, hs_split_axis axis, const int64_t *sizes, size_t n,
+             hs_work **parts)
+{
+    char name[160];
+    if (!w || w->state != HS_WORK_READY || n < 1 || n > 64) {
+        hs_sched_fail(s, "hs_split of %s: not a ready work (or n=%zu)", work_name(w, name, sizeof name), n);
+        return -1;
+    }
+    if (w->nmembers)
+        return split_batch(s, w, axis, sizes, n, parts);
+    hs_item *items = calloc(n, sizeof *items);
+    hs_err err;
+    if (!items || hs_item_split(&w->item, axis, sizes, n, items, &err) != 0) {
+        free(items);
+        hs_sched_fail(s, "hs_split of %s: %s", work_name(w, name, sizeof name), items ? err.msg : "out of memory");
+        return -1;
+    }
+    await_parts(s, w, n);
     for (size_t i = 0; i < n; i++) {
-        hs_work *p = hs_engine_work_new(s);
-        if (!p) {
-            free(items);
-            hs_sched_fail(s, "out of memory");
-            return -1;
-        }
-        p->item = items[i];
-        p->req = w->req;
-        p->stage = w->stage;
-        p->first_of_stage = w->first_of_stage;
-        p->epoch = w->epoch;
-        p->parent = w;
+        hs_work *p = new_part(s, w, &items[i]);
+        if (!p)
+            break;
         if (parts)
             parts[i] = p;
         hs_engine_ready(s, p);
     }
     free(items);
+    return s->failed ? -1 : 0;
+}
+
+/* ---- Splitting a batch ------------------------------------------------------------
+ * Along HS_SPLIT_BATCH the sizes count members: each part is a sub-batch of
+ * consecutive members (their batched item), waiting on its own members'
+ * inputs.  Along HS_SPLIT_ROWS each part is a share of the batched item's
+ * weight rows covering every member, waiting on all members' inputs.  The
+ * batch joins when all its parts are done; then each member finishes. */
+
+/* Part i of a row split of batch w: its inputs are the batch's (routed
+ * through hs_engine_input_ready, which looks at the parent). */
+static int batch_row_parts(hs_sched *s, hs_work *w, const int64_t *sizes, size_t n, hs_work **parts)
+{
+    char name[160];
+    hs_item *items = calloc(n, sizeof *items);
+    hs_err err;
+    if (!items || hs_item_split(&w->item, HS_SPLIT_ROWS, sizes, n, items, &err) != 0) {
+        free(items);
+        hs_sched_fail(s, "hs_split of %s by rows: %s", work_name(w, name, sizeof name),
+                      items ? err.msg : "out of memory");
+        return -1;
+    }
+    await_parts(s, w, n);
+    for (size_t i = 0; i < n && !s->failed; i++) {
+        hs_work *p = new_part(s, w, &items[i]);
+        if (!p)
+            break;
+        p->first_of_stage = true;   /* not the stage's chain: ask the parent batch */
+        if (parts)
+            parts[i] = p;
+        hs_engine_ready(s, p);
+    }
+    free(items);
+    return s->failed ? -1 : 0;
+}
+
+/* A sub-batch of members [first, first + size) of batch w. */
+static hs_work *sub_batch(hs_sched *s, hs_work *w, size_t first, size_t size)
+{
+    char name[160];
+    hs_work **members = calloc(size, sizeof *members);
+    const hs_item **items = calloc(size, sizeof *items);
+    hs_item it;
+    hs_err err;
+    hs_work *p = NULL;
+    if (!members || !items) {
+        hs_sched_fail(s, "out of memory");
+    } else {
+        for (size_t i = 0; i < size; i++) {
+            members[i] = w->members[first + i];
+            items[i] = &members[i]->item;
+        }
+        if (hs_item_batch(items, size, &it, &err) != 0)
+            hs_sched_fail(s, "hs_split of %s by batch: %s", work_name(w, name, sizeof name), err.msg);
+        else if ((p = new_part(s, w, &it))) {
+            p->members = members;
+            p->nmembers = (uint32_t)size;
+            members = NULL;
+        }
+    }
+    free(members);
+    free(items);
+    return p;
+}
+
+static int split_batch(hs_sched *s, hs_work *w, hs_split_axis axis, const int64_t *sizes, size_t n,
+                       hs_work **parts)
+{
+    char name[160];
+    if (axis == HS_SPLIT_ROWS)
+        return batch_row_parts(s, w, sizes, n, parts);
+    int64_t sum = 0;
+    bool sizes_ok = true;
+    for (size_t i = 0; i < n; i++) {
+        sizes_ok = sizes_ok && sizes[i] >= 1 && sizes[i] <= (int64_t)w->nmembers;
+        sum += sizes_ok ? sizes[i] : 0;
+    }
+    if (axis != HS_SPLIT_BATCH || !sizes_ok || sum != (int64_t)w->nmembers) {
+        hs_sched_fail(s, "hs_split of %s: a batch splits along rows, or along batch into sub-batches "
+                         "of its %u members (sizes >= 1 summing to it)",
+                      work_name(w, name, sizeof name), w->nmembers);
+        return -1;
+    }
+    await_parts(s, w, n);
+    size_t first = 0;
+    for (size_t i = 0; i < n; i++) {
+        hs_work *p = sub_batch(s, w, first, (size_t)sizes[i]);
+        if (!p)
+            return -1;
+        first += (size_t)sizes[i];
+        if (parts)
+            parts[i] = p;
+        hs_engine_ready(s, p);
+    }
     return 0;
+}
+
+/* ---- Batching ---------------------------------------------------------------------- */
+
+/* Why ws cannot be batched (the reason, *bad the work at fault), or NULL.
+ * Members are READY, neither batches nor parts of a split batch, all whole
+ * items or all parts of split items (HedraRAG's cluster minibatch), and
+ * pairwise compatible (hs_item_batchable). */
+static const char *batch_refusal(hs_work *const *ws, size_t n, size_t *bad)
+{
+    for (size_t i = 0; i < n; i++) {
+        const hs_work *w = ws[i];
+        *bad = i;
+        if (!w || w->state != HS_WORK_READY)
+            return "is not ready";
+        if (w->nmembers)
+            return "is a batch already";
+        if (!w->req)
+            return "belongs to no request";
+        if (w->parent && w->parent->nmembers)
+            return "is a part of a split batch";
+        if ((w->parent != NULL) != (ws[0]->parent != NULL))
+            return w->parent ? "is a part, and the first work a whole item"
+                             : "is a whole item, and the first work a part";
+        if (i > 0 && !hs_item_batchable(&ws[0]->item, &w->item))
+            return "cannot be batched with the first work (another model, op, layer, format or "
+                   "index, or an item that never batches)";
+    }
+    return NULL;
 }
 
 int hs_batch(hs_sched *s, hs_work *const *ws, size_t n, hs_work **out)
@@ -211,24 +373,21 @@ int hs_batch(hs_sched *s, hs_work *const *ws, size_t n, hs_work **out)
         hs_sched_fail(s, "hs_batch needs at least two works");
         return -1;
     }
+    size_t bad = 0;
+    const char *why = batch_refusal(ws, n, &bad);
+    if (why) {
+        char a[160], b[160];
+        hs_sched_fail(s, "hs_batch: %s %s (first work: %s)", work_name(ws[bad], a, sizeof a), why,
+                      work_name(ws[0], b, sizeof b));
+        return -1;
+    }
     const hs_item **items = calloc(n, sizeof *items);
     hs_work **members = calloc(n, sizeof *members);
     hs_work *b = NULL;
     hs_err err = {{0}};
-    bool ok = items && members;
-    for (size_t i = 0; ok && i < n; i++) {
-        ok = ws[i] && ws[i]->state == HS_WORK_READY && !ws[i]->nmembers && !ws[i]->parent &&
-             ws[i]->req;
-        if (ok)
-            items[i] = &ws[i]->item;
-    }
-    if (!ok) {
-        free(items);
-        free(members);
-        hs_sched_fail(s, "hs_batch of works that are not ready, unsplit, unbatched items");
-        return -1;
-    }
-    if (!(b = hs_engine_work_new(s)) || hs_item_batch(items, n, &b->item, &err) != 0) {
+    for (size_t i = 0; items && i < n; i++)
+        items[i] = &ws[i]->item;
+    if (!items || !members || !(b = hs_engine_work_new(s)) || hs_item_batch(items, n, &b->item, &err) != 0) {
         free(items);
         free(members);
         hs_sched_fail(s, "%s", b ? err.msg : "out of memory");

@@ -212,8 +212,11 @@ static void test_batched_decode(void **state)
     assert_rel(out.parts.kv, kv, 1e-12);
     assert_rel(out.k.flops, fl, 1e-12);
     assert_int_equal(out.k.batch, 4 * 32);
-    /* A batched item is not split again; other layers, slots, models do not batch. */
-    assert_int_equal(hs_item_split_extent(&out, HS_SPLIT_ROWS), 0);
+    /* A batched item splits only by weight rows (each part covers every
+     * member); other layers, slots, models do not batch. */
+    assert_int_equal(hs_item_split_extent(&out, HS_SPLIT_ROWS), m.heads);   /* attention: its heads */
+    assert_int_equal(hs_item_split_extent(&out, HS_SPLIT_SEQ), 0);
+    assert_int_equal(hs_item_split_extent(&out, HS_SPLIT_BATCH), 0);
     hs_item other = llm_item(&m, 50, 3, HS_GRAN_OP, HS_PHASE_DECODE, HS_SLOT_QKV, 6, -1);
     assert_false(hs_item_batchable(&q[0], &other));
     assert_false(hs_item_batchable(&q[0], &at[0]));
