@@ -398,6 +398,30 @@ typedef struct hs_pred {
 int hs_hw_predict(const hs_hw *hw, int pu, const hs_kernel *k, unsigned flags, hs_pred *out,
                   hs_err *err);
 
+/* A fused kernel (a layer, a pass: the lowering's aggregate items) with
+ * the ops it is made of, so that the PU's op support and shape rules apply
+ * to each of them.  fused is the whole: op generic, m = its token rows,
+ * n = k = the model's hidden size, flops and bytes the totals.  parts[i]
+ * is one op: its op, flags (HS_KF_ACT_LEFT), dtypes and the shape of one
+ * instance in m, n, k, batch, kv_batch, while its flops and bytes are its
+ * share of the totals (all its instances).  The time is the fused
+ * roofline with each part's factors applied to its share:
+ *   compute = (W + sum_i (W_i * pad_W_i * pen_i - W_i)) / P_eff
+ *   memory  = (Q + sum_i (Q_i * pad_Q_i * pen_i - Q_i)) / B_eff
+ * pad_* = the padded shape's cost over the shape's (tile, static m), pen_i
+ * the GEMM order penalty (HS_KF_ACT_LEFT; not the shape penalty, which
+ * whole-model graphs do not pay: hw/README.md, "Fused kernels"); P_eff
+ * and B_eff are the whole's, as in
+ * hs_hw_predict.  A part whose op the PU lists as unsupported makes the
+ * whole HS_PRED_CANNOT_RUN.  The graph is built for the whole's m: needs_build
+ * and build_s follow from it as for one kernel.  On a PU without shape
+ * rules (tile 1, no static shapes, penalties 1 or off) every factor is 1
+ * and the result is hs_hw_predict's of the whole, bit for bit; so is the
+ * result when a profiled table covers the whole.  Returns as
+ * hs_hw_predict; nparts = 0 is hs_hw_predict. */
+int hs_hw_predict_fused(const hs_hw *hw, int pu, const hs_kernel *fused, const hs_kernel *parts,
+                        size_t nparts, unsigned flags, hs_pred *out, hs_err *err);
+
 /* Several kernels running together, each on its PU, in steady state: each
  * is a flow of the bandwidth solver over its PU's cap and its memory
  * domain, with bound bytes / compute time; kernels on the same PU share

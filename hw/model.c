@@ -132,13 +132,16 @@ static void pad_shape(const hs_pu *pu, const hs_kernel *k, hs_pred *out)
  * whole weight's factor, and a part's time shrinks with its rows, as
  * HeteroInfer's weight-centric splits of FFN-down (Table 3: [4096,14336]
  * x 256 split 2:3) require. */
+static double order_penalty(const hs_pu *pu, const hs_kernel *k)
+{
+    return k->op == HS_OP_GEMM && (k->flags & HS_KF_ACT_LEFT) ? pu->order_penalty : 1;
+}
+
 static double gemm_penalty(const hs_pu *pu, const hs_kernel *k)
 {
     if (k->op != HS_OP_GEMM)
         return 1;
-    double p = 1;
-    if (k->flags & HS_KF_ACT_LEFT)
-        p *= pu->order_penalty;
+    double p = order_penalty(pu, k);
     int64_t r = pu->shape_penalty_ref > 0 ? pu->shape_penalty_ref : k->n;
     if (pu->shape_penalty_exp > 0 && k->k > k->n && k->k > r)
         p *= pow((double)k->k / (double)r, pu->shape_penalty_exp);
@@ -198,6 +201,14 @@ static void roofline(const hs_hw *hw, int pu, const hs_kernel *k, hs_pred *out)
     out->body_s = fmax(out->compute_s, out->memory_s);
 }
 
+/* The fields that follow from the body, the launch and the build. */
+static void finish(hs_pred *out, unsigned flags)
+{
+    out->memory_bound = out->memory_s >= out->compute_s;
+    out->bound_bps = out->body_s > 0 ? out->bytes / out->body_s : INFINITY;
+    out->latency_s = out->body_s + out->launch_s + ((flags & HS_PRED_CHARGE_BUILD) ? out->build_s : 0);
+}
+
 int hs_hw_predict(const hs_hw *hw, int pu, const hs_kernel *kin, unsigned flags, hs_pred *out,
                   hs_err *err)
 {
@@ -226,8 +237,71 @@ int hs_hw_predict(const hs_hw *hw, int pu, const hs_kernel *kin, unsigned flags,
     } else {
         roofline(hw, pu, &k, out);
     }
-    out->memory_bound = out->memory_s >= out->compute_s;
-    out->bound_bps = out->body_s > 0 ? out->bytes / out->body_s : INFINITY;
-    out->latency_s = out->body_s + out->launch_s + ((flags & HS_PRED_CHARGE_BUILD) ? out->build_s : 0);
+    finish(out, flags);
+    return 0;
+}
+
+/* ---- Fused kernels: each op's rules applied to its share. -------------- */
+
+/* What the rules add to the parts of a fused kernel: the FLOPs and bytes
+ * padding adds (pad_*), and the same with each part's order penalty, in the
+ * FLOPs and bytes that set the time (time_*).  All exactly 0 when no rule
+ * applies (a padded shape equal to the shape scales by exactly 1). */
+typedef struct fused_extra {
+    double pad_flops, pad_bytes;
+    double time_flops, time_bytes;
+    bool padded;
+} fused_extra;
+
+static void part_extra(const hs_pu *p, const hs_kernel *q, fused_extra *x)
+{
+    hs_pred s = {0};
+    pad_shape(p, q, &s);
+    /* The order penalty only: a graph compiled whole does not pay the
+     * shape penalty (hw/README.md, "Fused kernels"). */
+    double pen = order_penalty(p, q);
+    x->pad_flops += s.flops - q->flops;
+    x->pad_bytes += s.bytes - q->bytes;
+    x->time_flops += s.flops * pen - q->flops;
+    x->time_bytes += s.bytes * pen - q->bytes;
+    x->padded |= s.padded;
+}
+
+static int check_parts(const hs_pu *p, const hs_kernel *parts, size_t nparts, hs_pred *out)
+{
+    for (size_t i = 0; i < nparts; i++)
+        if ((unsigned)parts[i].op < HS_OP_COUNT && p->unsupported[parts[i].op])
+            return cannot(out, "%s cannot run %s (listed under 'unsupported'), an op of this fused kernel",
+                          p->name, hs_op_name(parts[i].op));
+    return 0;
+}
+
+int hs_hw_predict_fused(const hs_hw *hw, int pu, const hs_kernel *fused, const hs_kernel *parts,
+                        size_t nparts, unsigned flags, hs_pred *out, hs_err *err)
+{
+    int rc = hs_hw_predict(hw, pu, fused, flags, out, err);
+    if (rc != 0 || nparts == 0)
+        return rc;
+    const hs_pu *p = &hw->pus[pu];
+    if ((rc = check_parts(p, parts, nparts, out)) != 0 || out->from_table)
+        return rc;
+    /* The graph is built for the whole's token rows: static shapes snap (or
+     * build) its m as they would a single op's. */
+    static_shape(p, out);
+    fused_extra x = {0};
+    for (size_t i = 0; i < nparts; i++)
+        part_extra(p, &parts[i], &x);
+    if (x.time_flops != 0 || x.time_bytes != 0 || x.pad_flops != 0 || x.pad_bytes != 0) {
+        double peff = hs_pu_peff_at(p, fused->op, fused->dtype, out->n, out->k), beff = hs_hw_beff(hw, pu);
+        out->padded |= x.padded;
+        out->compute_s = (out->flops + x.time_flops) / peff;
+        out->memory_s = (out->bytes + x.time_bytes) / beff;
+        out->flops += x.pad_flops;
+        out->bytes += x.pad_bytes;
+        out->body_s = fmax(out->compute_s, out->memory_s);
+        double padded_body = fmax(out->flops / peff, out->bytes / beff);
+        out->penalty = padded_body > 0 ? out->body_s / padded_body : 1;
+    }
+    finish(out, flags);
     return 0;
 }

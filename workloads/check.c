@@ -33,7 +33,7 @@ static double kernel_time(const hs_hw *hw, int pu, const hs_item *it, unsigned f
 {
     hs_pred p;
     hs_err err;
-    return hs_hw_predict(hw, pu, &it->k, flags, &p, &err) == 0 ? p.latency_s : -1;
+    return hs_item_predict(hw, pu, it, flags, &p, &err) == 0 ? p.latency_s : -1;
 }
 
 /* ---- Rates. ------------------------------------------------------------- */
@@ -68,7 +68,7 @@ static int shares(const rate_acc *a, const hs_item *it, unsigned flags, int64_t 
     for (int i = 0; i < a->npu; i++) {
         hs_pred p;
         hs_err err;
-        if (hs_hw_predict(a->hw, a->pu[i], &it->k, flags, &p, &err) != 0 || !(p.body_s > 0))
+        if (hs_item_predict(a->hw, a->pu[i], it, flags, &p, &err) != 0 || !(p.body_s > 0))
             return -1;
         whole[i] = p.latency_s;
         body[i] = p.body_s;

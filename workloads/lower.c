@@ -54,6 +54,7 @@ void wl_item_finish(hs_item *it)
 typedef struct acc {
     double flops;
     hs_item_bytes b;
+    hs_kernel *parts;   /* NULL, or where aggregates record their ops by slot */
 } acc;
 
 static void acc_add(acc *a, const acc *x, double times)
@@ -198,6 +199,19 @@ static void op_cost(const hs_item *it, hs_slot slot, hs_kernel *k, acc *c)
 
 /* ---- Aggregates (layer, head, stage). ---------------------------------- */
 
+/* Adds `times` instances of op k (cost c) to the part of its slot: the
+ * first instance gives the shape, the part's flops and bytes sum them. */
+static void record_part(hs_kernel *parts, hs_slot slot, const hs_kernel *k, const acc *c, double times)
+{
+    hs_kernel *p = &parts[slot];
+    if (p->m == 0) {
+        *p = *k;
+        p->flops = p->bytes = 0;
+    }
+    p->flops += times * c->flops;
+    p->bytes += times * (c->b.weights + c->b.in + c->b.out + c->b.kv);
+}
+
 static void sum_slots(const hs_item *it, const hs_slot *slots, int n, double times, acc *total)
 {
     hs_kernel k;
@@ -205,6 +219,8 @@ static void sum_slots(const hs_item *it, const hs_slot *slots, int n, double tim
     for (int i = 0; i < n; i++) {
         op_cost(it, slots[i], &k, &c);
         acc_add(total, &c, times);
+        if (total->parts)
+            record_part(total->parts, slots[i], &k, &c, times);
     }
 }
 
@@ -247,6 +263,57 @@ static void aggregate_cost(hs_item *it, acc *total)
     k->m = it->units * it->tokens;
     k->n = k->k = it->model->hidden;
     k->batch = 1;
+    it->fused = true;
+}
+
+/* ---- The ops of a fused item. ------------------------------------------ */
+
+/* A row split part computes a share of each op's output features. */
+static void narrow_part(hs_kernel *p, double f)
+{
+    if (p->op == HS_OP_ATTENTION) {
+        p->batch = (int64_t)ceil((double)p->batch * f);
+        p->kv_batch = (int64_t)ceil((double)p->kv_batch * f);
+    } else if (p->op == HS_OP_GEMM) {
+        p->n = (int64_t)ceil((double)p->n * f);
+    }
+}
+
+size_t hs_item_parts(const hs_item *it, hs_kernel parts[HS_ITEM_PARTS_MAX])
+{
+    if (!it->fused || !it->model)
+        return 0;
+    hs_kernel slot[HS_ITEM_PARTS_MAX];
+    memset(slot, 0, sizeof slot);
+    hs_item pass = *it;
+    acc total = {.parts = slot};
+    aggregate_cost(&pass, &total);
+    /* Shares of the item's own totals (a split or batch changes them). */
+    double tb = total.b.weights + total.b.in + total.b.out + total.b.kv;
+    double sf = total.flops > 0 ? it->k.flops / total.flops : 1;
+    double sb = tb > 0 ? it->k.bytes / tb : 1;
+    double f = it->k.n < it->model->hidden ? (double)it->k.n / (double)it->model->hidden : 1;
+    size_t n = 0;
+    for (int i = 0; i < HS_ITEM_PARTS_MAX; i++) {
+        if (slot[i].m == 0)
+            continue;
+        hs_kernel *p = &parts[n++];
+        *p = slot[i];
+        p->flops *= sf;
+        p->bytes *= sb;
+        if (f < 1)
+            narrow_part(p, f);
+        if (p->op == HS_OP_GEMM)
+            p->flags |= it->k.flags & HS_KF_ACT_LEFT;
+    }
+    return n;
+}
+
+int hs_item_predict(const hs_hw *hw, int pu, const hs_item *it, unsigned flags, hs_pred *out, hs_err *err)
+{
+    hs_kernel parts[HS_ITEM_PARTS_MAX];
+    size_t n = hs_item_parts(it, parts);
+    return hs_hw_predict_fused(hw, pu, &it->k, parts, n, flags, out, err);
 }
 
 bool wl_item_is_llm(const hs_item *it)

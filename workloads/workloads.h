@@ -197,6 +197,8 @@ typedef struct hs_item {
     const hs_pu_cost *costs; /* per-PU fixed times (`cost:` maps, chunking) */
     size_t ncosts;
     bool batched;            /* made by hs_item_batch (cannot be split again) */
+    bool fused;              /* an aggregate (layer, head, stage: lower.c's aggregate_cost):
+                                k is the generic whole, hs_item_parts its ops */
     uint64_t batch_key;      /* equal non-zero keys: candidates for hs_item_batch */
 } hs_item;
 
@@ -208,6 +210,26 @@ bool hs_item_is_fixed(const hs_item *it);
  * the PU's speed; -1 when its cost map has no entry for pu (pu cannot run
  * it).  Only for items hs_item_is_fixed accepts. */
 double hs_item_fixed_s(const hs_hw *hw, const hs_item *it, int pu);
+
+/* ---- Fused items: the ops an aggregate is made of. -------------------- */
+/* An aggregate item (a layer, the head, a stage: `fused`) runs as one
+ * generic kernel, but a PU's op support and shape rules (hw/hw.h,
+ * hs_hw_predict_fused) apply to the ops it holds.  At most one part per
+ * op slot of the pass. */
+enum { HS_ITEM_PARTS_MAX = HS_SLOT_LM_HEAD + 1 };
+/* Fills parts with the ops of a fused item, re-derived from its pass (the
+ * model, tokens, context, units, steps, layer): each part is one op slot
+ * with the shape of one instance (the first decode step's for a whole
+ * decode) and, as flops and bytes, its share of the item's totals.  A
+ * row split part (k.n below the hidden size) narrows each op's output
+ * features (heads for attention) in proportion.  GEMM parts carry the
+ * item's HS_KF_ACT_LEFT (the lowering leaves it clear: engines swap the
+ * operands, HeteroInfer §4).  Returns the number of parts, 0 for an item
+ * that is not fused. */
+size_t hs_item_parts(const hs_item *it, hs_kernel parts[HS_ITEM_PARTS_MAX]);
+/* hs_hw_predict of the item's kernel, or hs_hw_predict_fused with its
+ * parts for a fused item.  Same returns. */
+int hs_item_predict(const hs_hw *hw, int pu, const hs_item *it, unsigned flags, hs_pred *out, hs_err *err);
 
 /* ---- Splitting: one item into parts that run on several PUs. ---------- */
 typedef enum hs_split_axis {

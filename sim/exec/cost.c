@@ -25,7 +25,7 @@ int hs_item_cost(const hs_hw *hw, const hs_item *item, int pu, hs_cost *out)
     }
     hs_pred p;
     hs_err err;
-    if (hs_hw_predict(hw, pu, &item->k, 0, &p, &err) != 0) {
+    if (hs_item_predict(hw, pu, item, 0, &p, &err) != 0) {
         *out = (hs_cost){.rc = HS_PRED_CANNOT_RUN, .latency_s = INFINITY};
         return HS_PRED_CANNOT_RUN;
     }
@@ -43,11 +43,22 @@ int hs_item_cost(const hs_hw *hw, const hs_item *item, int pu, hs_cost *out)
  * only places keys; lookups compare whole keys, so results never depend
  * on it. */
 
+/* What a fused item's ops follow from beyond its kernel (hs_item_parts
+ * re-derives them from its pass); all 0 for an item that is not fused.
+ * Layers after the first share their ops (layer 0 adds the embedding). */
+typedef struct pass_key {
+    const hs_model *model;
+    int64_t tokens, context, seq, units, steps;
+    int32_t head_rows, slot;
+    bool fused, layer0;
+} pass_key;
+
 typedef struct cost_key {
     int32_t pu, op, dtype, weight_dtype;
     int64_t m, n, k, batch, kv_batch, group;
     uint32_t flags;
     double flops, bytes;
+    pass_key pass;
 } cost_key;
 
 typedef struct cost_slot {
@@ -67,23 +78,47 @@ struct hs_cost_cache {
     cost_slot front[HS_SLOT_COUNT][FRONT_PUS];   /* hash 0: empty */
 };
 
-static cost_key key_of(const hs_kernel *k, int pu)
+static pass_key pass_of_item(const hs_item *it)
 {
-    return (cost_key){
-        .pu = pu, .op = (int32_t)k->op, .dtype = (int32_t)k->dtype, .weight_dtype = (int32_t)k->weight_dtype,
-        .m = k->m, .n = k->n, .k = k->k, .batch = k->batch, .kv_batch = k->kv_batch, .group = k->group,
-        .flags = k->flags, .flops = k->flops, .bytes = k->bytes,
+    if (!it->fused)
+        return (pass_key){0};
+    return (pass_key){
+        .model = it->model, .tokens = it->tokens, .context = it->context, .seq = it->seq, .units = it->units,
+        .steps = it->steps, .head_rows = it->head_rows, .slot = (int32_t)it->slot, .fused = true,
+        .layer0 = it->layer == 0,
     };
 }
 
-/* Whether key a is kernel k on pu (read in place: no key is built for a
- * lookup that hits). */
-static inline bool key_is(const cost_key *a, const hs_kernel *k, int pu)
+static cost_key key_of(const hs_item *item, int pu)
 {
+    const hs_kernel *k = &item->k;
+    return (cost_key){
+        .pu = pu, .op = (int32_t)k->op, .dtype = (int32_t)k->dtype, .weight_dtype = (int32_t)k->weight_dtype,
+        .m = k->m, .n = k->n, .k = k->k, .batch = k->batch, .kv_batch = k->kv_batch, .group = k->group,
+        .flags = k->flags, .flops = k->flops, .bytes = k->bytes, .pass = pass_of_item(item),
+    };
+}
+
+/* Whether a fused item's pass is the key's (out of the way of the plain
+ * kernels' compares: one predictable branch for them). */
+static bool pass_is(const pass_key *a, const hs_item *it)
+{
+    pass_key b = pass_of_item(it);
+    return a->model == b.model && a->tokens == b.tokens && a->context == b.context && a->seq == b.seq &&
+           a->units == b.units && a->steps == b.steps && a->head_rows == b.head_rows && a->slot == b.slot &&
+           a->layer0 == b.layer0;
+}
+
+/* Whether key a is item's kernel on pu (read in place: no key is built for
+ * a lookup that hits). */
+static inline bool key_is(const cost_key *a, const hs_item *item, int pu)
+{
+    const hs_kernel *k = &item->k;
     return a->pu == pu && a->op == (int32_t)k->op && a->dtype == (int32_t)k->dtype &&
            a->weight_dtype == (int32_t)k->weight_dtype && a->m == k->m && a->n == k->n && a->k == k->k &&
            a->batch == k->batch && a->kv_batch == k->kv_batch && a->group == k->group &&
-           a->flags == k->flags && a->flops == k->flops && a->bytes == k->bytes;
+           a->flags == k->flags && a->flops == k->flops && a->bytes == k->bytes &&
+           a->pass.fused == item->fused && (!item->fused || pass_is(&a->pass, item));
 }
 
 static uint64_t bits(double x)
@@ -119,14 +154,14 @@ void hs_cost_cache_free(hs_cost_cache *c)
     free(c);
 }
 
-/* The slot holding kernel k on pu (hash h), or the empty slot where it
- * belongs. */
-static cost_slot *probe(hs_cost_cache *c, const hs_kernel *k, int pu, uint64_t h)
+/* The slot holding item's kernel on pu (hash h), or the empty slot where
+ * it belongs. */
+static cost_slot *probe(hs_cost_cache *c, const hs_item *item, int pu, uint64_t h)
 {
     size_t mask = c->cap - 1, i = (size_t)(h >> 7) & mask;
     for (;; i = (i + 1) & mask) {
         cost_slot *s = &c->slots[i];
-        if (s->hash == 0 || (s->hash == h && key_is(&s->key, k, pu)))
+        if (s->hash == 0 || (s->hash == h && key_is(&s->key, item, pu)))
             return s;
     }
 }
@@ -175,10 +210,10 @@ static __attribute__((noinline)) const hs_cost *lookup_table(hs_cost_cache *c, c
         return buf;
     }
     uint64_t h = key_hash(&item->k, pu);
-    cost_slot *s = probe(c, &item->k, pu, h);
+    cost_slot *s = probe(c, item, pu, h);
     if (!s->hash) {
         hs_item_cost(hw, item, pu, &s->cost);
-        s->key = key_of(&item->k, pu);
+        s->key = key_of(item, pu);
         s->hash = h;
         c->len++;
     }
@@ -199,7 +234,7 @@ static inline const hs_cost *cost_ref(hs_cost_cache *c, const hs_hw *hw, const h
     cost_slot *f = NULL;
     if ((unsigned)item->slot < HS_SLOT_COUNT && (unsigned)pu < FRONT_PUS) {
         f = &c->front[item->slot][pu];
-        if (f->hash && key_is(&f->key, &item->k, pu))
+        if (f->hash && key_is(&f->key, item, pu))
             return &f->cost;
     }
     return lookup_table(c, hw, item, pu, f, buf);

@@ -46,7 +46,7 @@ expect_out 'memory-bound'
 expect_out 'co-running'
 
 # Cannot run: exit 1 with the reason.
-expect_status 1 "$HETSOC" hw predict --hw snapdragon-8gen3 --pu npu --op attention --shape 1,2048,128
+expect_status 1 "$HETSOC" hw predict --hw core-ultra-125h --pu npu --op attention --shape 1,2048,128
 expect_err 'cannot run attention'
 # Misuse: exit 2.
 expect_status 2 "$HETSOC" hw predict --hw snapdragon-8gen3 --pu gpuu --op gemm --shape 1,2,3

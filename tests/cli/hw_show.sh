@@ -11,7 +11,7 @@ expect_status 0 "$HETSOC" hw show snapdragon-8gen3
 expect_out '^snapdragon-8gen3: '
 expect_out 'memory dram .*peak 68\.0 GB/s, achievable 61\.9 GB/s'
 expect_out '^gpu +gpu .* 43\.3 '
-expect_out 'npu cannot run: attention'
+expect_out 'npu cannot run: vector_search'
 expect_out 'tile 32; static m \{1, 32'
 expect_status 0 "$HETSOC" hw show server-epyc-h100
 expect_out 'link pcie: dram <-> hbm, 64\.0 GB/s'

@@ -60,7 +60,9 @@ static void test_sources_disagree_choice(void **state)
     int npu = hs_hw_pu_find(hw, "npu");
     assert_int_equal(hw->pus[npu].tile, 32);
     assert_float_equal(hw->pus[npu].peak[HS_DT_INT8], 34e12, 1);
-    assert_true(hw->pus[npu].unsupported[HS_OP_ATTENTION]);
+    /* Attention runs on the Hexagon (PowerServe); vector search does not. */
+    assert_false(hw->pus[npu].unsupported[HS_OP_ATTENTION]);
+    assert_true(hw->pus[npu].unsupported[HS_OP_VECTOR_SEARCH]);
     hs_hw_free(hw);
 }
 
