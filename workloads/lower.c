@@ -330,8 +330,12 @@ static uint64_t batch_key_prefix(const hs_item *it)
     return wl_hash(key, (uint64_t)it->slot);
 }
 
+/* Re-derives the item's kernel from its span; the operand order the
+ * lowering chose (HS_KF_ACT_LEFT) survives, so that split parts and
+ * batches keep it. */
 void wl_relower(hs_item *it)
 {
+    const unsigned order = it->k.flags & HS_KF_ACT_LEFT;
     acc total = {0};
     if (it->slot == HS_SLOT_LAYER || it->slot == HS_SLOT_HEAD || it->slot == HS_SLOT_STAGE)
         aggregate_cost(it, &total);
@@ -339,6 +343,7 @@ void wl_relower(hs_item *it)
         op_cost(it, it->slot, &it->k, &total);
     it->k.flops = total.flops;
     it->parts = total.b;
+    it->k.flags |= order;
     wl_item_finish(it);
     bool whole_decode = it->phase == HS_PHASE_DECODE && it->steps > 1;
     it->batch_key = whole_decode ? 0 : wl_hash(batch_key_prefix(it), (uint64_t)(int64_t)it->layer);
@@ -440,6 +445,9 @@ void wl_lower_at(const wl_largs *a, hs_granularity g, int64_t pos, hs_item *it)
         }
     }
     wl_relower(it);
+    /* Only GEMMs (alone, or inside a fused item) read the order. */
+    if (a->act_left && (it->k.op == HS_OP_GEMM || it->fused))
+        it->k.flags |= HS_KF_ACT_LEFT;
 }
 
 /* ---- The memo of a pass's repeated items. ------------------------------

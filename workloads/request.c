@@ -159,12 +159,15 @@ static void draw_loops(builder *b)
     }
 }
 
-/* The stage's granularity and prefill chunk: its own, else the workload's. */
+/* The stage's granularity, prefill chunk and operand order: its own, else
+ * the workload's. */
 static void fill_granularity(const builder *b, rnode *x, const wl_stage *st)
 {
     const hs_workload *wl = b->r->wl;
     x->gran = st->gran_set ? st->gran : wl->gran;
     x->la.chunk = st->chunk_tokens > 0 ? st->chunk_tokens : wl->chunk_tokens;
+    int order = st->operand_order != WL_ORDER_INHERIT ? st->operand_order : wl->operand_order;
+    x->la.act_left = order == WL_ORDER_NAIVE;
 }
 
 static void fill_llm(builder *b, rnode *x, const wl_stage *st)

@@ -73,6 +73,16 @@ WL_HIDDEN void wl_num_free(wl_num *v);
 
 /* ---- Lowering (lower.c). ---------------------------------------------- */
 /* What an LLM or encoder stage lowers from. */
+/* The operand order of the GEMMs a model stage lowers to (`operand_order:`):
+ * swapped, as engines run them on an NPU (([n,k] x [k,m])^T, HeteroInfer
+ * section 4, NPU-2), or naive ([m,k] x [k,n], the activation on the left:
+ * HS_KF_ACT_LEFT, which an NPU charges its order_penalty).  0 (a stage
+ * without the key, a workload without it) inherits: the workload's, else
+ * swapped. */
+enum { WL_ORDER_INHERIT = 0, WL_ORDER_SWAPPED = 1, WL_ORDER_NAIVE = 2 };
+/* Reads `operand_order:` of map n (absent: *order unchanged). */
+WL_HIDDEN int wl_get_operand_order(const hs_node *n, int *order, hs_err *err);
+
 typedef struct wl_largs {
     const hs_model *m;
     hs_quant q;
@@ -82,6 +92,7 @@ typedef struct wl_largs {
     int32_t head_rows;                 /* encoder pass: LM-head rows per sequence */
     int64_t chunk;                     /* step granularity: prefill chunk tokens; 0 the
                                           whole prompt */
+    bool act_left;                     /* `operand_order: naive`: GEMMs carry HS_KF_ACT_LEFT */
 } wl_largs;
 
 WL_HIDDEN int64_t wl_lower_count(const wl_largs *a, hs_granularity g);
@@ -153,6 +164,7 @@ typedef struct wl_stage {
     hs_granularity gran;
     int64_t chunk_tokens;                 /* step granularity's prefill chunk; 0: the
                                              workload's */
+    int operand_order;                    /* WL_ORDER_*: the stage's own, or INHERIT */
 } wl_stage;
 
 typedef struct wl_edge {
@@ -258,6 +270,7 @@ struct hs_workload {
     hs_wl_kind kind;
     hs_granularity gran;
     int64_t chunk_tokens;   /* step granularity's prefill chunk; 0: the whole prompt */
+    int operand_order;      /* WL_ORDER_*; INHERIT reads as swapped */
     int64_t max_requests, warmup;
     double duration;
     size_t nclasses;

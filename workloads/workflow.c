@@ -29,6 +29,9 @@
  *                 stage's own, overriding the workload's
  * chunk_tokens: N (llm stages) prefill chunk at step granularity (default:
  *                 the workload's, else the whole prompt in one chunk)
+ * operand_order: swapped | naive (llm, embed, rerank stages) the GEMMs'
+ *                 operand order on an NPU: the stage's own, overriding the
+ *                 workload's (default swapped, as engines run them)
  *
  * spec_accuracy: P (any stage) the chance that a speculation on the stage
  *                 holds (hs_request_speculate): a number in [0, 1] or an
@@ -207,8 +210,8 @@ enum { NCOMMON = sizeof common_keys / sizeof common_keys[0] };
 static const char *const *kind_keys(hs_stage_kind k)
 {
     static const char *const llm[] = {"context", "prompt", "output", "granularity",
-                                      "chunk_tokens", NULL};
-    static const char *const enc[] = {"batch", "seq", "granularity", NULL};
+                                      "chunk_tokens", "operand_order", NULL};
+    static const char *const enc[] = {"batch", "seq", "granularity", "operand_order", NULL};
     static const char *const srch[] = {"index", "queries", "top_k", NULL};
     static const char *const chunk[] = {"tokens", "chunk_size", "overlap", "s_per_token", NULL};
     static const char *const tool[] = {"latency", NULL};
@@ -404,12 +407,14 @@ static int parse_stage_common(const wl_template *t, const hs_node *n, wl_stage *
 }
 
 /* A model stage's own `granularity` (overriding the workload's) and, for
- * an LLM stage, `chunk_tokens`: the prefill chunk at step granularity. */
+ * an LLM stage, `chunk_tokens`: the prefill chunk at step granularity;
+ * `operand_order`, the order of its GEMMs' operands. */
 static int parse_stage_granularity(const hs_node *n, wl_stage *s, hs_err *err)
 {
     int g = 0;
     int rc = hs_get_enum(n, "granularity", false, gran_names, &g, err);
-    if (rc < 0 || hs_get_i64(n, "chunk_tokens", false, 1, INT64_C(1) << 31, &s->chunk_tokens, err) < 0)
+    if (rc < 0 || hs_get_i64(n, "chunk_tokens", false, 1, INT64_C(1) << 31, &s->chunk_tokens, err) < 0 ||
+        wl_get_operand_order(n, &s->operand_order, err) < 0)
         return -1;
     s->gran_set = hs_map_get(n, "granularity") != NULL;
     s->gran = (hs_granularity)g;

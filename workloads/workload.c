@@ -5,6 +5,9 @@
  *   granularity: op (default) | layer | stage | step
  *   chunk_tokens: N    prefill chunk at step granularity (default: the whole
  *                      prompt is one chunk)
+ *   operand_order: swapped (default) | naive   GEMM operand order on an NPU
+ *                      (naive: activation on the left, HeteroInfer NPU-2;
+ *                      a stage's own key overrides it)
  *   requests: N        total requests (all classes)
  *   duration: S        no arrival after S seconds
  *   warmup: N          first requests left out of the metrics
@@ -29,6 +32,18 @@
 
 static const char *const kind_names[] = {"workflow", "llm", "dag", "synthetic", NULL};
 static const char *const gran_names[] = {"op", "layer", "stage", "step", NULL};
+
+int wl_get_operand_order(const hs_node *n, int *order, hs_err *err)
+{
+    static const char *const names[] = {"swapped", "naive", NULL};
+    int i = 0;
+    if (!hs_map_get(n, "operand_order"))
+        return 0;
+    if (hs_get_enum(n, "operand_order", true, names, &i, err) < 0)
+        return -1;
+    *order = i == 0 ? WL_ORDER_SWAPPED : WL_ORDER_NAIVE;
+    return 0;
+}
 
 /* ---- Shared resources: templates and models, loaded once. -------------- */
 
@@ -508,9 +523,9 @@ static int parse_synthetic(hs_workload *wl, const hs_node *root, hs_err *err)
 static const char *const *top_keys(hs_wl_kind k)
 {
     static const char *const wf[] = {"name", "description", "source", "kind", "granularity",
-                                     "chunk_tokens", "requests", "duration", "warmup", "classes", NULL};
+                                     "chunk_tokens", "operand_order", "requests", "duration", "warmup", "classes", NULL};
     static const char *const llm[] = {"name", "description", "source", "kind", "granularity",
-                                      "chunk_tokens", "requests", "duration", "warmup", "model", "quant",
+                                      "chunk_tokens", "operand_order", "requests", "duration", "warmup", "model", "quant",
                                       "tokens", "arrival", "slo", "priority", NULL};
     static const char *const dag[] = {"name", "description", "source", "kind", "requests",
                                       "arrival", "tasks", "edges", NULL};
@@ -535,6 +550,7 @@ static int parse_top(hs_workload *wl, const hs_node *root, hs_err *err)
         hs_get_str(root, "description", false, &desc, err) < 0 ||
         hs_get_enum(root, "granularity", false, gran_names, &gran, err) < 0 ||
         hs_get_i64(root, "chunk_tokens", false, 1, INT64_C(1) << 31, &wl->chunk_tokens, err) < 0 ||
+        wl_get_operand_order(root, &wl->operand_order, err) < 0 ||
         hs_get_i64(root, "requests", false, 1, INT64_C(1) << 50, &wl->max_requests, err) < 0 ||
         hs_get_f64(root, "duration", false, 1e-9, 1e12, &wl->duration, err) < 0 ||
         hs_get_i64(root, "warmup", false, 0, INT64_C(1) << 50, &wl->warmup, err) < 0)

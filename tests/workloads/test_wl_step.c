@@ -143,11 +143,65 @@ static void test_stage_granularity(void **state)
     wl_rmdir(dir);
 }
 
+/* `operand_order`: the workload says naive, so the first stage's GEMMs
+ * carry HS_KF_ACT_LEFT (at op granularity item 0 is the embedding, item 1
+ * the norm: no GEMM, no flag; item 2 the QKV GEMM: the flag); the second
+ * stage says swapped for itself, so its fused layer item has none; the
+ * third inherits naive, and its fused layer item has it.  A bad value is an
+ * error at its position. */
+static unsigned first_flags(hs_request *r, uint32_t stage, int skip)
+{
+    hs_item it;
+    for (int i = 0; i <= skip; i++) {
+        assert_int_equal(hs_request_next_item(r, stage, &it), 1);
+        if (i < skip)
+            assert_true(hs_request_item_done(r, stage) >= 0);
+    }
+    return it.k.flags & HS_KF_ACT_LEFT;
+}
+
+static void test_operand_order(void **state)
+{
+    (void)state;
+    char *dir = wl_tmpdir(), mpath[512], yaml[2048];
+    wl_write(dir, "tiny.yaml", tiny_model, mpath, sizeof mpath);
+    snprintf(yaml, sizeof yaml,
+             "granularity: op\noperand_order: naive\nclasses:\n"
+             "  - name: c\n    arrival: {process: deterministic, rate: 1}\n    requests: 1\n"
+             "    workflow:\n      name: three\n      stages:\n"
+             "        - {name: a, kind: llm, model: %s, prompt: 4, output: 2}\n"
+             "        - {name: b, kind: llm, model: %s, prompt: 4, output: 2, granularity: layer,"
+             " operand_order: swapped}\n"
+             "        - {name: c, kind: embed, model: %s, batch: 1, seq: 4, granularity: layer}\n",
+             mpath, mpath, mpath);
+    hs_workload *wl = wl_from_text(yaml);
+    hs_err err;
+    hs_arrival arr = {.time = 0, .prompt_tokens = -1, .output_tokens = -1};
+    hs_request *r = hs_request_create(wl, &arr, 1, &err);
+    assert_non_null(r);
+    hs_request_start(r);
+    hs_req_event ev;
+    while (hs_request_poll(r, &ev))
+        ;
+    assert_int_equal(first_flags(r, 0, 1), 0);              /* a: attn_norm */
+    assert_int_equal(hs_request_item_done(r, 0), 1);
+    assert_int_equal(first_flags(r, 0, 0), HS_KF_ACT_LEFT); /* a: qkv */
+    assert_int_equal(first_flags(r, 1, 0), 0);              /* b: layer 0, swapped */
+    assert_int_equal(first_flags(r, 2, 0), HS_KF_ACT_LEFT); /* c: layer 0, naive */
+    hs_request_free(r);
+    hs_workload_free(wl);
+    wl_text_error("operand_order: diagonal\nkind: llm\nmodel: tiny-llm\n", &err);
+    assert_contains(err.msg, "<test>:1:");
+    assert_contains(err.msg, "swapped");
+    wl_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_step_lowering_by_hand),
         cmocka_unit_test(test_stage_granularity),
+        cmocka_unit_test(test_operand_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
