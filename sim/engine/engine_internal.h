@@ -201,10 +201,6 @@ HS_ENGINE_HIDDEN void hs_mem_teardown(hs_sched *s);
 HS_ENGINE_HIDDEN int hs_mem_admit(hs_sched *s, hs_work *w, int pu);
 /* Releases the KV caches of a finished request. */
 HS_ENGINE_HIDDEN void hs_mem_release_req(hs_sched *s, hs_req *r);
-/* Bytes w's inputs must cross a link to reach pu's domain (0: none). */
-HS_ENGINE_HIDDEN double hs_mem_xfer_bytes(const hs_sched *s, const hs_work *w, int pu);
-/* Seconds that transfer takes alone: latency + bytes / bandwidth. */
-HS_ENGINE_HIDDEN double hs_mem_xfer_alone_s(const hs_sched *s, int from_mem, int to_mem, double bytes);
 /* Starts the transfer of queued w's inputs (w->xfer_at = INFINITY until
  * it arrives; then the PU's queue is retried).  Returns 0 or -1 (failed). */
 HS_ENGINE_HIDDEN int hs_mem_xfer_start(hs_sched *s, hs_work *w, int pu);

@@ -428,7 +428,7 @@ static double req_xfer_bytes(const hs_sched *s, const hs_work *w, int mem, int *
                  (double)(w->item.units > 0 ? w->item.units : 1);
         return b;
     }
-    hs_dep buf[16];
+    hs_dep buf[16];   /* a stage with more inputs: the first 16 count */
     size_t n = hs_request_inputs(r->dag, w->stage, buf, 16);
     double b = 0;
     for (size_t i = 0; i < n && i < 16; i++)
@@ -449,13 +449,8 @@ static double xfer_bytes_from(const hs_sched *s, const hs_work *w, int pu, int *
     return b;
 }
 
-double hs_mem_xfer_bytes(const hs_sched *s, const hs_work *w, int pu)
-{
-    int src = -1;
-    return s->hw->nlinks ? xfer_bytes_from(s, w, pu, &src) : 0;
-}
-
-double hs_mem_xfer_alone_s(const hs_sched *s, int from_mem, int to_mem, double bytes)
+/* Seconds a transfer takes alone: latency + bytes / bandwidth. */
+static double xfer_alone_s(const hs_sched *s, int from_mem, int to_mem, double bytes)
 {
     int l = bytes > 0 ? link_between(s, from_mem, to_mem) : -1;
     if (l < 0)
@@ -471,7 +466,7 @@ double hs_transfer_s(hs_sched *s, const hs_work *w, int pu)
         return 0;
     int src = -1;
     double b = xfer_bytes_from(s, w, pu, &src);
-    return b > 0 ? hs_mem_xfer_alone_s(s, src, pu_mem(s, pu), b) : 0;
+    return b > 0 ? xfer_alone_s(s, src, pu_mem(s, pu), b) : 0;
 }
 
 static void xfer_done_cb(void *ctx, uint64_t arg)
@@ -501,7 +496,7 @@ int hs_mem_xfer_start(hs_sched *s, hs_work *w, int pu)
     if (x->transfer) {
         rc = x->transfer(s->x, link, src, dst, bytes, xfer_done_cb, (uint64_t)(uintptr_t)w, &s->err);
     } else {   /* an executor without flows: the transfer alone */
-        rc = x->at(s->x, s->t + hs_mem_xfer_alone_s(s, src, dst, bytes), xfer_done_cb,
+        rc = x->at(s->x, s->t + xfer_alone_s(s, src, dst, bytes), xfer_done_cb,
                    (uint64_t)(uintptr_t)w) ? 0 : hs_errf(&s->err, "out of memory");
     }
     if (rc != 0)
