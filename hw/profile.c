@@ -178,8 +178,9 @@ static int read_phi(const hs_node *seq, hs_mem *m, hs_err *err)
             rc = hs_node_err(seq->items[i], err, "phi demands must be >= 0 and strictly increasing");
         else if (!(p[i] >= 1))
             rc = hs_node_err(seq->items[i], err, "phi must be >= 1 (it divides the capacity)");
-        d[i] *= GB;
     }
+    for (size_t i = 0; rc == 0 && i < n; i++)   /* after the check, which compares neighbours */
+        d[i] *= GB;
     if (rc < 0) {
         free(d);
         free(p);

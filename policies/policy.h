@@ -319,6 +319,77 @@ void hs_sched_fail(hs_sched *s, const char *fmt, ...) __attribute__((format(prin
  * Any other axis fails the run.  b's members finish when all its parts
  * have (plus the join's sync when the parts ran on several PUs). */
 
+/* ---- Memory capacity and transfers ----------------------------------------
+ * Each memory domain (hs_pu_of(s, pu)->mem; the profile's `memory:` and
+ * `memories:`) has a capacity, the profile's `capacity_gb`; a domain
+ * without one is unlimited (hs_mem_capacity answers INFINITY).  What
+ * occupies it, from the hs_dispatch that first needs it:
+ *   - weights: once per (model, format, domain), from the first dispatch
+ *     of that model's work to a PU of the domain until hs_mem_unload;
+ *   - KV cache: per LLM stage of a request, hs_model_kv_bytes_per_token x
+ *     the tokens in context after the dispatched item, growing with each
+ *     dispatch, held in the domain of the PU that ran the stage (an item
+ *     dispatched to another domain moves it) until the request finishes;
+ *   - an IVF index or flat corpus: the vectors a search scan reads, once
+ *     per (index, domain), like weights;
+ *   - the GPU index cache: a reservation of the size the policy sets.
+ * hs_dispatch of work whose needs do not fit (used + needed > capacity, or
+ * KV caches over the domain's KV budget) fails the run with the reason
+ * hs_mem_why gives, naming the work and the domain.  A policy that checks
+ * hs_mem_fits first never sees that failure.  Occupancy never changes
+ * timing.
+ *
+ * Transfers: an input produced in another memory domain crosses the link
+ * between the domains (hs_link; PCIe on a discrete GPU) as a flow of the
+ * link's bandwidth, started at the dispatch: the producer item's output
+ * bytes (hs_item.parts.out), plus, for the next item of an LLM stage that
+ * changes domain, the KV cache of its context.  The work starts once the
+ * bytes have arrived (latency + bytes / bandwidth alone; links are shared
+ * by concurrent transfers).  hs_input_cost and hs_input_ready_at include
+ * that time.  Domains without a link between them exchange no bytes.
+ */
+
+/* Capacity of memory domain mem in bytes (INFINITY: the profile gives
+ * none); bytes held now; the most held so far; bytes of KV caches held;
+ * the index-cache reservation.  0 for a domain that does not exist. */
+double hs_mem_capacity(const hs_sched *s, int mem);
+double hs_mem_used(const hs_sched *s, int mem);
+double hs_mem_peak(const hs_sched *s, int mem);
+double hs_mem_kv(const hs_sched *s, int mem);
+double hs_mem_index_cache(const hs_sched *s, int mem);
+/* Bytes that dispatching READY w to pu would add to pu's domain: weights
+ * and index not resident there yet, and the KV growth (or the whole KV
+ * cache when it would move).  0 for an invalid w or pu. */
+double hs_mem_needed(hs_sched *s, const hs_work *w, int pu);
+/* Whether hs_dispatch(s, w, pu) would fit (false for an invalid w or pu). */
+bool hs_mem_fits(hs_sched *s, const hs_work *w, int pu);
+/* hs_mem_fits, with the reason in buf (n bytes, truncated): "fits", or the
+ * domain, PU, bytes used, needed (weights, index, KV) and capacity -- the
+ * text a refused dispatch fails the run with. */
+bool hs_mem_why(hs_sched *s, const hs_work *w, int pu, char *buf, size_t n);
+/* Eviction: unloads model m's weights (every format) from domain mem; the
+ * next dispatch of its work there loads them again (and counts them
+ * again).  Returns 0 (also when they were not resident).  Fails the run
+ * (-1) for an invalid domain or model, or while work reading m is queued
+ * or running on a PU of mem. */
+int hs_mem_unload(hs_sched *s, const hs_model *m, int mem);
+/* The KV-cache versus index-cache split of a domain (HedraRAG §4.2 item
+ * 3: the GPU memory left by the weights is shared between vLLM's KV
+ * cache and the hot IVF lists; its artifact reserves (1 -
+ * gpu_memory_utilization 0.8) x 0.6 x 80 GB = 9.6 GB for the index on an
+ * H100).  hs_mem_set_index_cache reserves `bytes` (>= 0, replacing the
+ * previous reservation) for the index cache; hs_mem_set_kv_budget caps the
+ * KV caches held in the domain (INFINITY: no cap, the default).  Each
+ * returns 0, or fails the run (-1) for an invalid domain or size, a
+ * reservation that does not fit beside what the domain holds, or a budget
+ * below the KV caches held.  (The cache's hit rate is another model's: this
+ * is its size and occupancy.) */
+int hs_mem_set_index_cache(hs_sched *s, int mem, double bytes);
+int hs_mem_set_kv_budget(hs_sched *s, int mem, double bytes);
+/* Seconds the transfer of w's inputs into pu's domain takes alone
+ * (latency + bytes / bandwidth); 0 when none crosses a link. */
+double hs_transfer_s(hs_sched *s, const hs_work *w, int pu);
+
 #pragma GCC visibility pop
 
 #endif

@@ -124,6 +124,7 @@ static inline void work_reset(hs_sched *s, hs_work *w)
     w->free_next = NULL;
     w->cost_pu = -1;
     w->pred_valid = 0;
+    w->xfer_at = -INFINITY;
 }
 
 /* A record off the free list with its header reset.  NULL when out of
@@ -336,6 +337,8 @@ static inline void try_start(hs_sched *s, int pu)
         start_queued(s, pu);
 }
 
+void hs_engine_try_start(hs_sched *s, int pu) { try_start(s, pu); }
+
 static void wakeup_cb(void *ctx, uint64_t pu)
 {
     hs_sched *s = ctx;
@@ -402,6 +405,11 @@ static void start_queued(hs_sched *s, int pu)
         double cost = 0;
         double t_in = input_ready(s, p->queue_head, pu, &cost);
         double t = now(s);
+        if (p->queue_head->xfer_at > t_in) {   /* a transfer between memory domains */
+            t_in = p->queue_head->xfer_at;
+            if (t_in == INFINITY)
+                return;   /* in flight: its arrival retries the queue */
+        }
         if (t_in > t) {
             wake_at(s, pu, t_in);
             return;
@@ -425,6 +433,8 @@ int hs_dispatch(hs_sched *s, hs_work *w, int pu)
                       hs_slot_name(w->item.slot), s->hw->pus[pu].name);
         return -1;
     }
+    if (hs_mem_admit(s, w, pu) != 0)
+        return -1;
     hs_engine_unready(s, w);
     w->state = HS_WORK_QUEUED;
     w->pu = pu;
@@ -436,6 +446,8 @@ int hs_dispatch(hs_sched *s, hs_work *w, int pu)
         p->queue_head = w;
     p->queue_tail = w;
     p->queued++;
+    if (s->hw->nlinks && hs_mem_xfer_start(s, w, pu) != 0)
+        return -1;
     start_queued(s, pu);
     return 0;
 }
@@ -550,6 +562,7 @@ static void finish_request(hs_sched *s, hs_req *r)
     hs_gen_request_done(s->gen, &r->arr, t);
     if (s->pol->request_done)
         s->pol->request_done(s, s->pol_state, r);
+    hs_mem_release_req(s, r);
     unlink_req(s, r);
     req_free(r);
     schedule_next_arrival(s);
@@ -696,6 +709,7 @@ static void finish_item(hs_sched *s, hs_work *w)
     if (w->pu >= 0)
         st->last_pu = w->pu;
     st->last_end = now(s);
+    st->last_out = w->item.parts.out;
     r->active--;
     work_free(s, w);
     int more = hs_request_item_done(r->dag, stage);
@@ -841,6 +855,8 @@ static int setup(hs_sched *s, const hs_run_cfg *cfg, hs_err *err)
             return hs_errf(err, "out of memory");
     if (hs_rng_init(&s->rng, cfg->seed, "policy", 0) != 0 || !(s->costs = hs_cost_cache_create()))
         return hs_errf(err, "out of memory");
+    if (hs_mem_setup(s, err) != 0)
+        return -1;
     s->x = cfg->exec;
     if (!s->x && !(s->x = hs_exec_sim_create(cfg->hw, cfg->bw_observer, cfg->bw_observer_ctx, err)))
         return -1;
@@ -861,6 +877,12 @@ static void collect(hs_sched *s, hs_run_metrics *m, double wall)
     m->batches = s->batches;
     m->speculations = s->speculations;
     m->rollbacks = s->rollbacks;
+    for (size_t d = 0; s->mem && d < s->hw->nmem; d++)
+        if (s->mem[d].peak > m->mem_peak_bytes)
+            m->mem_peak_bytes = s->mem[d].peak;
+    m->transfers = s->transfers;
+    m->transfer_bytes = s->transfer_bytes;
+    m->transfer_s = s->transfer_s;
     size_t nc = hs_workload_nclasses(s->wl);
     m->classes = calloc(nc ? nc : 1, sizeof *m->classes);
     m->pus = calloc(s->hw->npus, sizeof *m->pus);
@@ -906,6 +928,7 @@ static void teardown(hs_sched *s)
     free(s->classes);
     free(s->pus);
     free(s->sync_s);
+    hs_mem_teardown(s);
 }
 
 static double wall_clock(void)

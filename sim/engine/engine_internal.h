@@ -44,6 +44,10 @@ struct hs_work {
     hs_work **members;
     uint32_t nmembers;
     hs_work *free_next;      /* the engine's free list */
+    /* Inputs from another memory domain (memory.c): when their transfer
+     * arrived (-INFINITY: none needed, INFINITY: in flight). */
+    double xfer_at;
+    double xfer_from;        /* when it started (valid while xfer_at > -INFINITY) */
     /* The full cost of its item on PU cost_pu (-1: none yet), from the
      * last memo lookup: the prediction a policy asked for is, as a rule,
      * that of the PU the work then starts on, so the start reuses it. */
@@ -60,6 +64,10 @@ struct hs_work {
 typedef struct hs_stage_rt {
     int last_pu;             /* PU of its last finished item; -1: none yet */
     double last_end;         /* time its last item finished */
+    double last_out;         /* output bytes of its last item (parts.out): what a
+                                consumer in another memory domain transfers */
+    double kv_bytes;         /* KV cache it holds (LLM stages, memory.c) */
+    int kv_mem;              /* the domain holding it */
 } hs_stage_rt;
 
 struct hs_req {
@@ -72,6 +80,23 @@ struct hs_req {
     void *policy_data;
     hs_req *prev, *next;     /* requests in flight, arrival order */
 };
+
+/* Occupancy of one memory domain (memory.c). */
+typedef struct hs_mem_rt {
+    double capacity;         /* bytes; INFINITY when the profile gives none */
+    double used, peak;       /* every occupant, the index-cache reservation included */
+    double kv, kv_budget;    /* KV caches held, and their cap (INFINITY: none) */
+    double cache;            /* the GPU index-cache reservation */
+} hs_mem_rt;
+
+/* Weights of a model, or an IVF index, resident in one domain. */
+typedef struct hs_resident {
+    const hs_model *model;   /* NULL for an index */
+    hs_quant quant;
+    double index_key[4];     /* index: nlist, vectors per list, dim, dtype */
+    int mem;
+    double bytes;
+} hs_resident;
 
 typedef struct hs_pu_rt {
     hs_work *queue_head, *queue_tail;
@@ -128,6 +153,13 @@ struct hs_sched {
     double makespan;
     uint64_t splits, batches, speculations, rollbacks;
     int64_t warmup;
+
+    /* memory.c */
+    hs_mem_rt *mem;
+    hs_resident *resident;
+    size_t nresident, resident_cap;
+    uint64_t transfers;
+    double transfer_bytes, transfer_s;
 };
 
 /* The engine's internal calls are not exported from the library: calls
@@ -160,6 +192,19 @@ static inline const hs_cost *hs_engine_work_cost(hs_sched *s, hs_work *w, int pu
     return &w->cost;
 }
 
+
+/* memory.c: occupancy (weights, KV, indexes, index cache) and transfers
+ * between memory domains. */
+HS_ENGINE_HIDDEN int hs_mem_setup(hs_sched *s, hs_err *err);
+HS_ENGINE_HIDDEN void hs_mem_teardown(hs_sched *s);
+/* Admits w on pu at dispatch: loads what it needs, or fails the run. */
+HS_ENGINE_HIDDEN int hs_mem_admit(hs_sched *s, hs_work *w, int pu);
+/* Releases the KV caches of a finished request. */
+HS_ENGINE_HIDDEN void hs_mem_release_req(hs_sched *s, hs_req *r);
+/* Starts the transfer of queued w's inputs (w->xfer_at = INFINITY until
+ * it arrives; then the PU's queue is retried).  Returns 0 or -1 (failed). */
+HS_ENGINE_HIDDEN int hs_mem_xfer_start(hs_sched *s, hs_work *w, int pu);
+HS_ENGINE_HIDDEN void hs_engine_try_start(hs_sched *s, int pu);
 
 /* metrics.c */
 int hs_lat_acc_init(hs_lat_acc *a);

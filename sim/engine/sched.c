@@ -130,12 +130,19 @@ double hs_input_cost(hs_sched *s, const hs_work *w, int pu)
 {
     double c = 0;
     hs_engine_input_ready(s, w, pu, &c);
-    return c;
+    double x = hs_transfer_s(s, w, pu);
+    return x > c ? x : c;
 }
 
+/* A transfer between memory domains starts at the dispatch (now) and
+ * takes latency + bytes / bandwidth alone; one already under way or
+ * arrived is known. */
 double hs_input_ready_at(hs_sched *s, const hs_work *w, int pu)
 {
     double t = hs_engine_input_ready(s, w, pu, NULL);
+    double x = w->xfer_at > -INFINITY && w->pu == pu ? w->xfer_at : hs_now(s) + hs_transfer_s(s, w, pu);
+    if (x > t)
+        t = x;
     return t > hs_now(s) ? t : hs_now(s);
 }
 

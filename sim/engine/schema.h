@@ -53,7 +53,11 @@
     X(splits, "splits", INT, "", "items split across PUs")                                              \
     X(batches, "batches", INT, "", "batches of several requests' items")                               \
     X(speculations, "speculations", INT, "", "speculative dispatches")                                  \
-    X(rollbacks, "rollbacks", INT, "", "speculations rolled back")
+    X(rollbacks, "rollbacks", INT, "", "speculations rolled back")                                     \
+    X(mem_peak_bytes, "mem_peak_bytes", REAL, "B", "largest peak occupancy of a memory domain")         \
+    X(transfers, "transfers", INT, "", "input transfers between memory domains")                        \
+    X(transfer_bytes, "transfer_bytes", REAL, "B", "bytes those transfers moved over links")            \
+    X(transfer_s, "transfer_s", REAL, "s", "their seconds, dispatch to arrival, summed")
 
 /* One PU of a run: the JSON's "pus" and /pus. */
 #define HS_PU_COLUMNS(X)                                                                                \

@@ -95,6 +95,16 @@ typedef struct hs_exec_ops {
      * with what runs there.  It changes nothing the executor does.  Returns seconds > 0, INFINITY when the item would
      * never finish. */
     double (*predict_now)(hs_exec *x, int pu, const hs_item *item, const hs_cost *cost);
+    /* Optional: moves bytes (> 0) from memory domain src_mem to dst_mem
+     * over link `link` (hw's hs_link), then calls fn(engine, arg) once
+     * they have arrived: the link's latency after the last byte left.
+     * The simulated executor runs the copy as a flow of the fluid machine
+     * over the link and both domains (so alone it takes latency + bytes /
+     * link bandwidth, and it shares the link with other transfers).
+     * Without it the engine charges that time alone as a delay.  Returns
+     * 0, or -1 with err. */
+    int (*transfer)(hs_exec *x, int link, int src_mem, int dst_mem, double bytes, hs_exec_fn fn,
+                    uint64_t arg, hs_err *err);
 } hs_exec_ops;
 
 struct hs_exec {

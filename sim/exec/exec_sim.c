@@ -14,6 +14,8 @@
  *             profiled table), and it slows when co-running kernels leave
  *             it less than Q / T of the DRAM (sim/machine/machine.h).
  * Fixed `cost:` and `work:` times have no bytes and never slow down.
+ * A transfer between memory domains is a machine transfer over the link
+ * and both domains; its callback comes the link's latency after it ends.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -42,6 +44,14 @@ typedef struct exec_sim {
     hs_cost_cache *costs;    /* memo of kernel predictions */
     uint64_t *built;         /* (PU, m) of the NPU graphs built so far */
     size_t nbuilt, built_cap;
+    /* Transfers in flight, indexed by machine id (kernels share the id
+     * space: fn NULL for a kernel); nxfers 0 until the first transfer. */
+    struct sim_xfer {
+        hs_exec_fn fn;
+        uint64_t arg;
+        double latency_s;
+    } *xfers;
+    size_t nxfers;
 } exec_sim;
 
 static exec_sim *X(hs_exec *x) { return (exec_sim *)x; }
@@ -73,12 +83,47 @@ static hs_event *sim_at(hs_exec *x, double t, hs_exec_fn fn, uint64_t arg)
 
 static void sim_cancel(hs_exec *x, hs_event *ev) { hs_sim_cancel(X(x)->sim, ev); }
 
+/* A transfer's last byte left: its data arrives after the link latency. */
+static __attribute__((noinline)) void transfer_done(exec_sim *e, int id)
+{
+    struct sim_xfer *t = &e->xfers[id];
+    hs_exec_fn fn = t->fn;
+    t->fn = NULL;
+    if (!sim_at(&e->base, *e->clock + t->latency_s, fn, t->arg))
+        hs_sim_stop(e->sim);   /* out of memory: the run ends short */
+}
+
 static void machine_done(hs_machine *m, int id, void *user, void *ctx)
 {
     (void)m;
-    (void)id;
     exec_sim *e = ctx;
-    e->done(e->engine, user);
+    if ((size_t)id < e->nxfers && e->xfers[id].fn)
+        transfer_done(e, id);
+    else
+        e->done(e->engine, user);
+}
+
+static int sim_transfer(hs_exec *x, int link, int src_mem, int dst_mem, double bytes, hs_exec_fn fn,
+                        uint64_t arg, hs_err *err)
+{
+    exec_sim *e = X(x);
+    hs_transfer_work w = {.link = link, .src_domain = src_mem, .dst_domain = dst_mem, .bytes = bytes};
+    int id = hs_machine_transfer(e->m, &w);
+    if (id < 0)
+        return hs_errf(err, "internal: the machine refused a transfer of %g B over link %d", bytes, link);
+    if ((size_t)id >= e->nxfers) {
+        size_t n = 2 * (size_t)id + 8;
+        struct sim_xfer *t = realloc(e->xfers, n * sizeof *t);
+        if (!t) {
+            hs_machine_abort(e->m, id);
+            return hs_errf(err, "out of memory");
+        }
+        memset(t + e->nxfers, 0, (n - e->nxfers) * sizeof *t);
+        e->xfers = t;
+        e->nxfers = n;
+    }
+    e->xfers[id] = (struct sim_xfer){.fn = fn, .arg = arg, .latency_s = e->hw->links[link].latency_s};
+    return 0;
 }
 
 static int start_machine_kernel(exec_sim *e, int pu, const hs_kernel_work *w, hs_err *err)
@@ -202,6 +247,7 @@ static void sim_destroy(hs_exec *x)
         hs_sim_destroy(e->sim);
     free(e->last_used);
     free(e->built);
+    free(e->xfers);
     hs_cost_cache_free(e->costs);
     free(e->domains);
     free(e->pus);
@@ -236,6 +282,7 @@ static const hs_exec_ops sim_ops = {
     .next_time = sim_next_time,
     .start_cost = sim_start_cost,
     .predict_now = sim_predict_now,
+    .transfer = sim_transfer,
 };
 
 /* The machine's configuration from the hardware profile. */
