@@ -180,9 +180,14 @@ void *hs_work_data(const hs_work *w);
 void hs_work_set_data(hs_work *w, void *data);
 
 /* Standalone prediction of w on pu (hw/ model: roofline, tables, NPU
- * shape rules), launch included.  INFINITY when pu cannot run it. */
+ * shape rules), launch included.  INFINITY when pu cannot run it: an op
+ * it does not support, or w alone (its model's weights, its index, its
+ * KV cache) needs more than the whole capacity of pu's memory domain (see
+ * "Memory capacity" below; whether it fits beside what occupies the
+ * domain NOW is hs_mem_fits). */
 double hs_predict(hs_sched *s, const hs_work *w, int pu);
-/* The same for an item that is not a work yet (whole-stage estimates). */
+/* The same for an item that is not a work yet (whole-stage estimates),
+ * memory included. */
 double hs_predict_item(hs_sched *s, const hs_item *it, int pu);
 /* Predicted duration of w on pu if it started now beside what runs now,
  * as the executor itself would run it: its launch plus its body sharing

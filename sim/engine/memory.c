@@ -273,6 +273,44 @@ void hs_mem_release_req(hs_sched *s, hs_req *r)
     }
 }
 
+/* Whether w alone -- its model's weights, its index and its KV, in an
+ * empty domain -- needs more than the whole capacity of pu's domain: then
+ * pu can never run it, whatever a policy evicts, and hs_predict says
+ * INFINITY (a PU that cannot run work is one a policy skips, as for an op
+ * the PU does not support).  Static for a work and a PU, so predictions
+ * stay cacheable. */
+static double item_kv(const hs_item *it) { return it->model && is_llm(it) ? kv_after(it) : 0; }
+
+/* Weights, index and KV of `it` alone (a batch's KV: its own item's, the
+ * members' shapes summed, which the caller replaces). */
+static double item_needs(const hs_item *it, double kv)
+{
+    double need = it->model ? weight_bytes(it->model, it->quant) : 0;
+    if (is_index_scan(it))
+        need += index_bytes(it);
+    return need + kv;
+}
+
+bool hs_mem_item_exceeds(const hs_sched *s, const hs_item *it, int pu)
+{
+    const double cap = s->mem[pu_mem(s, pu)].capacity;
+    return isfinite(cap) && item_needs(it, item_kv(it)) > cap;
+}
+
+bool hs_mem_exceeds(const hs_sched *s, const hs_work *w, int pu)
+{
+    const double cap = s->mem[pu_mem(s, pu)].capacity;
+    if (!isfinite(cap))
+        return false;
+    double kv = 0;
+    if (w->nmembers)
+        for (uint32_t i = 0; i < w->nmembers; i++)
+            kv += item_kv(&w->members[i]->item);
+    else
+        kv = item_kv(&w->item);
+    return item_needs(&w->item, kv) > cap;
+}
+
 /* ---- Policy-facing queries and actions ------------------------------------------------------ */
 
 double hs_mem_capacity(const hs_sched *s, int mem) { return mem_ok(s, mem) ? s->mem[mem].capacity : 0; }

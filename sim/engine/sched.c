@@ -84,7 +84,8 @@ hs_work *hs_work_batch_member(const hs_work *w, size_t i)
 double hs_predict_item(hs_sched *s, const hs_item *it, int pu)
 {
     hs_cost c;
-    if (pu < 0 || pu >= (int)s->hw->npus || hs_item_cost_cached(s->costs, s->hw, it, pu, &c) != 0)
+    if (pu < 0 || pu >= (int)s->hw->npus || hs_item_cost_cached(s->costs, s->hw, it, pu, &c) != 0 ||
+        hs_mem_item_exceeds(s, it, pu))
         return INFINITY;
     return c.latency_s;
 }
@@ -98,7 +99,7 @@ static inline double work_predict(hs_sched *s, hs_work *w, int pu)
     if (memo && (w->pred_valid >> pu & 1))
         return w->pred[pu];
     const hs_cost *c = hs_engine_work_cost(s, w, pu);
-    double t = c->rc == 0 ? c->latency_s : INFINITY;
+    double t = c->rc == 0 && !hs_mem_exceeds(s, w, pu) ? c->latency_s : INFINITY;
     if (memo) {
         w->pred[pu] = t;
         w->pred_valid |= 1u << pu;
@@ -450,7 +451,7 @@ double hs_predict_now(hs_sched *s, const hs_work *w, int pu)
     if (pu < 0 || pu >= (int)s->hw->npus)
         return INFINITY;
     const hs_cost *c = hs_engine_work_cost(s, (hs_work *)w, pu);
-    if (c->rc != 0 || !isfinite(c->latency_s))
+    if (c->rc != 0 || !isfinite(c->latency_s) || hs_mem_exceeds(s, w, pu))
         return INFINITY;
     return s->x->ops->predict_now(s->x, pu, &w->item, c);
 }
