@@ -36,6 +36,8 @@ static void engine_fail(hs_sched *s, const char *msg)
     s->x->ops->stop(s->x);
 }
 
+void hs_engine_fail(hs_sched *s, const char *msg) { engine_fail(s, msg); }
+
 void hs_sched_fail(hs_sched *s, const char *fmt, ...)
 {
     char buf[HS_ERR_MSG_MAX - 64];
@@ -108,6 +110,7 @@ static inline void work_reset(hs_sched *s, hs_work *w)
     w->req = NULL;
     w->stage = 0;
     w->state = HS_WORK_READY;
+    w->role = HS_WORK_PLAIN;
     w->first_of_stage = false;
     w->epoch = 0;
     w->pu = -1;
@@ -174,6 +177,8 @@ static void work_free(hs_sched *s, hs_work *w)
     w->free_next = s->free_works;
     s->free_works = w;
 }
+
+void hs_engine_work_free(hs_sched *s, hs_work *w) { work_free(s, w); }
 
 /* ---- The ready list (FIFO by readiness) ------------------------------------ */
 
@@ -423,9 +428,15 @@ int hs_dispatch(hs_sched *s, hs_work *w, int pu)
         return -1;
     }
     hs_engine_unready(s, w);
+    w->predicted_s = c->latency_s;
+    hs_engine_enqueue(s, w, pu);
+    return 0;
+}
+
+void hs_engine_enqueue(hs_sched *s, hs_work *w, int pu)
+{
     w->state = HS_WORK_QUEUED;
     w->pu = pu;
-    w->predicted_s = c->latency_s;
     hs_pu_rt *p = &s->pus[pu];
     if (p->queue_tail)
         p->queue_tail->queue_next = w;
@@ -434,8 +445,26 @@ int hs_dispatch(hs_sched *s, hs_work *w, int pu)
     p->queue_tail = w;
     p->queued++;
     start_queued(s, pu);
-    return 0;
 }
+
+void hs_engine_dequeue(hs_sched *s, hs_work *w)
+{
+    hs_pu_rt *p = &s->pus[w->pu];
+    hs_work *prev = NULL;
+    for (hs_work *q = p->queue_head; q != w; q = q->queue_next)
+        prev = q;
+    if (prev)
+        prev->queue_next = w->queue_next;
+    else
+        p->queue_head = w->queue_next;
+    if (p->queue_tail == w)
+        p->queue_tail = prev;
+    w->queue_next = NULL;
+    p->queued--;
+    w->pu = -1;
+}
+
+void hs_engine_try_start(hs_sched *s, int pu) { try_start(s, pu); }
 
 /* ---- Issuing work items of a request ----------------------------------------------- */
 
@@ -715,7 +744,8 @@ static void join_cb(void *ctx, uint64_t arg)
 }
 
 /* The last part of a split item finished: if its parts ran on more than
- * one PU, the join pays the largest pairwise sync cost first.  Out of line
+ * one PU, the join pays the largest pairwise sync cost and the copy of the
+ * parts' outputs first (hs_engine_join_s).  Out of line
  * (so are the rows for a sink): the completion of a whole item, the common
  * case, then needs no large frame. */
 static __attribute__((noinline)) void finish_part(hs_sched *s, hs_work *part)
@@ -727,16 +757,9 @@ static __attribute__((noinline)) void finish_part(hs_sched *s, hs_work *part)
     if (--parent->parts_left)
         return;
     parent->pu = parent->part_last_pu;
-    double sync = 0;
-    for (int a = 0; a < (int)s->hw->npus && a < 64; a++)
-        for (int b = a + 1; b < (int)s->hw->npus && b < 64; b++)
-            if ((parent->parts_pus >> a & 1) && (parent->parts_pus >> b & 1)) {
-                double c = hs_hw_sync_s(s->hw, a, b, s->cfg->fast_sync);
-                if (c > sync)
-                    sync = c;
-            }
-    if (sync > 0)
-        post(s, now(s) + sync, join_cb, (uint64_t)(uintptr_t)parent);
+    double join = hs_engine_join_s(s, parent->parts_pus, parent->item.parts.out);
+    if (join > 0)
+        post(s, now(s) + join, join_cb, (uint64_t)(uintptr_t)parent);
     else
         finish_item(s, parent);
 }
@@ -744,7 +767,7 @@ static __attribute__((noinline)) void finish_part(hs_sched *s, hs_work *part)
 /* The kernel row of finished w, for the run's sink. */
 static __attribute__((noinline)) void emit_kernel_row(hs_sched *s, const hs_work *w)
 {
-    const char *stage = "batch";
+    const char *stage = w->role == HS_WORK_PREBUILD ? "graph-build" : "batch";
     if (w->req) {
         const hs_stage_info *si = hs_request_node(w->req->dag, w->stage);
         stage = si ? si->name : "?";
@@ -756,6 +779,19 @@ static __attribute__((noinline)) void emit_kernel_row(hs_sched *s, const hs_work
         .bytes = w->item.k.bytes, .batch = w->nmembers ? w->nmembers : 1, .part = w->parent != NULL,
     };
     s->cfg->sink.kernel(s->cfg->sink.ctx, &row);
+}
+
+/* A preempted work reached its stop (its remainder follows, unless a
+ * rollback made it stale: then it is dropped as finish_item drops it), or
+ * a graph pre-build finished.  Out of line: rare. */
+static __attribute__((noinline)) void finish_special(hs_sched *s, hs_work *w)
+{
+    if (w->role == HS_WORK_PREBUILD)
+        hs_engine_prebuilt(s, w);
+    else if (stale(s, w))
+        finish_item(s, w);
+    else
+        hs_engine_remainder(s, w);
 }
 
 /* The executor's completion callback. */
@@ -785,6 +821,8 @@ static void work_done_cb(void *engine, void *token)
             finish_item(s, w->members[i]);
         }
         work_free(s, w);
+    } else if (w->role != HS_WORK_PLAIN) {
+        finish_special(s, w);
     } else {
         finish_item(s, w);
     }
@@ -844,6 +882,8 @@ static void collect(hs_sched *s, hs_run_metrics *m, double wall)
     m->batches = s->batches;
     m->speculations = s->speculations;
     m->rollbacks = s->rollbacks;
+    m->recalls = s->recalls;
+    m->preemptions = s->preemptions;
     size_t nc = hs_workload_nclasses(s->wl);
     m->classes = calloc(nc ? nc : 1, sizeof *m->classes);
     m->pus = calloc(s->hw->npus, sizeof *m->pus);
@@ -974,19 +1014,53 @@ static bool stale(const hs_sched *s, const hs_work *w)
     return si && si->rollbacks != w->epoch;
 }
 
+/* Frees a withdrawn work of a rolled-back stage, READY or out of its
+ * queue: an item leaves its request; a part leaves its split item, which
+ * is dropped once no part of it is left (finish_item sees it stale). */
+static void withdraw(hs_sched *s, hs_work *w)
+{
+    hs_work *parent = w->parent;
+    if (!parent) {
+        w->req->active--;
+        work_free(s, w);
+        return;
+    }
+    work_free(s, w);
+    if (--parent->parts_left == 0)
+        finish_item(s, parent);
+}
+
+/* Whether w is work of the rolled-back stage that is withdrawn: an item
+ * or a part (a batch is not: its other members need it; its member of
+ * the stage runs and is dropped). */
+static bool withdrawn(const hs_work *w, const hs_req *r, uint32_t stage)
+{
+    return w->req == r && w->stage == stage && !w->nmembers && w->role == HS_WORK_PLAIN;
+}
+
 /* A speculation did not hold: the stage restarts.  Its work not yet
- * running is withdrawn now; running work finishes and is dropped
- * (finish_item sees its old epoch), like HedraRAG aborting the request. */
+ * running -- READY, or QUEUED on a PU (recalled) -- is withdrawn now;
+ * running work finishes and is dropped (finish_item sees its old epoch),
+ * like HedraRAG aborting the request. */
 static void rollback(hs_sched *s, hs_req *r, uint32_t stage)
 {
     s->rollbacks++;
     hs_work *next;
     for (hs_work *w = s->ready_head; w; w = next) {
         next = w->ready_next;
-        if (w->req == r && w->stage == stage && !w->parent) {
+        if (withdrawn(w, r, stage)) {
             hs_engine_unready(s, w);
-            r->active--;
-            work_free(s, w);
+            withdraw(s, w);
         }
+    }
+    for (int pu = 0; pu < (int)s->hw->npus; pu++) {
+        for (hs_work *w = s->pus[pu].queue_head; w; w = next) {
+            next = w->queue_next;
+            if (withdrawn(w, r, stage)) {
+                hs_engine_dequeue(s, w);
+                withdraw(s, w);
+            }
+        }
+        try_start(s, pu);
     }
 }

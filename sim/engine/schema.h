@@ -53,7 +53,9 @@
     X(splits, "splits", INT, "", "items split across PUs")                                              \
     X(batches, "batches", INT, "", "batches of several requests' items")                               \
     X(speculations, "speculations", INT, "", "speculative dispatches")                                  \
-    X(rollbacks, "rollbacks", INT, "", "speculations rolled back")
+    X(rollbacks, "rollbacks", INT, "", "speculations rolled back")                                      \
+    X(recalls, "recalls", INT, "", "queued works recalled to the ready list")                            \
+    X(preemptions, "preemptions", INT, "", "running works stopped early at a kernel boundary")
 
 /* One PU of a run: the JSON's "pus" and /pus. */
 #define HS_PU_COLUMNS(X)                                                                                \
