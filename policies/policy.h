@@ -259,7 +259,8 @@ int hs_dispatch(hs_sched *s, hs_work *w, int pu);
 /* Replaces READY w by n READY parts along axis (sizes sum to the extent
  * of w's item along it: hs_item_split_extent).  The parts may run on
  * different PUs; w's successors wait for all of them, plus the cross-PU
- * sync cost when parts ran on more than one PU (the join).  parts[] gets
+ * sync cost and the copy of the parts' outputs when parts ran on more than
+ * one PU (the join: hs_join_cost).  parts[] gets
  * the new works (may be NULL).  w itself is gone after the call. */
 int hs_split(hs_sched *s, hs_work *w, hs_split_axis axis, const int64_t *sizes, size_t n,
              hs_work **parts);
