@@ -203,10 +203,27 @@ static const char *prefill_stage = "name: p\ngranularity: stage\nrequests: 1\ncl
                                    "  - {name: c, workflow: heterollm-task, arrival: {process: closed, users: 1},\n"
                                    "     params: {model: tiny-llm, quant: fp32, prompt: 64, output: 1}}\n";
 
+static int take_layer1(const hs_item *it, void *ctx)
+{
+    if (it->slot == HS_SLOT_LAYER && it->layer == 1)
+        *(hs_item *)ctx = *it;
+    return 0;
+}
+
+static int take_head(const hs_item *it, void *ctx)
+{
+    if (it->slot == HS_SLOT_HEAD)
+        *(hs_item *)ctx = *it;
+    return 0;
+}
+
+/* Items hold pointers into the run's workload: what the checks need of
+ * them is read while the run lives. */
 static struct {
     hs_work *w;
     double whole_s, rest_s, stop_t;
-    hs_item item, rest;
+    int64_t kernels, rest_kernels;
+    hs_item rest, layer1, head;    /* flops, bytes and counts only */
     int done_calls;
 } pe;
 
@@ -218,14 +235,18 @@ static void preempt_schedule(hs_sched *s, void *st)
     if (!w)
         return;
     if (!pe.w) {
+        const hs_item *it = hs_work_item(w);
         pe.w = w;
-        pe.item = *hs_work_item(w);
+        pe.kernels = hs_item_kernels(it);
+        hs_lower_llm(it->model, it->quant, 0, 64, 1, HS_GRAN_LAYER, take_layer1, &pe.layer1);
+        hs_lower_llm(it->model, it->quant, 0, 64, 1, HS_GRAN_LAYER, take_head, &pe.head);
         pe.whole_s = hs_predict(s, w, gpu);
         /* Half-way through its body: launch + body / 2. */
         const double launch = hs_pu_of(s, gpu)->launch_s;
         hs_timer(s, launch + (pe.whole_s - launch) / 2, 0);
     } else {
         pe.rest = *hs_work_item(w);
+        pe.rest_kernels = hs_item_kernels(&pe.rest);
         pe.rest_s = hs_predict(s, w, gpu);
     }
     hs_dispatch(s, w, gpu);
@@ -250,20 +271,6 @@ static const hs_policy_ops preempt_policy = {
     .schedule = preempt_schedule, .timer = preempt_timer, .work_done = preempt_done,
 };
 
-static int take_layer1(const hs_item *it, void *ctx)
-{
-    if (it->slot == HS_SLOT_LAYER && it->layer == 1)
-        *(hs_item *)ctx = *it;
-    return 0;
-}
-
-static int take_head(const hs_item *it, void *ctx)
-{
-    if (it->slot == HS_SLOT_HEAD)
-        *(hs_item *)ctx = *it;
-    return 0;
-}
-
 static void test_preempt_prefill_at_layer_boundary(void **state)
 {
     (void)state;
@@ -279,15 +286,13 @@ static void test_preempt_prefill_at_layer_boundary(void **state)
      * layer granularity lowers it; ready at the stop, it starts there on
      * the same GPU back to back (its launch is queue_launch = launch) and
      * ends at L + 2B/3 + its prediction. */
-    assert_int_equal(hs_item_kernels(&pe.item), 3);
+    assert_int_equal(pe.kernels, 3);
     const double L = 10e-6, B = pe.whole_s - L;
     assert_near(pe.stop_t, L + 2 * B / 3);
-    hs_item head = {0};
-    assert_int_equal(hs_lower_llm(pe.item.model, pe.item.quant, 0, 64, 1, HS_GRAN_LAYER, take_head, &head), 0);
-    assert_true(pe.rest.k.flops == head.k.flops && pe.rest.k.bytes == head.k.bytes);
+    assert_true(pe.rest.k.flops == pe.head.k.flops && pe.rest.k.bytes == pe.head.k.bytes);
     assert_int_equal(pe.rest.resumed, 2);
     assert_int_equal(pe.rest.emits, 1);            /* the first token comes with it */
-    assert_int_equal(hs_item_kernels(&pe.rest), 1);
+    assert_int_equal(pe.rest_kernels, 1);
     assert_int_equal(tr.n, 2);
     assert_near(tr.row[1].start, pe.stop_t);
     assert_near(tr.row[1].end, pe.stop_t + pe.rest_s);
@@ -317,10 +322,7 @@ static void test_preempt_within_and_cost(void **state)
     const double L = 10e-6, B = pe.whole_s - L, f = 0.5 + 3 * 1e-6 / B;
     assert_true(B > 6e-6);
     assert_near(pe.stop_t, L + B / 2 + 1e-6);
-    hs_item layer1 = {0}, head = {0};
-    assert_int_equal(hs_lower_llm(pe.item.model, pe.item.quant, 0, 64, 1, HS_GRAN_LAYER, take_layer1, &layer1), 0);
-    assert_int_equal(hs_lower_llm(pe.item.model, pe.item.quant, 0, 64, 1, HS_GRAN_LAYER, take_head, &head), 0);
-    if (!(fabs(pe.rest.k.flops - (head.k.flops + (1 - f) * layer1.k.flops)) < 1e-9 * pe.rest.k.flops))
+    if (!(fabs(pe.rest.k.flops - (pe.head.k.flops + (1 - f) * pe.layer1.k.flops)) < 1e-9 * pe.rest.k.flops))
         fail_msg("remainder flops %.17g", pe.rest.k.flops);
     assert_near(tr.row[1].start, pe.stop_t + 5e-6);
     assert_near(m.makespan_s, pe.stop_t + 5e-6 + pe.rest_s);
