@@ -263,7 +263,12 @@ typedef struct hs_pu {
                                    gap remains); = launch_s unless given */
     double sync_naive_s;        /* cross-PU handoff, blocking wait (clFinish) */
     double sync_fast_s;         /* cross-PU handoff, shared-memory flag polling */
-    double preempt_s;           /* longest non-preemptible stretch; 0 = kernel boundary */
+    double preempt_s;           /* longest non-preemptible stretch; 0 = kernel boundary
+                                   (hs_preempt: a running item stops at its next
+                                   kernel boundary, or within preempt_s if sooner) */
+    double preempt_cost_s;      /* cost of one preemption of running work: its
+                                   remainder's inputs are ready this long after the
+                                   stop (0: Agent.xpu's free checkpoint) */
     double power_active_w, power_idle_w;
     bool unsupported[HS_OP_COUNT];
 
@@ -307,6 +312,8 @@ typedef struct hs_hw {
     hs_pu *pus;
     size_t ntables;
     hs_table *tables;
+    double copy_bps;            /* bandwidth of the copy merging a split item's part
+                                   outputs at its join (HeteroInfer T_copy); 0 = free */
 } hs_hw;
 
 /* Loads a profile: a built-in name (hw/NAME.yaml, see hs_conf_resolve) or

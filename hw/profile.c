@@ -318,7 +318,7 @@ static const char *const pu_keys[] = {
     "op_efficiency", "bandwidth_gbps", "memory_efficiency", "launch_us", "sync_us", "preempt_us",
     "power_w", "unsupported", "tile", "static_shapes", "shape_policy", "graph_build",
     "order_penalty", "shape_penalty_exp", "shape_penalty_ref", "size_efficiency", "queue_launch_us",
-    NULL};
+    "preempt_cost_us", NULL};
 static const char *const size_eff_keys[] = {"max", "half", NULL};
 static const char *const sync_keys[] = {"naive", "fast", NULL};
 static const char *const power_keys[] = {"active", "idle", NULL};
@@ -508,6 +508,7 @@ static int read_roofline(const hs_node *map, const hs_hw *hw, hs_pu *pu, hs_err 
         get_scaled(map, "bandwidth_gbps", POS, BIG, GB, &pu->bandwidth_bps, err) < 0 ||
         get_scaled(map, "launch_us", 0, BIG, US, &pu->launch_s, err) < 0 ||
         get_scaled(map, "preempt_us", 0, BIG, US, &pu->preempt_s, err) < 0 ||
+        get_scaled(map, "preempt_cost_us", 0, BIG, US, &pu->preempt_cost_s, err) < 0 ||
         read_size_eff(map, pu, err) < 0 || read_queue_launch(map, pu, err) < 0)
         return -1;
     if (hs_map_get(map, "speed") && get_pos(map, "speed", false, &pu->speed, err) < 0)
@@ -640,7 +641,7 @@ static int read_tables(const hs_node *root, hs_hw *hw, hs_err *err)
 /* ---- The whole profile. ------------------------------------------------ */
 
 static const char *const top_keys[] = {"name", "description", "memory", "memories", "links", "pus",
-                                       "tables", "notes", NULL};
+                                       "tables", "notes", "copy_gbps", NULL};
 
 static int read_profile(const hs_node *root, hs_hw *hw, hs_err *err)
 {
@@ -653,7 +654,8 @@ static int read_profile(const hs_node *root, hs_hw *hw, hs_err *err)
         return -1;
     hw->name = strdup(name);
     hw->description = strdup(desc);
-    if (read_mems(root, hw, err) < 0 || read_links(root, hw, err) < 0 || read_pus(root, hw, err) < 0)
+    if (read_mems(root, hw, err) < 0 || read_links(root, hw, err) < 0 || read_pus(root, hw, err) < 0 ||
+        get_scaled(root, "copy_gbps", 0, BIG, GB, &hw->copy_bps, err) < 0)
         return -1;
     return read_tables(root, hw, err);
 }

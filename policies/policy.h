@@ -27,8 +27,12 @@
  *     READY --hs_dispatch--> QUEUED on a PU --slot free--> RUNNING --> DONE
  *     READY --hs_split-->  replaced by READY parts (joined when all finish)
  *     READY --hs_batch-->  replaced by one READY batch (done = all done)
- * Preemption happens at work-item boundaries: a policy that wants to
- * preempt simply stops feeding the low-priority request.
+ *     QUEUED --hs_recall--> READY;  RUNNING --hs_preempt--> DONE at a
+ *     kernel boundary, its remainder a new READY work
+ * A policy preempts at work-item boundaries by no longer feeding the
+ * low-priority request, takes QUEUED work back (hs_recall: QUEUED ->
+ * READY), or stops RUNNING work at a kernel boundary (hs_preempt: its
+ * remainder is READY again).
  *
  * Plugins: a shared library exports `const struct hs_policy_ops
  * hs_policy_plugin` (HS_POLICY_PLUGIN_SYMBOL) with abi_version set to
@@ -260,9 +264,10 @@ int hs_dispatch(hs_sched *s, hs_work *w, int pu);
 /* Replaces READY w by n READY parts along axis (sizes sum to the extent
  * of w's item along it: hs_item_split_extent).  The parts may run on
  * different PUs; w's successors wait for all of them, plus the cross-PU
- * sync cost when parts ran on more than one PU (the join).  parts[] gets
- * the new works (may be NULL).  w itself is gone after the call.
- * w may be a batch (see "Batching and step granularity" below). */
+ * sync cost and the copy of the parts' outputs when parts ran on more than
+ * one PU (the join: hs_join_cost).  parts[] gets the new works (may be
+ * NULL).  w itself is gone after the call.  w may be a batch (see
+ * "Batching and step granularity" below). */
 int hs_split(hs_sched *s, hs_work *w, hs_split_axis axis, const int64_t *sizes, size_t n,
              hs_work **parts);
 
@@ -394,6 +399,69 @@ int hs_mem_set_kv_budget(hs_sched *s, int mem, double bytes);
 /* Seconds the transfer of w's inputs into pu's domain takes alone
  * (latency + bytes / bandwidth); 0 when none crosses a link. */
 double hs_transfer_s(hs_sched *s, const hs_work *w, int pu);
+/* ---- Recall, preemption, graph pre-builds, join costs ----------------------
+ * Agent.xpu's kernel-level preemption (v1 §2.3: the running kernel
+ * finishes, the request is checkpointed with its remaining kernels) and
+ * NPU graph warm-up (v2 §2.4), HeteroInfer's join cost (§3.2).  Each
+ * misuse fails the run with a message naming the policy and the work. */
+
+/* Takes back QUEUED w (dispatched, not started): it leaves its PU's queue
+ * (the work behind it moves up and may start now) and is READY again, at
+ * the tail of the ready list, announced again through work_ready.  It is
+ * the same work: its id, ready time, policy data and predictions
+ * (hs_predict: standalone, so still valid) are kept; hs_work_pu is -1.
+ * Costs nothing (nothing ran).  Any work that is not QUEUED (READY,
+ * RUNNING, a graph pre-build) is an error.  Counted in `recalls`. */
+int hs_recall(hs_sched *s, hs_work *w);
+
+/* Stops RUNNING w early, at its next kernel boundary, and gives back what
+ * is left as a READY remainder work of the same request and stage.  The
+ * kernels of an item: at layer granularity the ops of the layer (or of
+ * the head); at stage granularity the layers of a prefill or encoder pass
+ * (the head one more), or the steps of a whole decode (hs_item_kernels).
+ * The kernel under way finishes and the later ones are dropped: w's
+ * work_done comes at the stop (its item then done only in part), then the
+ * remainder (hs_item_remainder: the kernels left, lowered as the lowering
+ * lowers them) is announced by work_ready, at the tail of the ready list;
+ * its inputs are w's outputs on w's PU, there at the stop plus the PU's
+ * preempt_cost_us.  The stage's successors wait for the remainder.  On a
+ * PU whose preempt_us > 0 (a CPU thread the OS deschedules within a
+ * quantum) w stops within preempt_us if that comes first, inside a kernel;
+ * its remainder then holds that kernel's unfinished share (and can be
+ * neither split, batched nor preempted again).  An executor times the
+ * kernels of one item as equal shares of it (the simulated machine runs
+ * an aggregate as one fluid kernel).  When the kernel under way is the
+ * last, nothing changes.  A second call before the stop does nothing.
+ * Errors: w not RUNNING, a part, a batch, a graph pre-build, one kernel
+ * (op granularity, fixed-cost work), or an executor that cannot stop
+ * running work (the OpenCL executor enqueues an item's kernels at once).
+ * Counted in `preemptions`. */
+int hs_preempt(hs_sched *s, hs_work *w);
+
+/* Builds the static graph that a GEMM of m rows needs on NPU npu (its
+ * shape after the NPU's static shapes and tile; hs_cost's needs_build),
+ * on PU pu (the NPU itself, or the CPU as Agent.xpu v2 does): a work of
+ * no request queued on pu behind what is dispatched there, holding a slot
+ * like a kernel for the NPU's graph_build time at that shape.  When it
+ * finishes (work_done is called for it: hs_work_req NULL, hs_work_pu pu)
+ * the shape is recorded as built on npu, and a kernel of that shape
+ * starting on npu afterwards pays no build -- one record per NPU, shared
+ * with the builds kernels pay themselves.  A shape that needs no build,
+ * or is built, costs nothing (returns 0).  Errors: a bad PU or m < 1, an
+ * npu that runs no GEMM, an executor that keeps no record of graphs (the
+ * OpenCL executor). */
+int hs_prebuild(hs_sched *s, int npu, int64_t m, int pu);
+/* Whether a GEMM of m rows on npu pays no graph build now: its shape is
+ * listed (or padded to a listed one), was built, or npu has no static-
+ * shape rules.  False for a bad PU or m. */
+bool hs_graph_built(hs_sched *s, int npu, int64_t m);
+
+/* What the join of w, were it split into parts running on pus[0..n-1],
+ * would cost after its last part: nothing when they are all one PU;
+ * otherwise the largest pairwise sync of the run's mode (hs_sync_s) plus
+ * copying the parts' outputs (w's item parts.out bytes) at the profile's
+ * copy_gbps (0: free).  hs_split's join pays exactly this. */
+double hs_join_cost(hs_sched *s, const hs_work *w, const int *pus, size_t n);
 
 #pragma GCC visibility pop
 

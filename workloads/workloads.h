@@ -199,6 +199,9 @@ typedef struct hs_item {
     bool batched;            /* made by hs_item_batch (cannot be split again) */
     bool fused;              /* an aggregate (layer, head, stage: lower.c's aggregate_cost):
                                 k is the generic whole, hs_item_parts its ops */
+    uint16_t resumed;        /* a preemption remainder of a pass or a layer: its
+                                first `resumed` kernels ran before (hs_item_remainder);
+                                0 otherwise */
     uint64_t batch_key;      /* equal non-zero keys: candidates for hs_item_batch */
 } hs_item;
 
@@ -268,6 +271,25 @@ bool hs_item_batchable(const hs_item *a, const hs_item *b);
  * this is exact per member: each member's attention FLOPs and KV bytes
  * are over its own context, the GEMMs' weights are read once. */
 int hs_item_batch(const hs_item *const *items, size_t n, hs_item *out, hs_err *err);
+
+/* ---- Preemption remainders (remainder.c). ------------------------------
+ * An aggregate item (layer or stage granularity) is a chain of kernels a
+ * preemption may stop between: the ops of a layer (layer 0's embedding
+ * first) or of the head; the layers of a prefill or encoder pass (the
+ * embedding in layer 0, then the head as one more); the steps of a whole
+ * decode.  Anything else is one kernel. */
+/* The kernels of it still to run (>= 1). */
+int64_t hs_item_kernels(const hs_item *it);
+/* The rest of it after its first `done` kernels (0 < done < its kernels),
+ * lowered exactly as the lowering lowers those kernels: a whole decode's
+ * remainder is the decode of its later steps (context + done, steps -
+ * done: an ordinary item); the remainder of a pass or a layer sums the
+ * finer items of its kernels left (layers, or ops) and keeps its other
+ * fields, `resumed` counting the kernels done, and cannot be split or
+ * batched (batched is set, its batch key is 0).  Returns 0, or -1 with
+ * err for an item that is not an aggregate of an LLM or encoder model
+ * (or a batch, a fixed-cost item) or a done out of range. */
+int hs_item_remainder(const hs_item *it, int64_t done, hs_item *rest, hs_err *err);
 
 /* ---- Direct lowering (the paper check, tools and tests). ------------- */
 /* Calls fn for each item of an LLM call (prompt P on top of `context`

@@ -547,6 +547,17 @@ static void real_destroy(hs_exec *x)
     free(e);
 }
 
+/* An item's kernels go to the OpenCL queue all at once when it starts
+ * (rl_enqueue_item), and a command once enqueued runs: nothing can stop
+ * the later kernels at a boundary. */
+static int real_preempt(hs_exec *x, int pu, void *token, int64_t kernels, double within_s, double *done,
+                        hs_err *err)
+{
+    (void)token, (void)kernels, (void)within_s, (void)done;
+    return hs_errf(err, "the OpenCL executor cannot preempt running work: the item's kernels were enqueued "
+                        "on PU %s when it started", RX(x)->hw->pus[pu].name);
+}
+
 static const hs_exec_ops real_ops = {
     .name = "real",
     .now = real_now,
@@ -561,6 +572,7 @@ static const hs_exec_ops real_ops = {
     .dram_energy = real_dram_energy,
     .destroy = real_destroy,
     .predict_now = real_predict_now,
+    .preempt = real_preempt,
 };
 
 /* ---- Public extras -------------------------------------------------------------------------- */

@@ -37,6 +37,8 @@ static void engine_fail(hs_sched *s, const char *msg)
     s->x->ops->stop(s->x);
 }
 
+void hs_engine_fail(hs_sched *s, const char *msg) { engine_fail(s, msg); }
+
 void hs_sched_fail(hs_sched *s, const char *fmt, ...)
 {
     char buf[HS_ERR_MSG_MAX - 64];
@@ -109,6 +111,7 @@ static inline void work_reset(hs_sched *s, hs_work *w)
     w->req = NULL;
     w->stage = 0;
     w->state = HS_WORK_READY;
+    w->role = HS_WORK_PLAIN;
     w->first_of_stage = false;
     w->epoch = 0;
     w->pu = -1;
@@ -176,6 +179,8 @@ static void work_free(hs_sched *s, hs_work *w)
     w->free_next = s->free_works;
     s->free_works = w;
 }
+
+void hs_engine_work_free(hs_sched *s, hs_work *w) { work_free(s, w); }
 
 /* ---- The ready list (FIFO by readiness) ------------------------------------ */
 
@@ -436,9 +441,19 @@ int hs_dispatch(hs_sched *s, hs_work *w, int pu)
     if (hs_mem_admit(s, w, pu) != 0)
         return -1;
     hs_engine_unready(s, w);
+    w->predicted_s = c->latency_s;
+    /* Inputs from another memory domain start crossing the link now; the
+     * queue holds w until they have arrived (xfer_at). */
+    if (s->hw->nlinks && hs_mem_xfer_start(s, w, pu) != 0)
+        return -1;
+    hs_engine_enqueue(s, w, pu);
+    return 0;
+}
+
+void hs_engine_enqueue(hs_sched *s, hs_work *w, int pu)
+{
     w->state = HS_WORK_QUEUED;
     w->pu = pu;
-    w->predicted_s = c->latency_s;
     hs_pu_rt *p = &s->pus[pu];
     if (p->queue_tail)
         p->queue_tail->queue_next = w;
@@ -446,11 +461,28 @@ int hs_dispatch(hs_sched *s, hs_work *w, int pu)
         p->queue_head = w;
     p->queue_tail = w;
     p->queued++;
-    if (s->hw->nlinks && hs_mem_xfer_start(s, w, pu) != 0)
-        return -1;
     start_queued(s, pu);
-    return 0;
 }
+
+void hs_engine_dequeue(hs_sched *s, hs_work *w)
+{
+    hs_pu_rt *p = &s->pus[w->pu];
+    hs_work *prev = NULL;
+    for (hs_work *q = p->queue_head; q != w; q = q->queue_next)
+        prev = q;
+    if (prev)
+        prev->queue_next = w->queue_next;
+    else
+        p->queue_head = w->queue_next;
+    if (p->queue_tail == w)
+        p->queue_tail = prev;
+    w->queue_next = NULL;
+    p->queued--;
+    w->pu = -1;
+    if (w->xfer_at > -INFINITY)
+        hs_mem_xfer_forget(s, w);
+}
+
 
 /* ---- Issuing work items of a request ----------------------------------------------- */
 
@@ -732,7 +764,8 @@ static void join_cb(void *ctx, uint64_t arg)
 }
 
 /* The last part of a split item finished: if its parts ran on more than
- * one PU, the join pays the largest pairwise sync cost first.  Out of line
+ * one PU, the join pays the largest pairwise sync cost and the copy of the
+ * parts' outputs first (hs_engine_join_s).  Out of line
  * (so are the rows for a sink): the completion of a whole item, the common
  * case, then needs no large frame. */
 static __attribute__((noinline)) void finish_part(hs_sched *s, hs_work *part)
@@ -744,16 +777,9 @@ static __attribute__((noinline)) void finish_part(hs_sched *s, hs_work *part)
     if (--parent->parts_left)
         return;
     parent->pu = parent->part_last_pu;
-    double sync = 0;
-    for (int a = 0; a < (int)s->hw->npus && a < 64; a++)
-        for (int b = a + 1; b < (int)s->hw->npus && b < 64; b++)
-            if ((parent->parts_pus >> a & 1) && (parent->parts_pus >> b & 1)) {
-                double c = hs_hw_sync_s(s->hw, a, b, s->cfg->fast_sync);
-                if (c > sync)
-                    sync = c;
-            }
-    if (sync > 0)
-        post(s, now(s) + sync, join_cb, (uint64_t)(uintptr_t)parent);
+    double join = hs_engine_join_s(s, parent->parts_pus, parent->item.parts.out);
+    if (join > 0)
+        post(s, now(s) + join, join_cb, (uint64_t)(uintptr_t)parent);
     else
         finish_work(s, parent);
 }
@@ -772,12 +798,19 @@ static __attribute__((noinline)) void finish_batch(hs_sched *s, hs_work *w)
 /* w finished: a part joins its parent, a batch finishes its members, an
  * item moves its request on.  A split batch joins as a batch, so its
  * members finish when all its parts have. */
+static void finish_special(hs_sched *s, hs_work *w);
+
+/* Routes finished w: a part to its join, a batch to its members, a
+ * preempted work or a graph pre-build to finish_special, an item to its
+ * request. */
 static inline void finish_work(hs_sched *s, hs_work *w)
 {
     if (w->parent)
         finish_part(s, w);
     else if (w->nmembers)
         finish_batch(s, w);
+    else if (w->role != HS_WORK_PLAIN)
+        finish_special(s, w);
     else
         finish_item(s, w);
 }
@@ -785,7 +818,7 @@ static inline void finish_work(hs_sched *s, hs_work *w)
 /* The kernel row of finished w, for the run's sink. */
 static __attribute__((noinline)) void emit_kernel_row(hs_sched *s, const hs_work *w)
 {
-    const char *stage = "batch";
+    const char *stage = w->role == HS_WORK_PREBUILD ? "graph-build" : "batch";
     if (w->req) {
         const hs_stage_info *si = hs_request_node(w->req->dag, w->stage);
         stage = si ? si->name : "?";
@@ -797,6 +830,19 @@ static __attribute__((noinline)) void emit_kernel_row(hs_sched *s, const hs_work
         .bytes = w->item.k.bytes, .batch = w->nmembers ? w->nmembers : 1, .part = w->parent != NULL,
     };
     s->cfg->sink.kernel(s->cfg->sink.ctx, &row);
+}
+
+/* A preempted work reached its stop (its remainder follows, unless a
+ * rollback made it stale: then it is dropped as finish_item drops it), or
+ * a graph pre-build finished.  Out of line: rare. */
+static __attribute__((noinline)) void finish_special(hs_sched *s, hs_work *w)
+{
+    if (w->role == HS_WORK_PREBUILD)
+        hs_engine_prebuilt(s, w);
+    else if (stale(s, w))
+        finish_item(s, w);
+    else
+        hs_engine_remainder(s, w);
 }
 
 /* The executor's completion callback. */
@@ -883,6 +929,8 @@ static void collect(hs_sched *s, hs_run_metrics *m, double wall)
     m->transfers = s->transfers;
     m->transfer_bytes = s->transfer_bytes;
     m->transfer_s = s->transfer_s;
+    m->recalls = s->recalls;
+    m->preemptions = s->preemptions;
     size_t nc = hs_workload_nclasses(s->wl);
     m->classes = calloc(nc ? nc : 1, sizeof *m->classes);
     m->pus = calloc(s->hw->npus, sizeof *m->pus);
@@ -1014,19 +1062,53 @@ static bool stale(const hs_sched *s, const hs_work *w)
     return si && si->rollbacks != w->epoch;
 }
 
+/* Frees a withdrawn work of a rolled-back stage, READY or out of its
+ * queue: an item leaves its request; a part leaves its split item, which
+ * is dropped once no part of it is left (finish_item sees it stale). */
+static void withdraw(hs_sched *s, hs_work *w)
+{
+    hs_work *parent = w->parent;
+    if (!parent) {
+        w->req->active--;
+        work_free(s, w);
+        return;
+    }
+    work_free(s, w);
+    if (--parent->parts_left == 0)
+        finish_item(s, parent);
+}
+
+/* Whether w is work of the rolled-back stage that is withdrawn: an item
+ * or a part (a batch is not: its other members need it; its member of
+ * the stage runs and is dropped). */
+static bool withdrawn(const hs_work *w, const hs_req *r, uint32_t stage)
+{
+    return w->req == r && w->stage == stage && !w->nmembers && w->role == HS_WORK_PLAIN;
+}
+
 /* A speculation did not hold: the stage restarts.  Its work not yet
- * running is withdrawn now; running work finishes and is dropped
- * (finish_item sees its old epoch), like HedraRAG aborting the request. */
+ * running -- READY, or QUEUED on a PU (recalled) -- is withdrawn now;
+ * running work finishes and is dropped (finish_item sees its old epoch),
+ * like HedraRAG aborting the request. */
 static void rollback(hs_sched *s, hs_req *r, uint32_t stage)
 {
     s->rollbacks++;
     hs_work *next;
     for (hs_work *w = s->ready_head; w; w = next) {
         next = w->ready_next;
-        if (w->req == r && w->stage == stage && !w->parent) {
+        if (withdrawn(w, r, stage)) {
             hs_engine_unready(s, w);
-            r->active--;
-            work_free(s, w);
+            withdraw(s, w);
         }
+    }
+    for (int pu = 0; pu < (int)s->hw->npus; pu++) {
+        for (hs_work *w = s->pus[pu].queue_head; w; w = next) {
+            next = w->queue_next;
+            if (withdrawn(w, r, stage)) {
+                hs_engine_dequeue(s, w);
+                withdraw(s, w);
+            }
+        }
+        try_start(s, pu);
     }
 }

@@ -14,6 +14,13 @@
 
 enum { HS_WORK_PRED_PUS = 8 };
 
+/* What a work's completion means beyond the usual (work_done_cb). */
+typedef enum hs_work_role {
+    HS_WORK_PLAIN,       /* an item, a part or a batch */
+    HS_WORK_PREEMPTED,   /* stops early (hs_preempt): its remainder follows */
+    HS_WORK_PREBUILD,    /* an NPU graph build (hs_prebuild): no request */
+} hs_work_role;
+
 typedef enum hs_work_state {
     HS_WORK_READY,
     HS_WORK_QUEUED,
@@ -27,6 +34,7 @@ struct hs_work {
     hs_req *req;             /* NULL for a batch of several requests */
     uint32_t stage;
     hs_work_state state;
+    uint8_t role;            /* hs_work_role */
     bool first_of_stage;     /* its inputs are the stage's DAG inputs */
     int32_t epoch;           /* its stage's rollback count when it was issued */
     int pu;
@@ -48,6 +56,12 @@ struct hs_work {
      * arrived (-INFINITY: none needed, INFINITY: in flight). */
     double xfer_at;
     double xfer_from;        /* when it started (valid while xfer_at > -INFINITY) */
+    uint32_t xfer_slot;      /* its entry in hs_sched.xfers while xfer_at is INFINITY */
+    /* Valid as role says.  HS_WORK_PREEMPTED: kernels of its item done at
+     * the stop.  HS_WORK_PREBUILD: the NPU and graph shape it builds. */
+    double stop_kernels;
+    int graph_pu;
+    int64_t graph_m;
     /* The full cost of its item on PU cost_pu (-1: none yet), from the
      * last memo lookup: the prediction a policy asked for is, as a rule,
      * that of the PU the work then starts on, so the start reuses it. */
@@ -152,6 +166,7 @@ struct hs_sched {
     hs_lat_acc *classes;
     double makespan;
     uint64_t splits, batches, speculations, rollbacks;
+    uint64_t recalls, preemptions;
     int64_t warmup;
 
     /* memory.c */
@@ -160,6 +175,11 @@ struct hs_sched {
     size_t nresident, resident_cap;
     uint64_t transfers;
     double transfer_bytes, transfer_s;
+    /* Transfers in flight: the work each one feeds (NULL once that work
+     * left its queue: recalled, withdrawn) and its id; free entries are
+     * chained through `id`. */
+    struct hs_xfer { hs_work *w; uint64_t id; } *xfers;
+    uint32_t nxfers, xfers_cap, xfer_free;
 };
 
 /* The engine's internal calls are not exported from the library: calls
@@ -174,6 +194,26 @@ HS_ENGINE_HIDDEN void hs_engine_touch(hs_sched *s);
 HS_ENGINE_HIDDEN void hs_engine_settle(hs_sched *s);
 HS_ENGINE_HIDDEN int hs_engine_speculate(hs_sched *s, hs_req *r, uint32_t stage);
 HS_ENGINE_HIDDEN double hs_engine_input_ready(hs_sched *s, const hs_work *w, int pu, double *cost);
+HS_ENGINE_HIDDEN void hs_engine_fail(hs_sched *s, const char *msg);
+HS_ENGINE_HIDDEN void hs_engine_work_free(hs_sched *s, hs_work *w);
+/* Appends QUEUED w to pu's dispatch queue and starts what can start. */
+HS_ENGINE_HIDDEN void hs_engine_enqueue(hs_sched *s, hs_work *w, int pu);
+/* Takes QUEUED w out of its PU's queue (its pu is then -1); the caller
+ * then starts what the queue can start without it (hs_engine_try_start). */
+HS_ENGINE_HIDDEN void hs_engine_dequeue(hs_sched *s, hs_work *w);
+HS_ENGINE_HIDDEN void hs_engine_try_start(hs_sched *s, int pu);
+
+/* preempt.c: recall, preemption, graph pre-builds, join costs. */
+/* Preempted w reached its stop (and is not stale): its remainder replaces
+ * it in its request, READY; w is freed. */
+HS_ENGINE_HIDDEN void hs_engine_remainder(hs_sched *s, hs_work *w);
+/* A pre-build finished: its graph is recorded as built; w is freed. */
+HS_ENGINE_HIDDEN void hs_engine_prebuilt(hs_sched *s, hs_work *w);
+/* The join of a split item whose parts ran on the PUs of mask pus (bit i:
+ * PU i) and wrote out_bytes: nothing on one PU; on several, the largest
+ * pairwise sync of the run's mode plus copying out_bytes at the profile's
+ * copy_bps (HeteroInfer §3.2: T_sync + T_copy). */
+HS_ENGINE_HIDDEN double hs_engine_join_s(const hs_sched *s, uint64_t pus, double out_bytes);
 
 /* Every executor callback into the engine starts here: the executor's
  * clock does not move while a callback runs (engine.h), so the engine
@@ -206,7 +246,9 @@ HS_ENGINE_HIDDEN void hs_mem_release_req(hs_sched *s, hs_req *r);
 /* Starts the transfer of queued w's inputs (w->xfer_at = INFINITY until
  * it arrives; then the PU's queue is retried).  Returns 0 or -1 (failed). */
 HS_ENGINE_HIDDEN int hs_mem_xfer_start(hs_sched *s, hs_work *w, int pu);
-HS_ENGINE_HIDDEN void hs_engine_try_start(hs_sched *s, int pu);
+/* Queued w leaves its PU's queue (recall, withdrawal): a transfer still
+ * feeding it arrives for nothing, and a later dispatch starts afresh. */
+HS_ENGINE_HIDDEN void hs_mem_xfer_forget(hs_sched *s, hs_work *w);
 
 /* metrics.c */
 int hs_lat_acc_init(hs_lat_acc *a);

@@ -43,6 +43,7 @@ int hs_mem_setup(hs_sched *s, hs_err *err)
         s->mem[d].capacity = c > 0 ? c : INFINITY;
         s->mem[d].kv_budget = INFINITY;
     }
+    s->xfer_free = UINT32_MAX;   /* XFER_NONE: no free entry */
     return 0;
 }
 
@@ -50,6 +51,7 @@ void hs_mem_teardown(hs_sched *s)
 {
     free(s->mem);
     free(s->resident);
+    free(s->xfers);
 }
 
 static inline int pu_mem(const hs_sched *s, int pu) { return s->hw->pus[pu].mem; }
@@ -507,13 +509,55 @@ double hs_transfer_s(hs_sched *s, const hs_work *w, int pu)
     return b > 0 ? xfer_alone_s(s, src, pu_mem(s, pu), b) : 0;
 }
 
+/* Transfers are told by an entry of s->xfers rather than by the work's
+ * address: the work may leave its queue (recall, a rollback's withdrawal,
+ * then maybe freed and its record reused) while its bytes are in flight. */
+enum { XFER_NONE = UINT32_MAX };
+
+static uint32_t xfer_slot_new(hs_sched *s, hs_work *w)
+{
+    uint32_t i = s->xfer_free;
+    if (i != XFER_NONE) {
+        s->xfer_free = (uint32_t)s->xfers[i].id;
+    } else {
+        if (s->nxfers == s->xfers_cap) {
+            uint32_t cap = s->xfers_cap ? 2 * s->xfers_cap : 16;
+            struct hs_xfer *x = realloc(s->xfers, cap * sizeof *x);
+            if (!x)
+                return XFER_NONE;
+            s->xfers = x;
+            s->xfers_cap = cap;
+        }
+        i = s->nxfers++;
+    }
+    s->xfers[i] = (struct hs_xfer){.w = w, .id = w->id};
+    return i;
+}
+
+static void xfer_slot_free(hs_sched *s, uint32_t i)
+{
+    s->xfers[i] = (struct hs_xfer){.w = NULL, .id = s->xfer_free};
+    s->xfer_free = i;
+}
+
+void hs_mem_xfer_forget(hs_sched *s, hs_work *w)
+{
+    if (w->xfer_at == INFINITY)
+        s->xfers[w->xfer_slot].w = NULL;
+    w->xfer_at = -INFINITY;
+}
+
 static void xfer_done_cb(void *ctx, uint64_t arg)
 {
     hs_sched *s = ctx;
-    hs_work *w = (hs_work *)(uintptr_t)arg;
     hs_engine_enter(s);
+    const uint32_t i = (uint32_t)arg;
+    hs_work *w = s->xfers[i].w;
+    s->transfer_s += s->t - (w ? w->xfer_from : s->t);
+    xfer_slot_free(s, i);
+    if (!w)
+        return;   /* its work left the queue meanwhile */
     w->xfer_at = s->t;
-    s->transfer_s += s->t - w->xfer_from;
     hs_engine_try_start(s, w->pu);
     hs_engine_settle(s);
 }
@@ -526,16 +570,22 @@ int hs_mem_xfer_start(hs_sched *s, hs_work *w, int pu)
         return 0;
     const int dst = pu_mem(s, pu), link = link_between(s, src, dst);
     const hs_exec_ops *x = s->x->ops;
+    const uint32_t slot = xfer_slot_new(s, w);
+    if (slot == XFER_NONE) {
+        hs_sched_fail(s, "out of memory");
+        return -1;
+    }
     w->xfer_at = INFINITY;
+    w->xfer_slot = slot;
     s->transfers++;
     s->transfer_bytes += bytes;
     w->xfer_from = s->t;
     int rc;
     if (x->transfer) {
-        rc = x->transfer(s->x, link, src, dst, bytes, xfer_done_cb, (uint64_t)(uintptr_t)w, &s->err);
+        rc = x->transfer(s->x, link, src, dst, bytes, xfer_done_cb, slot, &s->err);
     } else {   /* an executor without flows: the transfer alone */
-        rc = x->at(s->x, s->t + xfer_alone_s(s, src, dst, bytes), xfer_done_cb,
-                   (uint64_t)(uintptr_t)w) ? 0 : hs_errf(&s->err, "out of memory");
+        rc = x->at(s->x, s->t + xfer_alone_s(s, src, dst, bytes), xfer_done_cb, slot)
+                 ? 0 : hs_errf(&s->err, "out of memory");
     }
     if (rc != 0)
         hs_sched_fail(s, "%s", s->err.msg);

@@ -57,7 +57,9 @@
     X(mem_peak_bytes, "mem_peak_bytes", REAL, "B", "largest peak occupancy of a memory domain")         \
     X(transfers, "transfers", INT, "", "input transfers between memory domains")                        \
     X(transfer_bytes, "transfer_bytes", REAL, "B", "bytes those transfers moved over links")            \
-    X(transfer_s, "transfer_s", REAL, "s", "their seconds, dispatch to arrival, summed")
+    X(transfer_s, "transfer_s", REAL, "s", "their seconds, dispatch to arrival, summed")               \
+    X(recalls, "recalls", INT, "", "queued works recalled to the ready list")                            \
+    X(preemptions, "preemptions", INT, "", "running works stopped early at a kernel boundary")
 
 /* One PU of a run: the JSON's "pus" and /pus. */
 #define HS_PU_COLUMNS(X)                                                                                \

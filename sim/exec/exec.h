@@ -105,6 +105,23 @@ typedef struct hs_exec_ops {
      * 0, or -1 with err. */
     int (*transfer)(hs_exec *x, int link, int src_mem, int dst_mem, double bytes, hs_exec_fn fn,
                     uint64_t arg, hs_err *err);
+    /* Optional: stops the running item of token on pu early (hs_preempt).
+     * The item is `kernels` > 1 kernels taken as equal shares of its work
+     * (an executor that runs an aggregate as one piece keeps no finer
+     * record).  It stops at its next kernel boundary -- the kernel under
+     * way finishes, the later ones are dropped -- or, when within_s > 0
+     * (the PU's preempt_s), at the latest within_s from now, inside a
+     * kernel.  Its completion callback then comes at the stop, as usual.
+     * *done gets the kernels done by the stop (fractional when it stops
+     * inside one; `kernels` when nothing is left to drop).  Returns 0, or
+     * -1 with err saying why it cannot stop running work. */
+    int (*preempt)(hs_exec *x, int pu, void *token, int64_t kernels, double within_s, double *done,
+                   hs_err *err);
+    /* Optional: the record of NPU static graphs built on pu (one per PU and
+     * graph shape m, the cost's padded m): whether m is built; with build,
+     * records it as built first.  The graph build of a kernel whose shape
+     * is recorded is not charged again. */
+    bool (*graph_built)(hs_exec *x, int pu, int64_t m, bool build);
 } hs_exec_ops;
 
 struct hs_exec {

@@ -134,11 +134,11 @@ static int start_machine_kernel(exec_sim *e, int pu, const hs_kernel_work *w, hs
 }
 
 /* NPU graphs are built once per (PU, shape) and then reused (HeteroInfer
- * §5.3.2: building costs 408 ms at 135 tokens); the set of built shapes is
- * a sorted array of keys. */
-static bool first_build(exec_sim *e, int pu, int64_t m)
+ * §5.3.2: building costs 408 ms at 135 tokens), whether a kernel or a
+ * pre-build (hs_prebuild) built them; the set of built shapes is a sorted
+ * array of keys.  Where key lies or would go. */
+static size_t built_pos(const exec_sim *e, uint64_t key)
 {
-    uint64_t key = (uint64_t)pu << 48 ^ (uint64_t)m;
     size_t lo = 0, hi = e->nbuilt;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -147,6 +147,16 @@ static bool first_build(exec_sim *e, int pu, int64_t m)
         else
             hi = mid;
     }
+    return lo;
+}
+
+static uint64_t built_key(int pu, int64_t m) { return (uint64_t)pu << 48 ^ (uint64_t)m; }
+
+/* Records (pu, m) as built: true when it was not yet. */
+static bool first_build(exec_sim *e, int pu, int64_t m)
+{
+    uint64_t key = built_key(pu, m);
+    size_t lo = built_pos(e, key);
     if (lo < e->nbuilt && e->built[lo] == key)
         return false;
     if (e->nbuilt == e->built_cap) {
@@ -198,6 +208,55 @@ static double sim_predict_now(hs_exec *x, int pu, const hs_item *item, const hs_
     if (hs_machine_predict(X(x)->m, pu, &w, &p) != 0)
         return c->latency_s;  /* out of memory: the standalone time */
     return c->launch_s + p.time_s;
+}
+
+static bool sim_graph_built(hs_exec *x, int pu, int64_t m, bool build)
+{
+    exec_sim *e = X(x);
+    if (build) {
+        first_build(e, pu, m);
+        return true;
+    }
+    uint64_t key = built_key(pu, m);
+    size_t i = built_pos(e, key);
+    return i < e->nbuilt && e->built[i] == key;
+}
+
+/* The stop of a preempted kernel, as a fraction of its whole work: the
+ * end of the kernel under way (equal shares of 1 / kernels), or the point
+ * reached within within_s if sooner.  A kernel still in its launch delay
+ * has launched its first kernel. */
+static double stop_point(const hs_machine *m, int id, double now, int64_t kernels, double within_s)
+{
+    double n = (double)kernels;
+    double done = 1 - hs_machine_kernel_remaining(m, id, now);
+    double rate = hs_machine_kernel_rate(m, id);
+    if (!(rate > 0))
+        return 1 / n;
+    double boundary = fmin(floor(done * n) + 1, n) / n;
+    if (within_s > 0 && done + rate * within_s < boundary)
+        return done + rate * within_s;
+    return boundary;
+}
+
+static int sim_preempt(hs_exec *x, int pu, void *token, int64_t kernels, double within_s, double *done,
+                       hs_err *err)
+{
+    exec_sim *e = X(x);
+    int id = hs_machine_find_kernel(e->m, pu, token);
+    if (id < 0)
+        return hs_errf(err, "internal: no kernel of this work runs on PU %s", e->hw->pus[pu].name);
+    double now = *e->clock;
+    double stop = stop_point(e->m, id, now, kernels, within_s);
+    *done = stop * (double)kernels;
+    if (stop >= 1) {
+        *done = (double)kernels;
+        return 0;
+    }
+    double left = hs_machine_kernel_remaining(e->m, id, now) - (1 - stop);
+    if (hs_machine_cut(e->m, id, left > 0 ? left : 0) != 0)
+        return hs_errf(err, "internal: the machine refused to cut a kernel on PU %s", e->hw->pus[pu].name);
+    return 0;
 }
 
 static void sim_bind(hs_exec *x, void (*done)(void *engine, void *token), void *engine)
@@ -283,6 +342,8 @@ static const hs_exec_ops sim_ops = {
     .start_cost = sim_start_cost,
     .predict_now = sim_predict_now,
     .transfer = sim_transfer,
+    .preempt = sim_preempt,
+    .graph_built = sim_graph_built,
 };
 
 /* The machine's configuration from the hardware profile. */

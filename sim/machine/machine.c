@@ -598,6 +598,33 @@ double hs_machine_abort(hs_machine *m, int id)
     return kern_end(m, id, *m->clock);
 }
 
+int hs_machine_find_kernel(const hs_machine *m, int pu, const void *user)
+{
+    for (int id = 0; id < m->k_hw; id++)
+        if (m->k[id].alive && m->k[id].pu == pu && pu >= 0 && m->k[id].user == user)
+            return id;
+    return -1;
+}
+
+int hs_machine_cut(hs_machine *m, int id, double left)
+{
+    if (!id_ok(m, id) || m->k[id].pu < 0 || !(left >= 0))
+        return -1;
+    mkern *k = &m->k[id];
+    double now = *m->clock;
+    if (k->launching) {          /* no progress yet: set_rate keys it on activation */
+        k->rem = fmin(left, k->rem);
+        return 0;
+    }
+    advance(k, now);
+    if (left > k->rem)
+        return -1;
+    k->rem = left;
+    heap_rekey(m, id, k->rem <= 0 ? now : k->rate > 0 ? now + k->rem / k->rate : INFINITY);
+    rearm(m, now);
+    return 0;
+}
+
 double hs_machine_next_time(const hs_machine *m)
 {
     return m->nheap ? m->k[m->heap[0]].t_fin : INFINITY;

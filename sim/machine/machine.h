@@ -166,6 +166,15 @@ int hs_machine_transfer(hs_machine *m, const hs_transfer_work *w);
  * so far is accounted.  Returns the fraction of its work left (1 for a
  * kernel still in its launch delay), or -1 for an id that is not running. */
 double hs_machine_abort(hs_machine *m, int id);
+/* The running kernel on pu whose user pointer is user (in its launch
+ * delay or not), or -1.  O(kernels ever held at once): for rare calls. */
+int hs_machine_find_kernel(const hs_machine *m, int pu, const void *user);
+/* Removes work from running kernel id so that `left` of it remains (a
+ * fraction of its whole work, 0 <= left <= what remains now): it completes
+ * earlier, its callback as usual; its rate and the sharing are unchanged
+ * until then.  A kernel in its launch delay runs `left` once activated.
+ * Returns 0, or -1 for an id that is not a running kernel or a bad left. */
+int hs_machine_cut(hs_machine *m, int id, double left);
 /* Time of the machine's next completion or activation (INFINITY: none).
  * Its simulator event is placed when a completion's handling (callback
  * included) ends, so a caller asking the simulator for its next event
