@@ -44,6 +44,10 @@ struct hs_work {
     hs_work **members;
     uint32_t nmembers;
     hs_work *free_next;      /* the engine's free list */
+    /* What its kernel cost, set when it finishes (a batch member: its
+     * share; a split item: the sum of its parts; 0 for a delay and for
+     * work that never ran): what a rollback wastes. */
+    double busy_s, energy_j;
     /* The full cost of its item on PU cost_pu (-1: none yet), from the
      * last memo lookup: the prediction a policy asked for is, as a rule,
      * that of the PU the work then starts on, so the start reuses it. */
@@ -60,6 +64,9 @@ struct hs_work {
 typedef struct hs_stage_rt {
     int last_pu;             /* PU of its last finished item; -1: none yet */
     double last_end;         /* time its last item finished */
+    /* Items finished while it was speculative: wasted if it rolls back. */
+    uint64_t spec_works;
+    double spec_busy_s, spec_energy_j;
 } hs_stage_rt;
 
 struct hs_req {
@@ -69,6 +76,7 @@ struct hs_req {
     hs_stage_rt *stages;
     uint32_t nstages_seen, stages_cap;
     size_t active;           /* works READY, QUEUED or RUNNING */
+    double energy_j;         /* attributed: its kernels' active + DRAM energy */
     void *policy_data;
     hs_req *prev, *next;     /* requests in flight, arrival order */
 };
@@ -90,6 +98,8 @@ typedef struct hs_lat_acc {
     hs_quantiles quant;
     uint64_t slo_met, slo_count;
     double first_arrival, last_finish;
+    double norm_latency_sum, token_energy_j;   /* over requests with tokens */
+    uint64_t token_requests, tokens;
 } hs_lat_acc;
 
 struct hs_sched {
@@ -127,6 +137,8 @@ struct hs_sched {
     hs_lat_acc *classes;
     double makespan;
     uint64_t splits, batches, speculations, rollbacks;
+    uint64_t wasted_works;   /* thrown away by rollbacks (hs_engine_note_wasted) */
+    double wasted_busy_s, wasted_energy_j;
     int64_t warmup;
 };
 
@@ -142,6 +154,10 @@ HS_ENGINE_HIDDEN void hs_engine_touch(hs_sched *s);
 HS_ENGINE_HIDDEN void hs_engine_settle(hs_sched *s);
 HS_ENGINE_HIDDEN int hs_engine_speculate(hs_sched *s, hs_req *r, uint32_t stage);
 HS_ENGINE_HIDDEN double hs_engine_input_ready(hs_sched *s, const hs_work *w, int pu, double *cost);
+/* w is thrown away by a rollback (its completion dropped as stale, or
+ * withdrawn before it ran): counts it with what it cost (w->busy_s,
+ * w->energy_j).  The caller still frees it. */
+HS_ENGINE_HIDDEN void hs_engine_note_wasted(hs_sched *s, const hs_work *w);
 
 /* Every executor callback into the engine starts here: the executor's
  * clock does not move while a callback runs (engine.h), so the engine
@@ -167,5 +183,9 @@ void hs_lat_acc_free(hs_lat_acc *a);
 /* Returns 0, or -1 out of memory (the latency is then not counted). */
 int hs_lat_acc_add(hs_lat_acc *a, double arrival, double finish, double ttft, double slo);
 void hs_lat_acc_report(hs_lat_acc *a, hs_latency_stats *out);
+/* A finished request's tokens (prompt + output of its LLM stages) and
+ * attributed energy: s_per_token and j_per_token count only requests with
+ * tokens > 0. */
+void hs_lat_acc_add_tokens(hs_lat_acc *a, double latency, uint64_t tokens, double energy_j);
 
 #endif

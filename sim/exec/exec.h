@@ -95,6 +95,15 @@ typedef struct hs_exec_ops {
      * with what runs there.  It changes nothing the executor does.  Returns seconds > 0, INFINITY when the item would
      * never finish. */
     double (*predict_now)(hs_exec *x, int pu, const hs_item *item, const hs_cost *cost);
+    /* Optional: what the kernel whose completion is being reported cost,
+     * called from inside the done callback bound with bind() (before any
+     * other start).  busy_s: its share of its PU's busy time (each instant
+     * at which n kernels compute on the PU counts 1/n to each; its launch
+     * delay counts nothing), so the shares of a PU's kernels sum to its
+     * busy time; active_j = the PU's active power x busy_s; dram_j: the
+     * DRAM energy of the bytes it moved.  The PU's idle energy is nobody's.
+     * NULL: the executor cannot tell (energy per request is then NaN). */
+    void (*done_energy)(hs_exec *x, double *busy_s, double *active_j, double *dram_j);
 } hs_exec_ops;
 
 struct hs_exec {
