@@ -282,9 +282,12 @@ int hs_timer(hs_sched *s, double delay, uint64_t tag);
 
 /* Speculation (HedraRAG): starts PENDING stage `stage` of r before its
  * inputs are complete, from their partial results.  When the inputs
- * complete, the engine draws from r's stream whether the speculation held
- * (the stage's `spec_accuracy`); if not, the speculative work is thrown
- * away (rollback) and the stage runs again from the start. */
+ * complete, the engine decides whether the speculation held: for a stage
+ * fed by a search, whether that search had found all its final hits when
+ * the stage was speculated (all in its searched clusters);
+ * otherwise a draw from r's stream (the stage's `spec_accuracy`).  If not,
+ * the speculative work is thrown away (rollback; counted in the run's
+ * wasted_* columns) and the stage runs again from the start. */
 int hs_speculate(hs_sched *s, hs_req *r, uint32_t stage);
 
 /* Fails the run with a message (a policy that cannot proceed). */
@@ -462,6 +465,39 @@ bool hs_graph_built(hs_sched *s, int npu, int64_t m);
  * copying the parts' outputs (w's item parts.out bytes) at the profile's
  * copy_gbps (0: free).  hs_split's join pays exactly this. */
 double hs_join_cost(hs_sched *s, const hs_work *w, const int *pus, size_t n);
+/* ---- Speculation by progress, look-ahead, energy per request ----------
+ * Queries only: any hook may call them; none changes the run. */
+
+/* Progress of search stage `stage` of r (workloads.h, "Progress of a
+ * search"): clusters searched so far (the finished prefix of the probe
+ * order: a cluster part that finishes before an earlier one counts once
+ * the gap is filled) and whether the running top-k changed within the
+ * last m clusters searched (m >= 1; true while nothing is searched): what
+ * HedraRAG's engine sees.  A speculation on a consumer of the search made
+ * now holds iff every final hit lies in the searched prefix, which the
+ * policy does not see.  The hit ranks come from r's own stream, never from
+ * what the policy does.  Returns 0, or -1 (out untouched) for a stage that
+ * is not a revealed search stage of r. */
+int hs_req_search_progress(const hs_req *r, uint32_t stage, int64_t m, hs_search_progress *out);
+
+/* HeRo's CS_F: the expected FLOPs, bytes and work items of what r's
+ * workflow template says follows revealed stage `stage` (workloads.h,
+ * hs_request_expected_downstream: forward successors weighted by their
+ * propagated probabilities, later loops by their expected iterations, the
+ * remaining iterations of its own loop).  Computed per call from the
+ * template (O(stages x edges)): call it when the DAG grows, not per
+ * dispatch.  Returns 0, or -1 (out untouched) for a bad stage or a `dag` /
+ * `synthetic` request (no template).  The template's probabilities
+ * themselves: hs_request_template_expect / hs_request_template_edges on
+ * hs_req_dag(r).  The hit share of a GPU cache of the g hottest
+ * clusters: hs_cluster_hit_share (workloads.h). */
+int hs_req_expected_downstream(const hs_req *r, uint32_t stage, hs_work_expect *out);
+
+/* Energy attributed to r so far: each finished kernel's share of its PU's
+ * active energy plus its DRAM energy (a batch's split among its members by
+ * FLOPs), wasted work included; idle energy is nobody's.  NaN when the
+ * executor cannot attribute energy (the OpenCL one). */
+double hs_req_energy_j(const hs_sched *s, const hs_req *r);
 
 #pragma GCC visibility pop
 

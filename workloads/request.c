@@ -46,6 +46,11 @@ typedef struct rnode {
     wl_lcache *lc;             /* LLM stage at op or layer granularity while it
                                 * runs: its memo of repeated items (or NULL) */
     wl_search sr;
+    int64_t searched;          /* search: the searched prefix of the probe order */
+    uint64_t *part_bits;       /* search: clusters of finished parts (lazily; NULL: none) */
+    int64_t *hits;             /* search: memo of its hits' probe ranks (lazily; NULL: none) */
+    bool spec_search;          /* speculated with a search among its inputs ... */
+    bool spec_hits_ok;         /* ... which had then all found their final hits */
     hs_pu_cost cost1;
     double delay, flops, bytes, work;
     const wl_task *task;
@@ -209,6 +214,16 @@ static void fill_search(builder *b, rnode *x, const wl_stage *st)
             s->nprobe = s->nlist;
     }
     x->info.batch = s->queries;
+    /* Numbers or expressions (never distributions): they draw nothing. */
+    x->info.top_k = st->top_k.kind == WN_NONE ? 1 : llround(wl_num_eval(&st->top_k, b->vars, NULL));
+    if (x->info.top_k < 1)
+        x->info.top_k = 1;
+    x->info.hit_locality = st->hit_locality.kind == WN_NONE
+                               ? HS_HIT_LOCALITY_DEFAULT
+                               : fmax(0, wl_num_eval(&st->hit_locality, b->vars, NULL));
+    x->info.cluster_skew = st->cluster_skew.kind == WN_NONE
+                               ? HS_CLUSTER_SKEW_DEFAULT
+                               : fmax(0, wl_num_eval(&st->cluster_skew, b->vars, NULL));
 }
 
 /* Draws one instance's fields, in a fixed order. */
@@ -664,8 +679,11 @@ void hs_request_free(hs_request *r)
 {
     if (!r)
         return;
-    for (uint32_t v = 0; r->nodes && v < r->n; v++)
+    for (uint32_t v = 0; r->nodes && v < r->n; v++) {
         wl_lcache_free(r->nodes[v].lc);
+        free(r->nodes[v].part_bits);
+        free(r->nodes[v].hits);
+    }
     free(r->nodes);
     free(r->edges);
     free(r->ein);   /* with eout, vis, stack and list */
@@ -877,6 +895,12 @@ static inline void node_item(const rnode *x, int64_t pos, hs_item *it, wl_lcache
     wl_item_finish(it);
 }
 
+/* Clusters the scan of search node x probes. */
+static int64_t scan_clusters(const rnode *x)
+{
+    return x->sr.ivf ? x->sr.nprobe : x->sr.subsets;
+}
+
 int hs_request_next_item(hs_request *r, uint32_t id, hs_item *it)
 {
     rnode *x = visible(r, id);
@@ -902,6 +926,8 @@ int hs_request_item_done(hs_request *r, uint32_t id)
     x->outstanding = false;
     x->pos++;
     x->info.items_done++;
+    if (x->lk == LK_SEARCH && x->pos == x->count)
+        x->searched = scan_clusters(x);   /* the scan is the last item */
     uint32_t v = r->vis[id];
     if (x->last_emits > 0)
         emit_tokens(r, v, x->last_emits);
@@ -914,12 +940,30 @@ int hs_request_item_done(hs_request *r, uint32_t id)
 
 /* ---- Speculation. ------------------------------------------------------- */
 
+static bool all_hits_found(const hs_request *r, uint32_t v);
+
+/* Whether x is fed by a search, and whether every such search has found
+ * all its final hits now (what its speculation will be judged by). */
+static void note_search_inputs(const hs_request *r, rnode *x)
+{
+    x->spec_search = false;
+    x->spec_hits_ok = true;
+    for (uint32_t i = 0; i < x->nin; i++) {
+        uint32_t u = r->edges[r->ein[x->in0 + i]].from;
+        if (r->nodes[u].lk != LK_SEARCH)
+            continue;
+        x->spec_search = true;
+        x->spec_hits_ok = x->spec_hits_ok && all_hits_found(r, u);
+    }
+}
+
 int hs_request_speculate(hs_request *r, uint32_t id)
 {
     rnode *x = r ? visible(r, id) : NULL;
     if (!x || x->info.state != HS_NODE_PENDING || x->waiting == 0)
         return -1;
     x->info.speculative = true;
+    note_search_inputs(r, x);
     make_ready(r, r->vis[id]);
     return 0;
 }
@@ -929,6 +973,8 @@ int hs_request_speculate(hs_request *r, uint32_t id)
  * splitmix64 hash: its top 53 bits are a uniform draw in [0, 1). */
 static bool spec_held(const hs_request *r, uint32_t v)
 {
+    if (r->nodes[v].spec_search)
+        return r->nodes[v].spec_hits_ok;
     uint64_t req = hs_rng_derive(r->run_seed, r->cls->req_domain, r->arr.seq);
     uint64_t h = hs_rng_derive(req, "spec", v);
     double u = (double)(h >> 11) * 0x1p-53;
@@ -963,6 +1009,9 @@ static void resolve(hs_request *r, uint32_t v)
     x->info.items_done = 0;
     x->info.tokens_out = 0;
     x->info.rollbacks++;
+    x->searched = 0;
+    free(x->part_bits);
+    x->part_bits = NULL;
     push_ev(r, HS_EV_READY, x->vis);
 }
 
@@ -984,6 +1033,13 @@ int hs_request_stage_items(const hs_request *r, uint32_t id, hs_item_fn fn, void
 /* ---- Queries. ----------------------------------------------------------- */
 
 const hs_arrival *hs_request_arrival(const hs_request *r) { return &r->arr; }
+const hs_workload *wl_request_workload(const hs_request *r) { return r->wl; }
+
+int hs_request_template_stage(const hs_request *r, uint32_t id)
+{
+    const rnode *x = r && r->cls->tpl ? visible(r, id) : NULL;
+    return x ? (int)x->stage : -1;
+}
 const hs_req_class *hs_request_class(const hs_request *r) { return &r->cls->pub; }
 bool hs_request_finished(const hs_request *r) { return r->finished; }
 uint32_t hs_request_nvisible(const hs_request *r) { return r->nvis; }
@@ -1032,4 +1088,96 @@ bool hs_request_inputs_final(const hs_request *r, uint32_t id)
         if (r->nodes[r->edges[r->ein[x->in0 + i]].from].vis == NONE)
             return false;
     return true;
+}
+
+/* ---- Search progress and the cluster-hit model (clusters.c). ---------- */
+
+/* Probe rank of hit j of search node v: a hash of the request's seed, the
+ * node (its creation index) and j, mapped through the locality law. */
+static int64_t draw_hit_rank(const hs_request *r, uint32_t v, int64_t j)
+{
+    uint64_t req = hs_rng_derive(r->run_seed, r->cls->req_domain, r->arr.seq);
+    uint64_t h = hs_rng_derive(hs_rng_derive(req, "hits", v), "hit", (uint64_t)j);
+    const rnode *x = &r->nodes[v];
+    const wl_stage *st = r->cls->tpl ? &r->cls->tpl->stages[x->stage] : NULL;
+    if (st && st->hit_ranks)   /* fixed ranks: the last cluster at most */
+        return st->hit_ranks[j] < scan_clusters(x) ? st->hit_ranks[j] : scan_clusters(x) - 1;
+    return wl_hit_rank((double)(h >> 11) * 0x1p-53, scan_clusters(x), x->info.hit_locality);
+}
+
+/* The same through the node's memo, filled on first use (O(top_k x
+ * clusters) once, then O(1)): a cache, not state; out of memory, each
+ * rank is drawn again. */
+static int64_t hit_rank(const hs_request *r, uint32_t v, int64_t j)
+{
+    rnode *x = (rnode *)&r->nodes[v];
+    if (!x->hits && (x->hits = malloc((size_t)x->info.top_k * sizeof *x->hits)))
+        for (int64_t i = 0; i < x->info.top_k; i++)
+            x->hits[i] = draw_hit_rank(r, v, i);
+    return x->hits ? x->hits[j] : draw_hit_rank(r, v, j);
+}
+
+static int64_t hits_found(const hs_request *r, uint32_t v)
+{
+    int64_t n = 0;
+    for (int64_t j = 0; j < r->nodes[v].info.top_k; j++)
+        n += hit_rank(r, v, j) < r->nodes[v].searched;
+    return n;
+}
+
+static bool all_hits_found(const hs_request *r, uint32_t v)
+{
+    return hits_found(r, v) == r->nodes[v].info.top_k;
+}
+
+static const rnode *search_node(const hs_request *r, uint32_t id)
+{
+    const rnode *x = r ? visible(r, id) : NULL;
+    return x && x->lk == LK_SEARCH ? x : NULL;
+}
+
+int64_t hs_request_search_hits(const hs_request *r, uint32_t id, int64_t *ranks, size_t cap)
+{
+    const rnode *x = search_node(r, id);
+    if (!x)
+        return -1;
+    for (int64_t j = 0; j < x->info.top_k && (size_t)j < cap; j++)
+        ranks[j] = hit_rank(r, r->vis[id], j);
+    return x->info.top_k;
+}
+
+int hs_request_search_progress(const hs_request *r, uint32_t id, int64_t m,
+                               hs_search_progress *out)
+{
+    const rnode *x = search_node(r, id);
+    if (!x)
+        return -1;
+    uint32_t v = r->vis[id];
+    int64_t lo = x->searched - (m > 0 ? m : 1);
+    bool changed = x->searched == 0 || lo < 0;   /* rank 0 always changes it */
+    for (int64_t j = 0; j < x->info.top_k && !changed; j++) {
+        int64_t k = hit_rank(r, v, j);
+        changed = k >= lo && k < x->searched;
+    }
+    *out = (hs_search_progress){.clusters = scan_clusters(x), .searched = x->searched,
+                                .top_k = x->info.top_k, .changed = changed};
+    return 0;
+}
+
+static bool bit(const uint64_t *b, int64_t i) { return b[i / 64] >> (i % 64) & 1; }
+
+int hs_request_search_part_done(hs_request *r, uint32_t id, int64_t first, int64_t n)
+{
+    rnode *x = r ? visible(r, id) : NULL;
+    int64_t extent = x && x->lk == LK_SEARCH ? scan_clusters(x) : 0;
+    if (!x || x->info.state != HS_NODE_READY || !x->outstanding || x->pos != x->count - 1 ||
+        first < 0 || n < 1 || first + n > extent)
+        return -1;
+    if (!x->part_bits && !(x->part_bits = calloc((size_t)(extent + 63) / 64, sizeof *x->part_bits)))
+        return -1;
+    for (int64_t i = first; i < first + n; i++)
+        x->part_bits[i / 64] |= 1ull << (i % 64);
+    while (x->searched < extent && bit(x->part_bits, x->searched))
+        x->searched++;
+    return 0;
 }

@@ -133,7 +133,7 @@ int hs_item_split(const hs_item *it, hs_split_axis axis, const int64_t *sizes, s
             if (axis == HS_SPLIT_BATCH)
                 p->units = sizes[i];
             else
-                p->clusters = sizes[i];
+                p->clusters = sizes[i], p->cluster_first = it->cluster_first + offset;
             if (is_search(p))
                 wl_search_recost(p);
             else

@@ -127,6 +127,9 @@ WL_HIDDEN void wl_search_at(const wl_search *s, int64_t pos, hs_item *it);
 /* Cost of a scan / coarse item from its fields (units = queries). */
 WL_HIDDEN void wl_search_recost(hs_item *it);
 WL_HIDDEN uint64_t wl_hash(uint64_t h, uint64_t v);
+/* Cluster-hit model (clusters.c): the probe rank in [0, n) whose Zipf
+ * (exponent locality) CDF first exceeds u in [0, 1). */
+WL_HIDDEN int64_t wl_hit_rank(double u, int64_t n, double locality);
 WL_HIDDEN void wl_item_finish(hs_item *it);   /* k.bytes = sum of parts */
 
 /* ---- Workflow templates (workflow.c). --------------------------------- */
@@ -165,6 +168,11 @@ typedef struct wl_stage {
     int64_t chunk_tokens;                 /* step granularity's prefill chunk; 0: the
                                              workload's */
     int operand_order;                    /* WL_ORDER_*: the stage's own, or INHERIT */
+    wl_num top_k, hit_locality, cluster_skew;   /* search: the cluster-hit model; numbers or
+                                                   expressions (never drawn); WN_NONE: defaults */
+    int64_t *hit_ranks;                   /* search `hit_ranks`: fixed probe ranks of the hits
+                                             (replaces the draw; top_k = their count); NULL */
+    size_t nhit_ranks;
 } wl_stage;
 
 typedef struct wl_edge {
@@ -324,6 +332,9 @@ WL_HIDDEN int wl_trace_next(wl_trace_rd *rd, double *t, int64_t *in, int64_t *ou
 WL_HIDDEN void wl_trace_close(wl_trace_rd *rd);
 /* Reads the whole trace once: checks every line, counts records. */
 WL_HIDDEN int wl_trace_validate(wl_trace_spec *s, hs_err *err);
+
+/* The workload a request belongs to (request.c). */
+WL_HIDDEN const hs_workload *wl_request_workload(const hs_request *r);
 
 /* Arrivals (arrivals.c). */
 WL_HIDDEN int wl_arrival_parse(const hs_node *n, wl_arrival *a, hs_err *err);

@@ -37,6 +37,9 @@
  *                 holds (hs_request_speculate): a number in [0, 1] or an
  *                 expression (clamped to [0, 1]), never a distribution, so
  *                 it draws nothing from the request's stream
+ * top_k, hit_locality, cluster_skew (vector_search): the cluster-hit model
+ *                 (clusters.c) that decides speculations on the stage's
+ *                 consumers; numbers or expressions like spec_accuracy
  */
 #include <math.h>
 #include <stdlib.h>
@@ -212,7 +215,8 @@ static const char *const *kind_keys(hs_stage_kind k)
     static const char *const llm[] = {"context", "prompt", "output", "granularity",
                                       "chunk_tokens", "operand_order", NULL};
     static const char *const enc[] = {"batch", "seq", "granularity", "operand_order", NULL};
-    static const char *const srch[] = {"index", "queries", "top_k", NULL};
+    static const char *const srch[] = {"index", "queries", "top_k", "hit_locality", "cluster_skew",
+                                       "hit_ranks", NULL};
     static const char *const chunk[] = {"tokens", "chunk_size", "overlap", "s_per_token", NULL};
     static const char *const tool[] = {"latency", NULL};
     static const char *const comp[] = {"flops", "bytes", NULL};
@@ -292,6 +296,8 @@ static int parse_index(const wl_template *t, const hs_node *idx, wl_stage *s, hs
     return set_default(&s->subsets, 1);
 }
 
+static int parse_hit_model(const wl_template *t, const hs_node *n, wl_stage *s, hs_err *err);
+
 static int parse_kind_fields(const wl_template *t, const hs_node *n, wl_stage *s, hs_err *err)
 {
     switch (s->kind) {
@@ -310,7 +316,8 @@ static int parse_kind_fields(const wl_template *t, const hs_node *n, wl_stage *s
         const hs_node *idx = hs_map_get(n, "index");
         if (!idx)
             return hs_node_err(n, err, "vector_search stage '%s': missing key 'index'", s->name);
-        if (parse_fields(t, n, s, f, 1, err) < 0 || parse_index(t, idx, s, err) < 0)
+        if (parse_fields(t, n, s, f, 1, err) < 0 || parse_index(t, idx, s, err) < 0 ||
+            parse_hit_model(t, n, s, err) < 0)
             return -1;
         return set_default(&s->queries, 1);
     }
@@ -365,16 +372,65 @@ static int stage_ref(const wl_template *t, const hs_node *map, const char *key, 
                        near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 }
 
-/* `spec_accuracy`: a probability.  Not a distribution: evaluating it must
- * draw nothing from the request's stream (the DAG draws stay as they are). */
+/* A number or an expression, never a distribution: evaluating it must draw
+ * nothing from the request's stream (the DAG draws stay as they are). */
+static int parse_undrawn(const wl_template *t, const hs_node *n, const char *key, const char *what,
+                         wl_stage *s, wl_num *out, hs_err *err)
+{
+    const hs_node *v = hs_map_get(n, key);
+    var_ctx c = {t, t->nparams, t->nparams, err};
+    if (v && v->kind == HS_NODE_MAP)
+        return hs_node_err(v, err, "stage '%s': %s is %s: a number or an expression, not a "
+                           "distribution", s->name, key, what);
+    return wl_num_parse(v, resolve_var, &c, out, err);
+}
+
+/* `hit_ranks: [r0, r1, ...]`: the hits' probe ranks, fixed (a measured
+ * trace, a test); top_k becomes their count. */
+static int parse_hit_ranks(const hs_node *n, wl_stage *s, hs_err *err)
+{
+    const hs_node *v = hs_map_get(n, "hit_ranks");
+    if (!v)
+        return 0;
+    if (v->kind != HS_NODE_SEQ || v->len == 0)
+        return hs_node_err(v, err, "stage '%s': hit_ranks is a non-empty list of probe ranks",
+                           s->name);
+    if (hs_map_get(n, "top_k"))
+        return hs_node_err(v, err, "stage '%s': give top_k or hit_ranks, not both", s->name);
+    if (!(s->hit_ranks = calloc(v->len, sizeof *s->hit_ranks)))
+        return hs_errf(err, "out of memory");
+    s->nhit_ranks = v->len;
+    for (size_t i = 0; i < v->len; i++)
+        if (hs_node_i64(v->items[i], 0, INT64_MAX, &s->hit_ranks[i], err) < 0)
+            return -1;
+    s->top_k = (wl_num){.kind = WN_CONST, .c = (double)v->len};
+    return 0;
+}
+
+/* The cluster-hit model of a search stage (clusters.c): `top_k` hits,
+ * `hit_locality` and `cluster_skew` exponents. */
+static int parse_hit_model(const wl_template *t, const hs_node *n, wl_stage *s, hs_err *err)
+{
+    if (parse_undrawn(t, n, "top_k", "a count", s, &s->top_k, err) < 0 ||
+        parse_undrawn(t, n, "hit_locality", "an exponent", s, &s->hit_locality, err) < 0 ||
+        parse_undrawn(t, n, "cluster_skew", "an exponent", s, &s->cluster_skew, err) < 0)
+        return -1;
+    if (parse_hit_ranks(n, s, err) < 0)
+        return -1;
+    const wl_num *e[] = {&s->top_k, &s->hit_locality, &s->cluster_skew};
+    const char *keys[] = {"top_k", "hit_locality", "cluster_skew"};
+    for (int i = 0; i < 3; i++)
+        if (e[i]->kind == WN_CONST && !(e[i]->c >= (i == 0 ? 1 : 0) && isfinite(e[i]->c)))
+            return hs_node_err(hs_map_get(n, keys[i]), err, "stage '%s': %s must be %s", s->name,
+                               keys[i], i == 0 ? "at least 1" : "a finite number >= 0");
+    return 0;
+}
+
+/* `spec_accuracy`: a probability. */
 static int parse_spec_accuracy(const wl_template *t, const hs_node *n, wl_stage *s, hs_err *err)
 {
     const hs_node *v = hs_map_get(n, "spec_accuracy");
-    var_ctx c = {t, t->nparams, t->nparams, err};
-    if (v && v->kind == HS_NODE_MAP)
-        return hs_node_err(v, err, "stage '%s': spec_accuracy is a probability: a number in "
-                           "[0, 1] or an expression, not a distribution", s->name);
-    if (wl_num_parse(v, resolve_var, &c, &s->spec_accuracy, err) < 0)
+    if (parse_undrawn(t, n, "spec_accuracy", "a probability in [0, 1]", s, &s->spec_accuracy, err) < 0)
         return -1;
     if (s->spec_accuracy.kind == WN_CONST &&
         !(s->spec_accuracy.c >= 0 && s->spec_accuracy.c <= 1))
@@ -718,9 +774,10 @@ static void stage_free(wl_stage *s)
     wl_num *nums[] = {&s->emits, &s->context, &s->prompt, &s->output, &s->batch, &s->seq,
                       &s->vectors, &s->dim, &s->nlist, &s->nprobe, &s->subsets, &s->queries,
                       &s->tokens, &s->s_per_token, &s->latency, &s->flops, &s->bytes,
-                      &s->spec_accuracy};
+                      &s->spec_accuracy, &s->top_k, &s->hit_locality, &s->cluster_skew};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         wl_num_free(nums[i]);
+    free(s->hit_ranks);
 }
 
 void wl_template_free(wl_template *t)

@@ -190,6 +190,8 @@ typedef struct hs_item {
     int32_t head_rows;       /* LM-head rows per sequence (0: no head) */
     int32_t emits;           /* output tokens this item completes */
     int64_t clusters;        /* search: extent of the cluster axis (IVF lists probed, flat subsets) */
+    int64_t cluster_first;   /* search: probe rank of its first cluster (a cluster split's part);
+                                0 for a whole scan */
     int64_t nlist;           /* search: IVF lists (0 for flat) */
     double cluster_vectors;  /* search: vectors per cluster */
     double delay_s;          /* HS_ITEM_DELAY */
@@ -452,6 +454,10 @@ typedef struct hs_stage_info {
                                  (state READY, unresolved) */
     int32_t rollbacks;        /* times its speculation was rolled back (0 or 1): the epoch of
                                  its items; work issued under a lower value is stale */
+    /* Search stages: the cluster-hit model (workloads/clusters.c); 0 otherwise. */
+    int64_t top_k;            /* final hits (template key `top_k`; default 1) */
+    double hit_locality;      /* Zipf exponent of the hits' probe ranks (`hit_locality`) */
+    double cluster_skew;      /* Zipf exponent of the clusters' hit shares (`cluster_skew`) */
 } hs_stage_info;
 
 /* spec_accuracy of a stage whose template does not give one (and of `dag`
@@ -536,7 +542,12 @@ bool hs_request_finished(const hs_request *r);
  * token is not the request's first token yet.
  *
  * Resolution, when its inputs are all satisfied (when it would have become
- * READY): held ~ Bernoulli(spec_accuracy), drawn from the request's own
+ * READY).  A stage fed by at least one search stage (an input edge from
+ * it) is decided by progress, not by a coin: held iff, when it was
+ * speculated, every such search had found all its final hits
+ * (every hit's probe rank < searched), i.e. the top-k it speculated on
+ * is the final one; its spec_accuracy is not used.  Any other stage:
+ * held ~ Bernoulli(spec_accuracy), drawn from the request's own
  * "spec" stream, one draw per stage (hs_rng_derive(request seed, "spec",
  * k), k the stage's creation index; the request seed is its DAG stream's,
  * hs_rng_derive(run seed, "request/CLASS", index)).  The DAG is drawn at
@@ -561,6 +572,111 @@ bool hs_request_finished(const hs_request *r);
  * outstanding, but once the restart's first item is issued the call would
  * be taken for that item: so never report stale work. */
 int hs_request_speculate(hs_request *r, uint32_t id);
+/* ---- Progress of a search and the cluster-hit model (HedraRAG §3.3, §4.2).
+ * A search stage's scan probes `clusters` clusters in probe order (IVF
+ * lists: nprobe; flat: subsets); the policy may split it along
+ * HS_SPLIT_CLUSTERS into parts, part i covering the probe ranks
+ * [cluster_first, cluster_first + clusters) of its item.  The final top-k
+ * hits lie in clusters whose probe ranks are drawn per request
+ * (workloads/clusters.c: Zipf of exponent hit_locality over the ranks),
+ * from a hash of the request's seed and the stage, never from a stream a
+ * policy can move.
+ *
+ * "Searched": the longest prefix of the probe order whose clusters are all
+ * in finished parts (or the whole scan, finished).  A part that finishes
+ * before an earlier one counts once the gap is filled: a running top-k is
+ * only known up to the clusters merged in probe order.
+ *
+ * The running top-k changes at probe rank 0 (the empty heap fills) and at
+ * each rank that holds a final hit; nothing else moves it (the model). */
+typedef struct hs_search_progress {
+    int64_t clusters;   /* clusters the scan probes */
+    int64_t searched;   /* the searched prefix, 0 .. clusters */
+    int64_t top_k;
+    bool changed;       /* the running top-k changed within the last m clusters searched
+                           (true while nothing is searched) */
+} hs_search_progress;
+
+/* Hit share of the g hottest of nclusters clusters under the skew law:
+ * H(g, skew) / H(nclusters, skew), H(n, s) = sum_{k<=n} k^-s; 0 for g <= 0,
+ * 1 for g >= nclusters.  What a GPU index cache holding the g hottest
+ * clusters hits (HedraRAG §4.2.3). */
+double hs_cluster_hit_share(int64_t nclusters, double skew, int64_t g);
+/* Zipf exponent that gives the hottest 20% of 4096 IVF lists 69% of the
+ * hits (HedraRAG §3.3, IVF4096): a fit, 0.826 (share 0.690). */
+#define HS_CLUSTER_SKEW_DEFAULT 0.826
+/* Probe-rank locality of one query's hits: the same exponent (assumed; no
+ * paper gives the per-query figure). */
+#define HS_HIT_LOCALITY_DEFAULT HS_CLUSTER_SKEW_DEFAULT
+
+/* Progress of revealed search stage id, with `changed` over the last m
+ * clusters searched (m >= 1).  Returns 0, or -1 (out untouched) for a bad
+ * id or a stage that is not a search. */
+int hs_request_search_progress(const hs_request *r, uint32_t id, int64_t m,
+                               hs_search_progress *out);
+/* The probe ranks of the final hits of search stage id, in hit order, to
+ * ranks (at most cap written).  Returns top_k, or -1 as above.  Ground
+ * truth: for tests and tools; a policy that reads it is an oracle. */
+int64_t hs_request_search_hits(const hs_request *r, uint32_t id, int64_t *ranks, size_t cap);
+/* The engine: a part of the outstanding scan of READY search stage id,
+ * covering probe ranks [first, first + n), finished.  Returns 0, or -1
+ * (nothing changes) for a bad id, a stage not running its scan, or a range
+ * outside it.  The whole scan's completion (hs_request_item_done) marks
+ * every cluster searched. */
+int hs_request_search_part_done(hs_request *r, uint32_t id, int64_t first, int64_t n);
+
+/* ---- Look-ahead: what the workflow template says is to come (HeRo Eq.
+ * 4's CS_F).  The model (workloads/lookahead.c): P(s), the chance template
+ * stage s runs in a pass, propagates forward from the roots as
+ * 1 - prod_{in-edges (u, s)} (1 - P(u) p), exact for a DAG whose branch
+ * coins are independent and whose conditional paths do not meet again;
+ * a loop's iterations E[N] are exact for a constant count and for a
+ * geometric one (a truncated geometric series), the clamped mean
+ * otherwise, each iteration repeating the first's probabilities; a
+ * fan-out has its emitter's mean `emits` items; one instance's work is
+ * its fields at their means, lowered at stage granularity (items at the
+ * workload's).  Computed per call (templates are small): call it when the
+ * DAG changes, not per dispatch.  Only workflow requests have a template:
+ * the calls below return 0 / -1 for `dag` and `synthetic` requests. */
+typedef struct hs_work_expect {
+    double flops, bytes;   /* FLOP, B */
+    double items;          /* work items at the workload's granularity */
+} hs_work_expect;
+
+typedef struct hs_stage_expect {
+    const char *name;      /* the template stage */
+    double p_run;          /* chance it runs in a pass (an iteration, a fan-out item) */
+    double runs;           /* expected instances per request: p_run x E[N] x E[items] */
+    hs_work_expect one;    /* expected work of one instance */
+} hs_stage_expect;
+
+typedef struct hs_template_edge {
+    int from, to;          /* template stage indices (hs_request_template_expect's order) */
+    double p;              /* the chance the edge is taken (1 for a back edge) */
+    bool back;             /* a loop's back edge */
+    double iterations;     /* back edge: the loop's expected iterations E[N]; 0 otherwise */
+} hs_template_edge;
+
+/* The template stage (index) of revealed stage id; -1 for a bad id or a
+ * request without a template. */
+int hs_request_template_stage(const hs_request *r, uint32_t id);
+/* Every template stage's expectations (at most cap written).  Returns the
+ * number of template stages. */
+size_t hs_request_template_expect(const hs_request *r, hs_stage_expect *out, size_t cap);
+/* The template's edges (at most cap written).  Returns their number. */
+size_t hs_request_template_edges(const hs_request *r, hs_template_edge *out, size_t cap);
+/* Expected work of a whole request of r's class (its trace token counts
+ * applied).  0, or -1 without a template. */
+int hs_request_expected_total(const hs_request *r, hs_work_expect *out);
+/* CS_F of revealed stage id: the expected work of what follows it in the
+ * template, given that it runs: its forward successors with P
+ * propagated from it (a loop entered later: all its iterations), plus, in
+ * a loop, the body's remaining iterations E[N - it - 1 | N > it] (exact
+ * for constant and geometric counts).  Not the stage itself; revealed or
+ * not, everything the template says follows counts.  0, or -1 for a bad
+ * id or a request without a template. */
+int hs_request_expected_downstream(const hs_request *r, uint32_t id, hs_work_expect *out);
+
 /* Walks every item of a revealed stage from its start, without touching
  * its progress (a policy's whole-stage estimate; `workload show`). */
 int hs_request_stage_items(const hs_request *r, uint32_t id, hs_item_fn fn, void *ctx);

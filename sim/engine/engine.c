@@ -24,6 +24,7 @@ static void finish_item(hs_sched *s, hs_work *w);
 static void finish_work(hs_sched *s, hs_work *w);
 static bool stale(const hs_sched *s, const hs_work *w);
 static void rollback(hs_sched *s, hs_req *r, uint32_t stage);
+static void settle_speculative(hs_sched *s, hs_req *r, uint32_t stage, bool held);
 
 /* ---- Failure ------------------------------------------------------------- */
 
@@ -128,6 +129,7 @@ static inline void work_reset(hs_sched *s, hs_work *w)
     w->cost_pu = -1;
     w->pred_valid = 0;
     w->xfer_at = -INFINITY;
+    w->busy_s = w->energy_j = 0;
 }
 
 /* A record off the free list with its header reset.  NULL when out of
@@ -571,23 +573,42 @@ static void req_free(hs_req *r)
     free(r);
 }
 
+/* Prompt and output tokens of the request's LLM stages (all revealed by
+ * the time it finishes; a rolled-back stage counts once). */
+static void request_tokens(const hs_req *r, uint64_t *prompt, uint64_t *output)
+{
+    *prompt = *output = 0;
+    for (uint32_t i = 0; i < hs_request_nvisible(r->dag); i++) {
+        const hs_stage_info *si = hs_request_node(r->dag, i);
+        if (si->kind == HS_STAGE_LLM) {
+            *prompt += (uint64_t)si->prompt;
+            *output += (uint64_t)si->output;
+        }
+    }
+}
+
 static void finish_request(hs_sched *s, hs_req *r)
 {
     const double t = now(s);
     const bool warm = (int64_t)r->arr.id < s->warmup;
     const hs_req_class *c = hs_request_class(r->dag);
+    const double energy = s->x->ops->done_energy ? r->energy_j : NAN;
     hs_request_row row = {
         .request = r->arr.id, .cls = c->name, .arrival_s = r->arr.time,
         .first_token_s = r->first_token, .finish_s = t, .latency_s = t - r->arr.time,
-        .warmup = warm,
+        .warmup = warm, .energy_j = energy,
     };
+    request_tokens(r, &row.prompt_tokens, &row.output_tokens);
     if (s->cfg->sink.request)
         s->cfg->sink.request(s->cfg->sink.ctx, &row);
     if (!warm) {
         double ttft = isnan(r->first_token) ? NAN : r->first_token - r->arr.time;
+        uint64_t tokens = row.prompt_tokens + row.output_tokens;
         if (hs_lat_acc_add(&s->all, r->arr.time, t, ttft, c->slo.latency_s) != 0 ||
             hs_lat_acc_add(&s->classes[r->arr.cls], r->arr.time, t, ttft, c->slo.latency_s) != 0)
             engine_fail(s, "error: out of memory");
+        hs_lat_acc_add_tokens(&s->all, row.latency_s, tokens, energy);
+        hs_lat_acc_add_tokens(&s->classes[r->arr.cls], row.latency_s, tokens, energy);
     }
     if (t > s->makespan)
         s->makespan = t;
@@ -631,6 +652,7 @@ static void drain_request_events(hs_sched *s, hs_req *r, bool announce_reveals, 
         case HS_EV_DONE:
             break;
         case HS_EV_SPEC_RESOLVED:
+            settle_speculative(s, r, ev.node, ev.held);
             if (!ev.held)
                 rollback(s, r, ev.node);
             break;
@@ -727,17 +749,46 @@ static void schedule_next_arrival(hs_sched *s)
 
 /* ---- Completion ----------------------------------------------------------------------------- */
 
+/* A finished item of a speculative stage is wasted if the speculation
+ * rolls back: its stage keeps the count until it resolves. */
+static void note_speculative(hs_req *r, const hs_work *w)
+{
+    hs_stage_rt *st = &r->stages[w->stage];
+    if (!hs_request_node(r->dag, w->stage)->speculative)
+        return;
+    st->spec_works++;
+    st->spec_busy_s += w->busy_s;
+    st->spec_energy_j += w->energy_j;
+}
+
+/* A speculation resolved: what its stage finished meanwhile is wasted if
+ * it did not hold, kept if it did. */
+static void settle_speculative(hs_sched *s, hs_req *r, uint32_t stage, bool held)
+{
+    hs_stage_rt *st = &r->stages[stage];
+    if (!held) {
+        s->wasted_works += st->spec_works;
+        s->wasted_busy_s += st->spec_busy_s;
+        s->wasted_energy_j += st->spec_energy_j;
+    }
+    st->spec_works = 0;
+    st->spec_busy_s = st->spec_energy_j = 0;
+}
+
 /* A work item of a request finished: the request's DAG moves on. */
 static void finish_item(hs_sched *s, hs_work *w)
 {
     hs_req *r = w->req;
     uint32_t stage = w->stage;
     if (stale(s, w)) {
+        hs_engine_note_wasted(s, w);
         r->active--;
         work_free(s, w);
         return;
     }
     hs_stage_rt *st = &r->stages[stage];
+    if (s->speculations)
+        note_speculative(r, w);
     if (w->pu >= 0)
         st->last_pu = w->pu;
     st->last_end = now(s);
@@ -763,6 +814,15 @@ static void join_cb(void *ctx, uint64_t arg)
     hs_engine_settle(s);
 }
 
+/* A cluster part of a search's scan finished (all its queries): the
+ * request's progress moves on. */
+static void search_part_done(hs_sched *s, const hs_work *part)
+{
+    if (hs_request_search_part_done(part->req->dag, part->stage, part->item.cluster_first,
+                                    part->item.clusters) != 0)
+        engine_fail(s, "error: internal: workload refused a search part");
+}
+
 /* The last part of a split item finished: if its parts ran on more than
  * one PU, the join pays the largest pairwise sync cost and the copy of the
  * parts' outputs first (hs_engine_join_s).  Out of line
@@ -773,6 +833,10 @@ static __attribute__((noinline)) void finish_part(hs_sched *s, hs_work *part)
     hs_work *parent = part->parent;
     parent->parts_pus |= 1ull << (part->pu & 63);
     parent->part_last_pu = part->pu;
+    parent->busy_s += part->busy_s;
+    parent->energy_j += part->energy_j;
+    if (part->item.slot == HS_SLOT_SCAN && part->item.units == parent->item.units && !stale(s, part))
+        search_part_done(s, part);
     work_free(s, part);
     if (--parent->parts_left)
         return;
@@ -813,6 +877,33 @@ static inline void finish_work(hs_sched *s, hs_work *w)
         finish_special(s, w);
     else
         finish_item(s, w);
+}
+
+/* Energy attribution: the kernel of finished w cost busy seconds and
+ * joules (exec.h's done_energy).  A batch shares them among its members
+ * by their FLOPs (equally when none has any); each work's share goes to
+ * its request. */
+static __attribute__((noinline)) void attribute_energy(hs_sched *s, hs_work *w)
+{
+    double busy, active, dram;
+    s->x->ops->done_energy(s->x, &busy, &active, &dram);
+    w->busy_s = busy;
+    w->energy_j = active + dram;
+    if (!w->nmembers) {
+        if (w->req)
+            w->req->energy_j += w->energy_j;
+        return;
+    }
+    double flops = 0;
+    for (uint32_t i = 0; i < w->nmembers; i++)
+        flops += w->members[i]->item.k.flops;
+    for (uint32_t i = 0; i < w->nmembers; i++) {
+        hs_work *m = w->members[i];
+        double f = flops > 0 ? m->item.k.flops / flops : 1.0 / w->nmembers;
+        m->busy_s = f * w->busy_s;
+        m->energy_j = f * w->energy_j;
+        m->req->energy_j += m->energy_j;
+    }
 }
 
 /* The kernel row of finished w, for the run's sink. */
@@ -860,6 +951,8 @@ static void work_done_cb(void *engine, void *token)
     w->queue_next = NULL;
     p->running--;
     p->last_end = now(s);
+    if (s->x->ops->done_energy)
+        attribute_energy(s, w);
     if (s->cfg->sink.kernel)
         emit_kernel_row(s, w);
     if (s->pol->work_done)
@@ -931,6 +1024,9 @@ static void collect(hs_sched *s, hs_run_metrics *m, double wall)
     m->transfer_s = s->transfer_s;
     m->recalls = s->recalls;
     m->preemptions = s->preemptions;
+    m->wasted_works = s->wasted_works;
+    m->wasted_busy_s = s->wasted_busy_s;
+    m->wasted_energy_j = s->wasted_energy_j;
     size_t nc = hs_workload_nclasses(s->wl);
     m->classes = calloc(nc ? nc : 1, sizeof *m->classes);
     m->pus = calloc(s->hw->npus, sizeof *m->pus);
@@ -1054,6 +1150,13 @@ int hs_engine_speculate(hs_sched *s, hs_req *r, uint32_t stage)
     return 0;
 }
 
+void hs_engine_note_wasted(hs_sched *s, const hs_work *w)
+{
+    s->wasted_works++;
+    s->wasted_busy_s += w->busy_s;
+    s->wasted_energy_j += w->energy_j;
+}
+
 static bool stale(const hs_sched *s, const hs_work *w)
 {
     if (!s->speculations)
@@ -1064,11 +1167,13 @@ static bool stale(const hs_sched *s, const hs_work *w)
 
 /* Frees a withdrawn work of a rolled-back stage, READY or out of its
  * queue: an item leaves its request; a part leaves its split item, which
- * is dropped once no part of it is left (finish_item sees it stale). */
+ * is dropped once no part of it is left (finish_item sees it stale and
+ * counts it wasted, once, with what its parts that ran cost). */
 static void withdraw(hs_sched *s, hs_work *w)
 {
     hs_work *parent = w->parent;
     if (!parent) {
+        hs_engine_note_wasted(s, w);   /* nothing ran: 0 s, 0 J */
         w->req->active--;
         work_free(s, w);
         return;

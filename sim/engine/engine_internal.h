@@ -62,6 +62,10 @@ struct hs_work {
     double stop_kernels;
     int graph_pu;
     int64_t graph_m;
+    /* What its kernel cost, set when it finishes (a batch member: its
+     * share; a split item: the sum of its parts; 0 for a delay and for
+     * work that never ran): what a rollback wastes. */
+    double busy_s, energy_j;
     /* The full cost of its item on PU cost_pu (-1: none yet), from the
      * last memo lookup: the prediction a policy asked for is, as a rule,
      * that of the PU the work then starts on, so the start reuses it. */
@@ -82,6 +86,9 @@ typedef struct hs_stage_rt {
                                 consumer in another memory domain transfers */
     double kv_bytes;         /* KV cache it holds (LLM stages, memory.c) */
     int kv_mem;              /* the domain holding it */
+    /* Items finished while it was speculative: wasted if it rolls back. */
+    uint64_t spec_works;
+    double spec_busy_s, spec_energy_j;
 } hs_stage_rt;
 
 struct hs_req {
@@ -91,6 +98,7 @@ struct hs_req {
     hs_stage_rt *stages;
     uint32_t nstages_seen, stages_cap;
     size_t active;           /* works READY, QUEUED or RUNNING */
+    double energy_j;         /* attributed: its kernels' active + DRAM energy */
     void *policy_data;
     hs_req *prev, *next;     /* requests in flight, arrival order */
 };
@@ -129,6 +137,8 @@ typedef struct hs_lat_acc {
     hs_quantiles quant;
     uint64_t slo_met, slo_count;
     double first_arrival, last_finish;
+    double norm_latency_sum, token_energy_j;   /* over requests with tokens */
+    uint64_t token_requests, tokens;
 } hs_lat_acc;
 
 struct hs_sched {
@@ -167,6 +177,8 @@ struct hs_sched {
     double makespan;
     uint64_t splits, batches, speculations, rollbacks;
     uint64_t recalls, preemptions;
+    uint64_t wasted_works;   /* thrown away by rollbacks (hs_engine_note_wasted) */
+    double wasted_busy_s, wasted_energy_j;
     int64_t warmup;
 
     /* memory.c */
@@ -214,6 +226,10 @@ HS_ENGINE_HIDDEN void hs_engine_prebuilt(hs_sched *s, hs_work *w);
  * pairwise sync of the run's mode plus copying out_bytes at the profile's
  * copy_bps (HeteroInfer §3.2: T_sync + T_copy). */
 HS_ENGINE_HIDDEN double hs_engine_join_s(const hs_sched *s, uint64_t pus, double out_bytes);
+/* w is thrown away by a rollback (its completion dropped as stale, or
+ * withdrawn before it ran): counts it with what it cost (w->busy_s,
+ * w->energy_j).  The caller still frees it. */
+HS_ENGINE_HIDDEN void hs_engine_note_wasted(hs_sched *s, const hs_work *w);
 
 /* Every executor callback into the engine starts here: the executor's
  * clock does not move while a callback runs (engine.h), so the engine
@@ -256,5 +272,9 @@ void hs_lat_acc_free(hs_lat_acc *a);
 /* Returns 0, or -1 out of memory (the latency is then not counted). */
 int hs_lat_acc_add(hs_lat_acc *a, double arrival, double finish, double ttft, double slo);
 void hs_lat_acc_report(hs_lat_acc *a, hs_latency_stats *out);
+/* A finished request's tokens (prompt + output of its LLM stages) and
+ * attributed energy: s_per_token and j_per_token count only requests with
+ * tokens > 0. */
+void hs_lat_acc_add_tokens(hs_lat_acc *a, double latency, uint64_t tokens, double energy_j);
 
 #endif

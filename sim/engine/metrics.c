@@ -49,10 +49,29 @@ int hs_lat_acc_add(hs_lat_acc *a, double arrival, double finish, double ttft, do
     return 0;
 }
 
+void hs_lat_acc_add_tokens(hs_lat_acc *a, double latency, uint64_t tokens, double energy_j)
+{
+    if (tokens == 0)
+        return;
+    a->norm_latency_sum += latency / (double)tokens;
+    a->token_energy_j += energy_j;
+    a->token_requests++;
+    a->tokens += tokens;
+}
+
+/* Agent.xpu v2's normalised latency (mean over requests of e2e / (input +
+ * output length)) and J/token (§2.7), over the requests with tokens. */
+static void report_tokens(const hs_lat_acc *a, hs_latency_stats *out)
+{
+    out->s_per_token = a->token_requests ? a->norm_latency_sum / (double)a->token_requests : NAN;
+    out->j_per_token = a->tokens ? a->token_energy_j / (double)a->tokens : NAN;
+}
+
 void hs_lat_acc_report(hs_lat_acc *a, hs_latency_stats *out)
 {
     size_t n = gsl_rstat_n(a->lat);
     out->requests = n;
+    report_tokens(a, out);
     if (n == 0) {
         out->mean_latency_s = out->p50_latency_s = out->p90_latency_s = out->p99_latency_s = NAN;
         out->mean_ttft_s = NAN;

@@ -442,6 +442,23 @@ int hs_timer(hs_sched *s, double delay, uint64_t tag)
 
 int hs_speculate(hs_sched *s, hs_req *r, uint32_t stage) { return hs_engine_speculate(s, r, stage); }
 
+/* ---- Speculation by progress, look-ahead, energy per request --------------------- */
+
+int hs_req_search_progress(const hs_req *r, uint32_t stage, int64_t m, hs_search_progress *out)
+{
+    return hs_request_search_progress(r->dag, stage, m, out);
+}
+
+int hs_req_expected_downstream(const hs_req *r, uint32_t stage, hs_work_expect *out)
+{
+    return hs_request_expected_downstream(r->dag, stage, out);
+}
+
+double hs_req_energy_j(const hs_sched *s, const hs_req *r)
+{
+    return s->x->ops->done_energy ? r->energy_j : NAN;
+}
+
 /* ---- Contention-aware prediction -------------------------------------------------- */
 
 /* The executor's own answer (exec.h's predict_now): the simulated

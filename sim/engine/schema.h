@@ -38,7 +38,9 @@
     X(p99_latency_s, "p99_latency_s", REAL, "s", "99th percentile of latency (exact; 1% beyond 2^20)")  \
     X(mean_ttft_s, "mean_ttft_s", REAL, "s", "mean time to first token; NaN when no request had one")   \
     X(slo_attainment, "slo_attainment", REAL, "", "fraction meeting the class SLO; NaN when none")      \
-    X(throughput_rps, "throughput_rps", REAL, "req/s", "requests / (last finish - first arrival)")
+    X(throughput_rps, "throughput_rps", REAL, "req/s", "requests / (last finish - first arrival)")    \
+    X(s_per_token, "s_per_token", REAL, "s", "mean of latency / (prompt + output tokens); NaN: no tokens") \
+    X(j_per_token, "j_per_token", REAL, "J", "attributed energy / tokens of requests with tokens")
 
 /* Run totals: the JSON's top level after the latency statistics, and /runs. */
 #define HS_RUN_COLUMNS(X)                                                                               \
@@ -59,7 +61,10 @@
     X(transfer_bytes, "transfer_bytes", REAL, "B", "bytes those transfers moved over links")            \
     X(transfer_s, "transfer_s", REAL, "s", "their seconds, dispatch to arrival, summed")               \
     X(recalls, "recalls", INT, "", "queued works recalled to the ready list")                            \
-    X(preemptions, "preemptions", INT, "", "running works stopped early at a kernel boundary")
+    X(preemptions, "preemptions", INT, "", "running works stopped early at a kernel boundary")          \
+    X(wasted_works, "wasted_works", INT, "", "works thrown away by rollbacks")                          \
+    X(wasted_busy_s, "wasted_busy_s", REAL, "s", "PU busy time of the works thrown away")              \
+    X(wasted_energy_j, "wasted_energy_j", REAL, "J", "active + DRAM energy of the works thrown away")
 
 /* One PU of a run: the JSON's "pus" and /pus. */
 #define HS_PU_COLUMNS(X)                                                                                \
@@ -76,7 +81,10 @@
     X(first_token_s, "first_token_s", REAL, "s", "time of the first token; NaN if none")                \
     X(finish_s, "finish_s", REAL, "s", "finish time")                                                   \
     X(latency_s, "latency_s", REAL, "s", "finish_s - arrival_s")                                        \
-    X(warmup, "warmup", FLAG, "", "1: left out of the metrics")
+    X(warmup, "warmup", FLAG, "", "1: left out of the metrics")                                         \
+    X(prompt_tokens, "prompt_tokens", INT, "", "prompt tokens of its LLM stages")                       \
+    X(output_tokens, "output_tokens", INT, "", "output tokens of its LLM stages")                       \
+    X(energy_j, "energy_j", REAL, "J", "its kernels' active + DRAM energy (idle: nobody's)")
 
 /* One executed kernel (work item): /kernels, with `kernels: true`. */
 #define HS_KERNEL_COLUMNS(X)                                                                            \

@@ -122,6 +122,15 @@ typedef struct hs_exec_ops {
      * records it as built first.  The graph build of a kernel whose shape
      * is recorded is not charged again. */
     bool (*graph_built)(hs_exec *x, int pu, int64_t m, bool build);
+    /* Optional: what the kernel whose completion is being reported cost,
+     * called from inside the done callback bound with bind() (before any
+     * other start).  busy_s: its share of its PU's busy time (each instant
+     * at which n kernels compute on the PU counts 1/n to each; its launch
+     * delay counts nothing), so the shares of a PU's kernels sum to its
+     * busy time; active_j = the PU's active power x busy_s; dram_j: the
+     * DRAM energy of the bytes it moved.  The PU's idle energy is nobody's.
+     * NULL: the executor cannot tell (energy per request is then NaN). */
+    void (*done_energy)(hs_exec *x, double *busy_s, double *active_j, double *dram_j);
 } hs_exec_ops;
 
 struct hs_exec {

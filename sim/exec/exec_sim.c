@@ -27,6 +27,29 @@
 
 enum { EV_CALLBACK = 1, EV_MACHINE = 2 };
 
+/* Energy attribution (exec.h's done_energy).  A PU's active energy is
+ * P_active x its busy time; each instant of it is shared equally by the
+ * kernels computing then (activated: past their launch delay), so every
+ * kernel accumulates dt / n over the intervals in which n kernels compute.
+ * Activations are known at the start (start + delay) and taken in time
+ * order whenever the PU's set changes, so the shares are exact and sum to
+ * the busy time.  A one-slot PU (the common case) needs no list: its one
+ * kernel's share is its span from activation to completion. */
+typedef struct kshare {
+    int pu;
+    bool active;
+    double act;              /* activation time */
+    double busy;             /* its share so far */
+    double dram_j;
+} kshare;
+
+typedef struct pshare {
+    double t;                /* shares are accounted up to t */
+    int nactive;
+    int *ids;                /* kernels started and not done (machine ids) */
+    size_t n, cap;
+} pshare;
+
 typedef struct exec_sim {
     hs_exec base;
     const hs_hw *hw;
@@ -52,6 +75,10 @@ typedef struct exec_sim {
         double latency_s;
     } *xfers;
     size_t nxfers;
+    kshare *ks;              /* by machine kernel id */
+    size_t ks_cap;
+    pshare *ps;              /* by PU */
+    kshare done_share;       /* the kernel whose completion is being reported */
 } exec_sim;
 
 static exec_sim *X(hs_exec *x) { return (exec_sim *)x; }
@@ -93,14 +120,120 @@ static __attribute__((noinline)) void transfer_done(exec_sim *e, int id)
         hs_sim_stop(e->sim);   /* out of memory: the run ends short */
 }
 
+/* Adds each computing kernel's share of PU p's busy time up to t. */
+static void share_to(exec_sim *e, pshare *p, double t)
+{
+    if (p->nactive > 0 && t > p->t) {
+        double d = (t - p->t) / p->nactive;
+        for (size_t i = 0; i < p->n; i++)
+            if (e->ks[p->ids[i]].active)
+                e->ks[p->ids[i]].busy += d;
+    }
+    p->t = t;
+}
+
+/* Accounts PU p up to t, its launch delays ending up to t in time order. */
+static void share_advance(exec_sim *e, int pu, double t)
+{
+    pshare *p = &e->ps[pu];
+    for (;;) {
+        kshare *next = NULL;
+        for (size_t i = 0; i < p->n; i++) {
+            kshare *k = &e->ks[p->ids[i]];
+            if (!k->active && k->act <= t && (!next || k->act < next->act))
+                next = k;
+        }
+        if (!next)
+            break;
+        share_to(e, p, next->act);
+        next->active = true;
+        p->nactive++;
+    }
+    share_to(e, p, t);
+}
+
+/* p (of *cap elements of size elem) grown to hold at least need, or NULL
+ * out of memory (p is then unchanged). */
+static void *grow_to(void *p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return p;
+    size_t n = *cap ? 2 * *cap : 8;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(p, n * elem);
+    if (q)
+        *cap = n;
+    return q;
+}
+
+/* Kernel id started on pu now, computing from now + delay.  A one-slot
+ * PU runs (or launches) one kernel at a time: its share is its whole
+ * activity, and it needs no list. */
+static int share_start(exec_sim *e, int id, int pu, double delay, double dram_j)
+{
+    double now = sim_now(&e->base);
+    if ((size_t)id >= e->ks_cap) {
+        kshare *ks = grow_to(e->ks, &e->ks_cap, (size_t)id + 1, sizeof *ks);
+        if (!ks)
+            return -1;
+        e->ks = ks;
+    }
+    if (e->hw->pus[pu].slots == 1) {
+        e->ks[id] = (kshare){.pu = pu, .act = now + delay, .dram_j = dram_j};
+        return 0;
+    }
+    pshare *p = &e->ps[pu];
+    int *ids = grow_to(p->ids, &p->cap, p->n + 1, sizeof *ids);
+    if (!ids)
+        return -1;
+    p->ids = ids;
+    share_advance(e, pu, now);
+    e->ks[id] = (kshare){.pu = pu, .act = now + delay, .dram_j = dram_j};
+    p->ids[p->n++] = id;
+    share_advance(e, pu, now);   /* a kernel without delay computes from now */
+    return 0;
+}
+
+/* Kernel id completes now: its share goes to done_share. */
+static void share_done(exec_sim *e, int id)
+{
+    kshare *k = &e->ks[id];
+    if (e->hw->pus[k->pu].slots == 1) {
+        k->busy = sim_now(&e->base) - k->act;
+        e->done_share = *k;
+        return;
+    }
+    pshare *p = &e->ps[k->pu];
+    share_advance(e, k->pu, sim_now(&e->base));
+    for (size_t i = 0; i < p->n; i++)
+        if (p->ids[i] == id) {
+            p->ids[i] = p->ids[--p->n];
+            break;
+        }
+    p->nactive -= k->active;
+    e->done_share = *k;
+}
+
+static void sim_done_energy(hs_exec *x, double *busy_s, double *active_j, double *dram_j)
+{
+    const exec_sim *e = X(x);
+    const kshare *k = &e->done_share;
+    *busy_s = k->busy;
+    *active_j = k->busy * e->hw->pus[k->pu].power_active_w;
+    *dram_j = k->dram_j;
+}
+
 static void machine_done(hs_machine *m, int id, void *user, void *ctx)
 {
     (void)m;
     exec_sim *e = ctx;
-    if ((size_t)id < e->nxfers && e->xfers[id].fn)
+    if ((size_t)id < e->nxfers && e->xfers[id].fn) {
         transfer_done(e, id);
-    else
+    } else {
+        share_done(e, id);
         e->done(e->engine, user);
+    }
 }
 
 static int sim_transfer(hs_exec *x, int link, int src_mem, int dst_mem, double bytes, hs_exec_fn fn,
@@ -128,8 +261,12 @@ static int sim_transfer(hs_exec *x, int link, int src_mem, int dst_mem, double b
 
 static int start_machine_kernel(exec_sim *e, int pu, const hs_kernel_work *w, hs_err *err)
 {
-    if (hs_machine_start(e->m, pu, w) < 0)
+    int id = hs_machine_start(e->m, pu, w);
+    if (id < 0)
         return hs_errf(err, "internal: the machine refused a kernel on PU %s", e->hw->pus[pu].name);
+    double epb = e->hw->mems[e->hw->pus[pu].mem].energy_j_per_byte;
+    if (share_start(e, id, pu, w->delay_s, w->bytes * epb) != 0)
+        return hs_errf(err, "out of memory");
     return 0;
 }
 
@@ -307,6 +444,10 @@ static void sim_destroy(hs_exec *x)
     free(e->last_used);
     free(e->built);
     free(e->xfers);
+    for (size_t p = 0; e->ps && p < e->hw->npus; p++)
+        free(e->ps[p].ids);
+    free(e->ps);
+    free(e->ks);
     hs_cost_cache_free(e->costs);
     free(e->domains);
     free(e->pus);
@@ -344,6 +485,7 @@ static const hs_exec_ops sim_ops = {
     .transfer = sim_transfer,
     .preempt = sim_preempt,
     .graph_built = sim_graph_built,
+    .done_energy = sim_done_energy,
 };
 
 /* The machine's configuration from the hardware profile. */
@@ -354,7 +496,8 @@ static int configure(exec_sim *e, hs_machine_conf *c)
     e->pus = calloc(hw->npus, sizeof *e->pus);
     e->links = calloc(hw->nlinks ? hw->nlinks : 1, sizeof *e->links);
     e->last_used = calloc(hw->nmem, sizeof *e->last_used);
-    if (!e->domains || !e->pus || !e->links || !e->last_used)
+    e->ps = calloc(hw->npus, sizeof *e->ps);
+    if (!e->domains || !e->pus || !e->links || !e->last_used || !e->ps)
         return -1;
     for (size_t d = 0; d < hw->nmem; d++) {
         const hs_mem *m = &hw->mems[d];

@@ -253,9 +253,10 @@ static void h5_round_trip(bool kernels)
     f = open_memstream(&text, &len);
     assert_int_equal(hs_h5_csv(h, "requests", NULL, f, &err), 0);
     fclose(f);
-    assert_non_null(strstr(text, "run,request,class,arrival_s,first_token_s,finish_s,latency_s,warmup\n"
-                                 "0,0,reactive,0,0.10000000000000001,1.5,1.5,1\n"));
-    assert_non_null(strstr(text, "0,2,reactive,2,nan,3.5,1.5,0\n"));
+    assert_non_null(strstr(text, "run,request,class,arrival_s,first_token_s,finish_s,latency_s,warmup,"
+                                 "prompt_tokens,output_tokens,energy_j\n"
+                                 "0,0,reactive,0,0.10000000000000001,1.5,1.5,1,0,0,0\n"));
+    assert_non_null(strstr(text, "0,2,reactive,2,nan,3.5,1.5,0,0,0,0\n"));
     free(text);
     f = open_memstream(&text, &len);
     assert_int_equal(hs_h5_csv(h, "kernels", NULL, f, &err), kernels ? 0 : -1);
