@@ -52,8 +52,12 @@
 /* Public API: exported from libhetsoc.so, built with -fvisibility=hidden. */
 #pragma GCC visibility push(default)
 
-/* Bumped whenever struct hs_policy_ops or a context function changes. */
-#define HS_POLICY_ABI_VERSION 1u
+/* Bumped whenever struct hs_policy_ops, a context function or a struct a
+ * policy reads (hs_item, hs_stage_info, ...) changes.  2: recall,
+ * preemption, graph pre-builds, join costs, memory capacity and
+ * transfers, search progress, look-ahead, energy per request; hs_item
+ * gained `fused`, `resumed` and step granularity. */
+#define HS_POLICY_ABI_VERSION 2u
 #define HS_POLICY_PLUGIN_SYMBOL "hs_policy_plugin"
 
 typedef struct hs_sched hs_sched;  /* the scheduling context of one run */
@@ -395,10 +399,18 @@ int hs_mem_unload(hs_sched *s, const hs_model *m, int mem);
  * KV caches held in the domain (INFINITY: no cap, the default).  Each
  * returns 0, or fails the run (-1) for an invalid domain or size, a
  * reservation that does not fit beside what the domain holds, or a budget
- * below the KV caches held.  (The cache's hit rate is another model's: this
- * is its size and occupancy.) */
+ * below the KV caches held.  The cache's hit rate: hs_index_cache_hit_rate. */
 int hs_mem_set_index_cache(hs_sched *s, int mem, double bytes);
 int hs_mem_set_kv_budget(hs_sched *s, int mem, double bytes);
+/* The hit rate of domain mem's index cache for IVF scan w (a work, a part
+ * or a batch of them): the cache holds the g hottest lists it has room
+ * for, g = floor(hs_mem_index_cache(s, mem) / bytes of one list), and a
+ * query's hits fall in them with the cluster-hit model's share,
+ * hs_cluster_hit_share(nlist, the stage's cluster_skew, g) (HedraRAG
+ * §4.2.3: the top 20% of lists carry 69% of hits).  0 for work that is
+ * not an IVF scan (a flat index has no lists), an invalid domain, or no
+ * reservation. */
+double hs_index_cache_hit_rate(hs_sched *s, const hs_work *w, int mem);
 /* Seconds the transfer of w's inputs into pu's domain takes alone
  * (latency + bytes / bandwidth); 0 when none crosses a link. */
 double hs_transfer_s(hs_sched *s, const hs_work *w, int pu);

@@ -1087,6 +1087,14 @@ static double wall_clock(void)
  * nothing will ever move them -- the policy left ready work undispatched,
  * or work waits on something that never comes.  That is an error, not a
  * run with fewer requests. */
+static bool runnable_anywhere(hs_sched *s, const hs_work *w)
+{
+    for (int pu = 0; pu < (int)s->hw->npus; pu++)
+        if (hs_can_run(s, w, pu))
+            return true;
+    return false;
+}
+
 static void check_stall(hs_sched *s, double end, uint64_t events, uint64_t max_events)
 {
     const hs_exec_ops *x = s->x->ops;
@@ -1100,11 +1108,20 @@ static void check_stall(hs_sched *s, double end, uint64_t events, uint64_t max_e
     size_t inflight = 0, ready = 0;
     for (const hs_req *r = s->req_head; r; r = r->next)
         inflight++;
-    for (const hs_work *w = s->ready_head; w; w = w->ready_next)
+    const hs_work *stuck = NULL;   /* the first ready work no PU can run */
+    for (hs_work *w = s->ready_head; w; w = w->ready_next) {
         ready++;
+        if (!stuck && !runnable_anywhere(s, w))
+            stuck = w;
+    }
+    char why[160] = "";
+    if (stuck)
+        snprintf(why, sizeof why, "; work %llu (slot %s) can run on no PU of the profile (an op no PU supports, "
+                 "or more memory than any domain holds)", (unsigned long long)stuck->id,
+                 hs_slot_name(stuck->item.slot));
     hs_sched_fail(s, "the run stalled at t = %.9g s with %zu request(s) in flight and nothing left to happen: "
-                     "%zu work item(s) ready but never dispatched by policy '%s'",
-                  s->t, inflight, ready, s->pol->name);
+                     "%zu work item(s) ready but never dispatched by policy '%s'%s",
+                  s->t, inflight, ready, s->pol->name, why);
 }
 
 int hs_run(const hs_run_cfg *cfg, hs_run_metrics *out, hs_err *err)

@@ -185,6 +185,10 @@ struct hs_sched {
     hs_mem_rt *mem;
     hs_resident *resident;
     size_t nresident, resident_cap;
+    /* Weight bytes of the last models asked about (memory.c): every
+     * dispatch and prediction asks, and a run has few models. */
+    struct hs_wbytes { const hs_model *m; hs_quant q; double bytes; } wbytes[8];
+    unsigned nwbytes;
     uint64_t transfers;
     double transfer_bytes, transfer_s;
     /* Transfers in flight: the work each one feeds (NULL once that work
@@ -255,8 +259,8 @@ HS_ENGINE_HIDDEN int hs_mem_setup(hs_sched *s, hs_err *err);
 HS_ENGINE_HIDDEN void hs_mem_teardown(hs_sched *s);
 /* Admits w on pu at dispatch: loads what it needs, or fails the run. */
 HS_ENGINE_HIDDEN int hs_mem_admit(hs_sched *s, hs_work *w, int pu);
-HS_ENGINE_HIDDEN bool hs_mem_exceeds(const hs_sched *s, const hs_work *w, int pu);
-HS_ENGINE_HIDDEN bool hs_mem_item_exceeds(const hs_sched *s, const hs_item *it, int pu);
+HS_ENGINE_HIDDEN bool hs_mem_exceeds(hs_sched *s, const hs_work *w, int pu);
+HS_ENGINE_HIDDEN bool hs_mem_item_exceeds(hs_sched *s, const hs_item *it, int pu);
 /* Releases the KV caches of a finished request. */
 HS_ENGINE_HIDDEN void hs_mem_release_req(hs_sched *s, hs_req *r);
 /* Starts the transfer of queued w's inputs (w->xfer_at = INFINITY until

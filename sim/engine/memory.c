@@ -82,11 +82,18 @@ static double index_bytes(const hs_item *it)
     return lists * it->cluster_vectors * (double)it->seq * hs_dtype_bytes(it->k.weight_dtype);
 }
 
-static double weight_bytes(const hs_model *m, hs_quant q)
+static double weight_bytes(hs_sched *s, const hs_model *m, hs_quant q)
 {
+    for (unsigned i = 0; i < s->nwbytes; i++)
+        if (s->wbytes[i].m == m && s->wbytes[i].q == q)
+            return s->wbytes[i].bytes;
     hs_model copy = *m;
     copy.quant = q;
-    return hs_model_weight_bytes(&copy);
+    double b = hs_model_weight_bytes(&copy);
+    s->wbytes[s->nwbytes++ % 8] = (struct hs_wbytes){.m = m, .q = q, .bytes = b};
+    if (s->nwbytes > 8)
+        s->nwbytes = 8;
+    return b;
 }
 
 static bool same_model(const hs_model *a, const hs_model *b)
@@ -160,12 +167,12 @@ static double kv_growth(const hs_work *w, int mem)
     return want > st->kv_bytes ? want - st->kv_bytes : 0;
 }
 
-static void plan(const hs_sched *s, const hs_work *w, int pu, mem_plan *p)
+static void plan(hs_sched *s, const hs_work *w, int pu, mem_plan *p)
 {
     const hs_item *it = &w->item;
     *p = (mem_plan){.mem = pu_mem(s, pu)};
     if (it->model && !resident_find(s, it, false, p->mem))
-        p->weights = weight_bytes(it->model, it->quant);
+        p->weights = weight_bytes(s, it->model, it->quant);
     if (is_index_scan(it) && !resident_find(s, it, true, p->mem))
         p->index = index_bytes(it);
     if (w->nmembers)
@@ -285,21 +292,21 @@ static double item_kv(const hs_item *it) { return it->model && is_llm(it) ? kv_a
 
 /* Weights, index and KV of `it` alone (a batch's KV: its own item's, the
  * members' shapes summed, which the caller replaces). */
-static double item_needs(const hs_item *it, double kv)
+static double item_needs(hs_sched *s, const hs_item *it, double kv)
 {
-    double need = it->model ? weight_bytes(it->model, it->quant) : 0;
+    double need = it->model ? weight_bytes(s, it->model, it->quant) : 0;
     if (is_index_scan(it))
         need += index_bytes(it);
     return need + kv;
 }
 
-bool hs_mem_item_exceeds(const hs_sched *s, const hs_item *it, int pu)
+bool hs_mem_item_exceeds(hs_sched *s, const hs_item *it, int pu)
 {
     const double cap = s->mem[pu_mem(s, pu)].capacity;
-    return isfinite(cap) && item_needs(it, item_kv(it)) > cap;
+    return isfinite(cap) && item_needs(s, it, item_kv(it)) > cap;
 }
 
-bool hs_mem_exceeds(const hs_sched *s, const hs_work *w, int pu)
+bool hs_mem_exceeds(hs_sched *s, const hs_work *w, int pu)
 {
     const double cap = s->mem[pu_mem(s, pu)].capacity;
     if (!isfinite(cap))
@@ -310,7 +317,7 @@ bool hs_mem_exceeds(const hs_sched *s, const hs_work *w, int pu)
             kv += item_kv(&w->members[i]->item);
     else
         kv = item_kv(&w->item);
-    return item_needs(&w->item, kv) > cap;
+    return item_needs(s, &w->item, kv) > cap;
 }
 
 /* ---- Policy-facing queries and actions ------------------------------------------------------ */
@@ -354,6 +361,18 @@ bool hs_mem_why(hs_sched *s, const hs_work *w, int pu, char *buf, size_t n)
     plan(s, w, pu, &p);
     plan_why(s, w, pu, &p, buf, n);
     return plan_fits(s, &p);
+}
+
+double hs_index_cache_hit_rate(hs_sched *s, const hs_work *w, int mem)
+{
+    const hs_work *one = w && w->nmembers ? w->members[0] : w;
+    if (!one || !one->req || !mem_ok(s, mem) || !is_index_scan(&one->item) || one->item.nlist <= 0)
+        return 0;
+    const hs_item *it = &one->item;
+    const double per_list = it->cluster_vectors * (double)it->seq * hs_dtype_bytes(it->k.weight_dtype);
+    const double lists = floor(s->mem[mem].cache / per_list);
+    const hs_stage_info *si = hs_request_node(one->req->dag, one->stage);
+    return hs_cluster_hit_share(it->nlist, si->cluster_skew, (int64_t)fmin(lists, (double)it->nlist));
 }
 
 /* Queued or running work on a PU of mem that reads model m's weights. */
