@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include "tests/yaml_test.h"
 #include <gsl/gsl_cdf.h>
 
 #include "sim/engine/engine.h"
@@ -47,14 +49,6 @@ static void on_request(void *ctx, const hs_request_row *row)
     }
 }
 
-static hs_node *yaml(const char *text)
-{
-    hs_err err;
-    hs_node *n = hs_conf_load_string(text, strlen(text), "<test>", &err);
-    if (!n)
-        fail_msg("%s", err.msg);
-    return n;
-}
 
 /* Runs the queue and returns the batch-means estimate and its 99% CI. */
 static void run_queue(const char *hw_yaml, const char *wl_yaml, uint64_t requests, uint64_t warmup,

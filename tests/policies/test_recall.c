@@ -12,6 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/yaml_test.h"
+
 #include "sim/engine/engine.h"
 
 /* ---- Harness: inline profile and workload, every kernel recorded -------- */
@@ -44,14 +46,6 @@ static void on_kernel(void *ctx, const hs_kernel_row *row)
     tr.n++;
 }
 
-static hs_node *yaml(const char *text)
-{
-    hs_err err;
-    hs_node *n = hs_conf_load_string(text, strlen(text), "<test>", &err);
-    if (!n)
-        fail_msg("%s", err.msg);
-    return n;
-}
 
 /* Runs policy p on the profile and workload given as YAML text; returns
  * hs_run's result, *m and err filled. */

@@ -27,6 +27,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/yaml_test.h"
+
 #include "sim/engine/engine.h"
 
 static const char *profile =
@@ -38,14 +40,6 @@ static const char *tiny_model =
     "name: tiny-step\narch: decoder\nlayers: 1\nhidden: 8\nheads: 1\nkv_heads: 1\nhead_dim: 8\n"
     "ffn: 16\nffn_kind: gelu\nvocab: 32\ntied_embeddings: true\nmax_context: 4096\nquant: fp32\n";
 
-static hs_node *yaml(const char *text)
-{
-    hs_err err;
-    hs_node *n = hs_conf_load_string(text, strlen(text), "<test>", &err);
-    if (!n)
-        fail_msg("%s", err.msg);
-    return n;
-}
 
 /* What a run did: each kernel's batch size and end, each request's finish. */
 typedef struct trace {
