@@ -52,5 +52,6 @@ extern const hs_cli_cmd hs_cli_real, hs_cli_profile, hs_cli_validate, hs_cli_ben
 extern const hs_cli_cmd hs_cli_run_exp;
 extern const hs_cli_cmd hs_cli_summary;
 extern const hs_cli_cmd hs_cli_merge;
+extern const hs_cli_cmd hs_cli_partition;
 
 #endif

@@ -17,6 +17,7 @@ static const hs_cli_cmd *const commands[] = {
     &hs_cli_sim,
     &hs_cli_real, &hs_cli_profile, &hs_cli_validate,
     &hs_cli_hw,
+    &hs_cli_partition,
     &hs_cli_workload,
     &hs_cli_list,
     &hs_cli_bench,
