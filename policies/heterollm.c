@@ -151,7 +151,7 @@ static void split_two(hs_sched *s, hs_work *w, hs_split_axis axis, int64_t first
 
 /* Applies the solver's choice to a partitionable GEMM.  A split the item
  * cannot take (its extent is not the solved shape's: a batched or
- * multi-sequence item) falls back to the choice's dominant PU. */
+ * multi-sequence item) falls back to the PU with the larger share. */
 static void apply(hs_sched *s, const hll_state *st, hs_work *w, hll_strategy how, const hll_choice *c)
 {
     const hs_item *it = hs_work_item(w);
@@ -171,8 +171,9 @@ static void apply(hs_sched *s, const hll_state *st, hs_work *w, hll_strategy how
         break;
     default: break;
     }
-    place(s, w, how == HLL_NPU_ONLY || (how != HLL_GPU_ONLY && c->npu_rows > c->gpu_rows) ? st->npu
-                                                                                           : st->gpu);
+    /* One PU, or the PU that holds the larger share of the work. */
+    bool npu_major = c->npu_rows * c->npu_tokens > c->gpu_rows * c->gpu_tokens;
+    place(s, w, npu_major ? st->npu : st->gpu);
 }
 
 enum {

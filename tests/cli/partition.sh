@@ -58,4 +58,28 @@ expect_status 2 "$HETSOC" partition --hw snapdragon-8gen3 --weight 4096,4096 --t
 expect_err "expected fast or naive"
 expect_status 1 "$HETSOC" partition --hw generic-2pu --weight 4096,4096 --tokens 1
 expect_err "error: .*gpu"
+
+# The policy runs heterollm-gsm8k on every built-in profile, both levels; the
+# generic-*pu profiles have no peaks (no PU runs an LLM kernel, for any policy):
+# a clear failure naming the work, never a stall.
+for hw in $("$HETSOC" list hw | cut -d' ' -f1); do
+    for level in tensor layer; do
+        case $hw in
+        generic-[0-9]pu)
+            expect_status 1 "$HETSOC" sim --hw "$hw" --workload heterollm-gsm8k --policy heterollm \
+                --set policy.level=$level --set workload.requests=1
+            expect_err "policy heterollm: no PU can run work 0 \('embed'\)" ;;
+        *)
+            expect_status 0 "$HETSOC" sim --hw "$hw" --workload heterollm-gsm8k --policy heterollm \
+                --set policy.level=$level --set workload.requests=1 --json
+            expect_out '"requests": 1,' ;;
+        esac
+    done
+done
+expect_status 1 "$HETSOC" sim --hw snapdragon-8gen3 --workload heterollm-gsm8k --policy heterollm \
+    --set policy.level=tensors
+expect_err "level must be tensor or layer, not 'tensors'"
+expect_status 1 "$HETSOC" sim --hw snapdragon-8gen3 --workload heterollm-gsm8k --policy heterollm \
+    --set policy.sync=slow
+expect_err "sync must be engine, fast or naive, not 'slow'"
 finish

@@ -90,7 +90,7 @@ static size_t rows_of(const char *slot, size_t *idx, size_t n)
 static double run_and_find(const char *params, size_t q[2], size_t a[1])
 {
     run_level(params);
-    size_t norm[1];
+    size_t norm[1] = {0};
     assert_int_equal(rows_of(hs_slot_name(HS_SLOT_QKV), q, 2), 2);
     assert_int_equal(rows_of(hs_slot_name(HS_SLOT_ATTN), a, 1), 1);
     assert_int_equal(rows_of(hs_slot_name(HS_SLOT_ATTN_NORM), norm, 1), 1);
@@ -122,7 +122,7 @@ static void assert_near(double got, double want)
 static void test_tensor_split(void **state)
 {
     (void)state;
-    size_t q[2], a[1];
+    size_t q[2] = {0}, a[1] = {0};
     double t0 = run_and_find("level: tensor", q, a);
     size_t g = tr.row[q[0]].pu == 0 ? q[0] : q[1], n = g == q[0] ? q[1] : q[0];
     assert_int_equal(tr.row[g].pu, 0);
@@ -139,7 +139,7 @@ static void test_tensor_split(void **state)
 static void test_layer_whole(void **state)
 {
     (void)state;
-    size_t q[2], a[1];
+    size_t q[2] = {0}, a[1] = {0};
     double t0 = run_and_find("level: layer", q, a);
     assert_true(q[1] > a[0]);   /* the second QKV row is layer 1's */
     assert_int_equal(tr.row[q[0]].pu, 0);
