@@ -13,8 +13,8 @@
  *       v_cand = next of R_tmp
  *       for each idle PU k that can run v_cand:
  *           c = (k, n*)  with n* of Eq. 3                         (shape_aware_batch)
- *           skip c if B(t) + b(c) > B_soft                        (Eq. 5 filter)
- *           score(c) = F(c) (Eq. 2) + alpha * W_B(c)               (score_config)
+ *           skip c if B(t) + b(c) > B_soft             (Eq. 5 filter: best_config)
+ *           score(c) = F(c) (Eq. 2) + alpha * W_B(c)   (finish_time, contention_penalty_s)
  *       no feasible c: leave v_cand, try the next one; else dispatch
  *       v_cand with argmin score (split into n*-sized sub-batches), S = t,
  *       A and B(t) updated                                         (dispatch_config)
@@ -455,14 +455,15 @@ static hero_config best_config(hs_sched *s, hero *h, hs_work *w, bool anywhere, 
     return best;
 }
 
+/* a joins A(t), its demand B(t).  -1: out of memory. */
 static int track_active(hero *h, hero_active a)
 {
     if (h->nactive == h->active_cap) {
         size_t cap = h->active_cap ? 2 * h->active_cap : 16;
-        hero_active *a = realloc(h->active, cap * sizeof *a);
-        if (!a)
+        hero_active *grown = realloc(h->active, cap * sizeof *grown);
+        if (!grown)
             return -1;
-        h->active = a;
+        h->active = grown;
         h->active_cap = cap;
     }
     h->active[h->nactive++] = a;
