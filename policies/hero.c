@@ -643,12 +643,9 @@ static void hero_fini(hs_sched *s, void *state)
     free(h);
 }
 
-static int hero_init(hs_sched *s, void **state, hs_err *err)
+/* Reads the parameters and the profile's roofline into h. */
+static int hero_setup(hs_sched *s, hero *h, hs_err *err)
 {
-    hero *h = calloc(1, sizeof *h);
-    if (!h)
-        return hs_errf(err, "hero: out of memory"), -1;
-    *state = h;
     h->alpha = hs_param_f64(s, "alpha");
     h->beta = hs_param_f64(s, "beta");
     h->b_soft = hs_param_f64(s, "b_soft");
@@ -668,6 +665,20 @@ static int hero_init(hs_sched *s, void **state, hs_err *err)
         h->peak_flops[k] = pu_peak_flops(hs_pu_of(s, k));
         h->beff[k] = hs_hw_beff(hw, k);
     }
+    return 0;
+}
+
+/* A refused init gets no fini: the state is freed here. */
+static int hero_init(hs_sched *s, void **state, hs_err *err)
+{
+    hero *h = calloc(1, sizeof *h);
+    if (!h)
+        return hs_errf(err, "hero: out of memory"), -1;
+    if (hero_setup(s, h, err) != 0) {
+        hero_fini(s, h);
+        return -1;
+    }
+    *state = h;
     return 0;
 }
 
