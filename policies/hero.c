@@ -233,7 +233,7 @@ static void hero_rescore(hs_sched *s, hero *h, hs_req *r, uint32_t first)
     const hs_request *dag = hs_req_dag(r);
     uint32_t n = hs_req_nstages(r);
     if (grow_req(q, n) != 0) {
-        hs_sched_fail(s, "hero: out of memory scoring request %llu", (unsigned long long)hs_req_id(r));
+        hs_sched_fail(s, "out of memory scoring request %llu", (unsigned long long)hs_req_id(r));
         return;
     }
     for (uint32_t v = first; v < n; v++) {
@@ -495,7 +495,7 @@ static void dispatch_config(hs_sched *s, hero *h, hs_work *w, const hero_config 
             return;
         hero_active a = {parts[i], cs, i == 0 ? c->demand : 0, mem, group};
         if (track_active(h, a) != 0) {
-            hs_sched_fail(s, "hero: out of memory tracking work %llu",
+            hs_sched_fail(s, "out of memory tracking work %llu",
                           (unsigned long long)hs_work_id(parts[i]));
             return;
         }
@@ -567,7 +567,7 @@ static void dispatch_anyway(hs_sched *s, hero *h, size_t nready)
         }
     }
     hs_work *w = h->ready[0].w;
-    hs_sched_fail(s, "hero: no PU can run work %llu (%s, stage %u): an op no PU of the profile supports, or more memory than any domain holds",
+    hs_sched_fail(s, "no PU can run work %llu (%s, stage %u): an op no PU of the profile supports, or more memory than any domain holds",
                   (unsigned long long)hs_work_id(w), hs_slot_name(hs_work_item(w)->slot),
                   hs_work_stage(w));
 }
@@ -686,7 +686,7 @@ static void hero_request_arrived(hs_sched *s, void *state, hs_req *r)
 {
     hero_req *q = calloc(1, sizeof *q);
     if (!q) {
-        hs_sched_fail(s, "hero: out of memory for request %llu", (unsigned long long)hs_req_id(r));
+        hs_sched_fail(s, "out of memory for request %llu", (unsigned long long)hs_req_id(r));
         return;
     }
     hs_req_set_data(r, q);

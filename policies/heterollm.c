@@ -122,7 +122,7 @@ static void place(hs_sched *s, hs_work *w, int pu)
     if (pu < 0 || !hs_can_run(s, w, pu))
         pu = fastest_pu(s, w);
     if (pu < 0) {
-        hs_sched_fail(s, "policy heterollm: no PU can run work %llu ('%s')",
+        hs_sched_fail(s, "no PU can run work %llu ('%s')",
                       (unsigned long long)hs_work_id(w), hs_slot_name(hs_work_item(w)->slot));
         return;
     }
@@ -198,7 +198,7 @@ static void schedule_gemm(hs_sched *s, const hll_state *st, hs_work *w)
     const hs_item *it = hs_work_item(w);
     const hll_decision *d = hll_solve(st->solver, &it->k, &err);
     if (!d) {
-        hs_sched_fail(s, "policy heterollm: work %llu: %s", (unsigned long long)hs_work_id(w), err.msg);
+        hs_sched_fail(s, "work %llu: %s", (unsigned long long)hs_work_id(w), err.msg);
         return;
     }
     hll_strategy how = HLL_GPU_ONLY;

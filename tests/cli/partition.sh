@@ -68,7 +68,7 @@ for hw in $("$HETSOC" list hw | cut -d' ' -f1); do
         generic-[0-9]pu)
             expect_status 1 "$HETSOC" sim --hw "$hw" --workload heterollm-gsm8k --policy heterollm \
                 --set policy.level=$level --set workload.requests=1
-            expect_err "policy heterollm: no PU can run work 0 \('embed'\)" ;;
+            expect_err "policy 'heterollm': no PU can run work 0 \('embed'\)" ;;
         *)
             expect_status 0 "$HETSOC" sim --hw "$hw" --workload heterollm-gsm8k --policy heterollm \
                 --set policy.level=$level --set workload.requests=1 --json
