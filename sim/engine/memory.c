@@ -90,9 +90,8 @@ static double weight_bytes(hs_sched *s, const hs_model *m, hs_quant q)
     hs_model copy = *m;
     copy.quant = q;
     double b = hs_model_weight_bytes(&copy);
-    s->wbytes[s->nwbytes++ % 8] = (struct hs_wbytes){.m = m, .q = q, .bytes = b};
-    if (s->nwbytes > 8)
-        s->nwbytes = 8;
+    if (s->nwbytes < sizeof s->wbytes / sizeof s->wbytes[0])   /* more models: computed each time */
+        s->wbytes[s->nwbytes++] = (struct hs_wbytes){.m = m, .q = q, .bytes = b};
     return b;
 }
 

@@ -19,30 +19,8 @@
 
 /* ---- Harness: inline profile and workload, every kernel recorded -------- */
 
-enum { MAX_ROWS = 64 };
-
-typedef struct trace {
-    size_t n;
-    struct {
-        char stage[32];
-        int pu;
-        double start, end;
-    } row[MAX_ROWS];
-} trace;
-
-static trace tr;
-
-static void on_kernel(void *ctx, const hs_kernel_row *row)
-{
-    (void)ctx;
-    if (tr.n == MAX_ROWS)
-        return;
-    snprintf(tr.row[tr.n].stage, sizeof tr.row[tr.n].stage, "%s", row->stage);
-    tr.row[tr.n].pu = row->pu;
-    tr.row[tr.n].start = row->start_s;
-    tr.row[tr.n].end = row->end_s;
-    tr.n++;
-}
+#define TRACE_ROWS 64
+#include "tests/trace_test.h"
 
 /* Runs `hero` with params (YAML mapping text, or NULL) on the profile and
  * workload given as YAML text; every kernel lands in tr. */

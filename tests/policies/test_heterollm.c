@@ -14,28 +14,8 @@
 #include "policies/builtin.h"
 #include "sim/engine/engine.h"
 
-enum { MAX_ROWS = 4096 };
-
-static struct {
-    size_t n;
-    struct {
-        char slot[32];
-        int pu;
-        double start, end;
-    } row[MAX_ROWS];
-} tr;
-
-static void on_kernel(void *ctx, const hs_kernel_row *row)
-{
-    (void)ctx;
-    if (tr.n == MAX_ROWS)
-        return;
-    snprintf(tr.row[tr.n].slot, sizeof tr.row[tr.n].slot, "%s", row->slot);
-    tr.row[tr.n].pu = row->pu;
-    tr.row[tr.n].start = row->start_s;
-    tr.row[tr.n].end = row->end_s;
-    tr.n++;
-}
+#define TRACE_ROWS 4096
+#include "tests/trace_test.h"
 
 /* A GPU (PU 0) and an NPU (PU 1) alike: 1 TFLOPS FP32, 10 us launch, fast
  * sync 1 us, no NPU rules; DRAM fast enough (1000 GB/s) that every GEMM

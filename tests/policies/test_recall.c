@@ -18,33 +18,8 @@
 
 /* ---- Harness: inline profile and workload, every kernel recorded -------- */
 
-enum { MAX_ROWS = 256 };
-
-typedef struct trace {
-    size_t n;
-    struct {
-        uint64_t work;
-        char stage[32], slot[32];
-        int pu;
-        double start, end;
-    } row[MAX_ROWS];
-} trace;
-
-static trace tr;
-
-static void on_kernel(void *ctx, const hs_kernel_row *row)
-{
-    (void)ctx;
-    if (tr.n == MAX_ROWS)
-        return;
-    tr.row[tr.n].work = row->work;
-    snprintf(tr.row[tr.n].stage, sizeof tr.row[tr.n].stage, "%s", row->stage);
-    snprintf(tr.row[tr.n].slot, sizeof tr.row[tr.n].slot, "%s", row->slot);
-    tr.row[tr.n].pu = row->pu;
-    tr.row[tr.n].start = row->start_s;
-    tr.row[tr.n].end = row->end_s;
-    tr.n++;
-}
+#define TRACE_ROWS 256
+#include "tests/trace_test.h"
 
 
 /* Runs policy p on the profile and workload given as YAML text; returns

@@ -72,7 +72,9 @@ static void on_request(void *ctx, const hs_request_row *row)
 /* Runs workload text wl (with %s for the model's path) under policy p. */
 static int run(const char *wl_fmt, const hs_policy_ops *p, trace *t, hs_run_metrics *m, hs_err *err)
 {
-    char dir[] = "/tmp/hs-batch-test-XXXXXX", mpath[256], text[4096];
+    char dir[512], mpath[600], text[4096];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/hs-batch-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir))
         fail_msg("mkdtemp");
     snprintf(mpath, sizeof mpath, "%s/tiny.yaml", dir);
