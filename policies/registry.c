@@ -11,20 +11,75 @@
 
 /* Sorted by name: `hetsoc list policies` prints them in this order. */
 static const hs_policy_ops *const builtins[] = {
+    &hs_policy_ayo_like,
     &hs_policy_cpop,
+    &hs_policy_cpu_only,
     &hs_policy_eft,
     &hs_policy_fifo,
+    &hs_policy_gpu_only,
     &hs_policy_heft,
     &hs_policy_hero,
     &hs_policy_heterollm,
+    &hs_policy_npu_only,
     &hs_policy_peft,
     &hs_policy_random,
+    &hs_policy_serial_npu_igpu,
     &hs_policy_static,
 };
 enum { N_BUILTINS = sizeof builtins / sizeof builtins[0] };
 
 size_t hs_policy_count(void) { return N_BUILTINS; }
 const hs_policy_ops *hs_policy_at(size_t i) { return i < N_BUILTINS ? builtins[i] : NULL; }
+
+/* Each policy's group, by name, for `hetsoc list policies`.  Names of
+ * policies that are not built in (yet) are harmless: a group is looked up
+ * for a policy, never listed from here. */
+static const struct {
+    const char *name;
+    hs_policy_group group;
+} groups[] = {
+    /* The seed papers' own schedulers. */
+    {"agentxpu", HS_POLICY_SEED},
+    {"hedrarag", HS_POLICY_SEED},
+    {"hero", HS_POLICY_SEED},
+    {"heterollm", HS_POLICY_SEED},
+    /* What the seed papers compare against. */
+    {"ayo-like", HS_POLICY_BASELINE},
+    {"continuous-batching", HS_POLICY_BASELINE},
+    {"cpu-only", HS_POLICY_BASELINE},
+    {"flashrag-like", HS_POLICY_BASELINE},
+    {"gpu-only", HS_POLICY_BASELINE},
+    {"npu-only", HS_POLICY_BASELINE},
+    {"sequential", HS_POLICY_BASELINE},
+    {"serial-npu-igpu", HS_POLICY_BASELINE},
+    /* Textbook schedulers. */
+    {"cpop", HS_POLICY_CLASSIC},
+    {"eft", HS_POLICY_CLASSIC},
+    {"fifo", HS_POLICY_CLASSIC},
+    {"heft", HS_POLICY_CLASSIC},
+    {"peft", HS_POLICY_CLASSIC},
+    {"random", HS_POLICY_CLASSIC},
+    {"static", HS_POLICY_CLASSIC},
+};
+
+hs_policy_group hs_policy_group_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+        if (strcmp(groups[i].name, name) == 0)
+            return groups[i].group;
+    return HS_POLICY_OTHER;
+}
+
+const char *hs_policy_group_title(hs_policy_group g)
+{
+    static const char *const titles[HS_POLICY_GROUP_COUNT] = {
+        [HS_POLICY_SEED] = "seed policies (the seed papers' own schedulers)",
+        [HS_POLICY_BASELINE] = "baselines (what the seed papers compare against)",
+        [HS_POLICY_CLASSIC] = "classic schedulers",
+        [HS_POLICY_OTHER] = "other policies (plugins)",
+    };
+    return (unsigned)g < HS_POLICY_GROUP_COUNT ? titles[g] : "?";
+}
 
 static bool is_path(const char *s)
 {

@@ -16,4 +16,19 @@ const hs_policy_ops *hs_policy_at(size_t i);
  * loaded for the life of the process. */
 const hs_policy_ops *hs_policy_lookup(const char *name_or_path, hs_err *err);
 
+/* ---- Groups, for `hetsoc list policies` ------------------------------------------ */
+typedef enum hs_policy_group {
+    HS_POLICY_SEED,       /* a seed paper's own scheduler (hero, heterollm, ...) */
+    HS_POLICY_BASELINE,   /* a baseline a seed paper compares against (gpu-only, ...) */
+    HS_POLICY_CLASSIC,    /* a textbook scheduler (fifo, heft, ...) */
+    HS_POLICY_OTHER,      /* anything else: a plugin, a built-in given no group */
+    HS_POLICY_GROUP_COUNT
+} hs_policy_group;
+
+/* The group of the policy of that name (HS_POLICY_OTHER for a name the
+ * group table does not hold, e.g. a plugin's). */
+hs_policy_group hs_policy_group_of(const char *name);
+/* A one-line heading for the group. */
+const char *hs_policy_group_title(hs_policy_group g);
+
 #endif

@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 strip_wall() { sed -e 's/"wall_s": *[-0-9.e+naif]*,\{0,1\}//g'; }
 for hw in $("$bin" list hw | awk '{print $1}'); do
-    for pol in $("$bin" list policies | awk '{print $1}'); do
+    for pol in $("$bin" list policies | awk '/^ / {print $1}'); do
         for wl in "agentxpu-mixed --set workload.duration=60" "hedrarag-irg --set workload.requests=16" "hero-docqa-qwen3" \
                   "heterollm-gsm8k" "tiny-agentic-rag" "synthetic-mm1 --set workload.requests=3000 --set workload.warmup=100"; do
             echo "== $hw $pol $wl"

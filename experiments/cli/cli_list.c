@@ -21,10 +21,24 @@ static int list_dir(FILE *out, const char *dir)
 
 static int list_experiments(FILE *out) { return list_dir(out, "experiments"); }
 
+/* Built-in policies under their group's heading (seed policies, baselines,
+ * classic schedulers, then any other), each group in name order; a policy
+ * line is indented, a heading is not. */
 static int list_policies(FILE *out)
 {
-    for (size_t i = 0; i < hs_policy_count(); i++)
-        fprintf(out, "%-10s %s\n", hs_policy_at(i)->name, hs_policy_at(i)->description);
+    bool any = false;
+    for (int g = 0; g < HS_POLICY_GROUP_COUNT; g++) {
+        bool heading = false;
+        for (size_t i = 0; i < hs_policy_count(); i++) {
+            const hs_policy_ops *p = hs_policy_at(i);
+            if (hs_policy_group_of(p->name) != (hs_policy_group)g)
+                continue;
+            if (!heading)
+                fprintf(out, "%s%s:\n", any ? "\n" : "", hs_policy_group_title((hs_policy_group)g));
+            heading = any = true;
+            fprintf(out, "  %-20s %s\n", p->name, p->description);
+        }
+    }
     return HS_EXIT_OK;
 }
 

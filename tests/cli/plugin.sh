@@ -29,7 +29,7 @@ plugin=$tmp/ex/libsjf_policy.so
 
 # The installed binary finds its built-in files by name, from the install.
 expect_status 0 "$prefix/bin/hetsoc" list policies
-expect_out '^fifo'
+expect_out '^  fifo '
 expect_status 0 "$prefix/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuoglu --policy "$plugin" --json
 expect_out '"requests": 1,'
 expect_status 0 "$prefix/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuoglu --policy "$plugin" \
