@@ -130,12 +130,21 @@ static void admit_oldest(hs_sched *s, admit_state *a)
     }
 }
 
+/* The run cannot go on: no PU runs w's op, or w alone does not fit any
+ * PU's memory (say which, with the first PU's figures). */
 static void fail_unplaceable(hs_sched *s, hs_work *w)
 {
     const hs_req *r = hs_work_req(w);
     const hs_stage_info *si = r ? hs_request_node(hs_req_dag(r), hs_work_stage(w)) : NULL;
-    hs_sched_fail(s, "no PU of this profile can run work '%s' of stage '%s'",
-                  hs_slot_name(hs_work_item(w)->slot), si ? si->name : "?");
+    char why[256] = "";
+    for (int pu = 0; pu < hs_npus(s) && !why[0]; pu++)
+        if (!hs_mem_why(s, w, pu, why, sizeof why))
+            break;
+        else
+            why[0] = '\0';
+    hs_sched_fail(s, "no PU of this profile can run work '%s' of stage '%s'%s%s%s",
+                  hs_slot_name(hs_work_item(w)->slot), si ? si->name : "?", why[0] ? " (" : "", why,
+                  why[0] ? ")" : "");
 }
 
 void admit_schedule(hs_sched *s, void *state)
