@@ -352,9 +352,9 @@ static void test_errors(void **state)
     expect_error(BASE "policy: fifo\nseeds: 3\n",
                  "exp.yaml:4:8: error: 'seeds' must be a list of seeds, e.g. [1, 2, 3], or {first: 1, count: 3}");
     expect_error("hw: generic-1pu\npolicy: fifo\n", "exp.yaml:1:1: error: missing key 'workload'");
-    expect_error(BASE "policy: [fifo, eftt]\n",
-                 "exp.yaml:3:16: error: unknown policy 'eftt' (did you mean 'eft'?); built-in: cpop, eft, fifo, "
-                 "heft, hero, heterollm, peft, random, static");
+    /* The list of built-ins that follows grows with every policy. */
+    expect_error_prefix(BASE "policy: [fifo, eftt]\n",
+                        "exp.yaml:3:16: error: unknown policy 'eftt' (did you mean 'eft'?); built-in: ");
     expect_error(BASE "policy: [fifo, fifo]\n",
                  "exp.yaml:3:16: error: two policy entries are both labelled 'fifo'; give each a distinct 'label:'");
     expect_error(BASE "policy: [fifo, eft]\nbaseline: eff\n",
