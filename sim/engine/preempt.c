@@ -195,6 +195,8 @@ bool hs_graph_built(hs_sched *s, int npu, int64_t m)
     return s->x->ops->graph_built && s->x->ops->graph_built(s->x, npu, p.m, false);
 }
 
+bool hs_can_prebuild(const hs_sched *s) { return s->x->ops->graph_built != NULL; }
+
 int hs_prebuild(hs_sched *s, int npu, int64_t m, int pu)
 {
     const int np = (int)s->hw->npus;
