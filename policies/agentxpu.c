@@ -188,6 +188,8 @@ int ax_fastest_pu(hs_sched *s, const hs_work *w)
     return best;
 }
 
+static bool is_reactive(const hs_req *r) { return hs_req_class_of(r)->priority == HS_PRIO_REACTIVE; }
+
 /* Works that are no LLM prefill or decode: earliest finish, in ready order. */
 static void dispatch_others(hs_sched *s, ax *a)
 {
@@ -208,8 +210,7 @@ static void dispatch_others(hs_sched *s, ax *a)
             return;
         }
         hs_req *r = hs_work_req(w);
-        ax_req *q = r ? hs_req_data(r) : NULL;
-        ax_dispatch(s, a, w, best, q && q->reactive ? AX_REACTIVE : AX_PROACTIVE);
+        ax_dispatch(s, a, w, best, r && is_reactive(r) ? AX_REACTIVE : AX_PROACTIVE);
     }
     a->nother = 0;
 }
@@ -299,6 +300,30 @@ static void promote_aged(hs_sched *s, ax *a)
         a->cur->mode = AX_NPU_ONLY;
 }
 
+/* q's prefill is over (its first decode work or its next stage came). */
+static void prefill_over(ax *a, ax_req *q)
+{
+    if (!q->running)
+        return;
+    stop_prefill(q);
+    if (a->cur == q)
+        a->cur = NULL;
+    if (a->promoted == q) {
+        a->promoted = NULL;
+        if (a->cur && a->cur->mode == AX_NPU_ONLY)
+            a->cur->mode = AX_ELASTIC;
+    }
+}
+
+/* Places q's ready prefill work; the one that emits the first token ends
+ * q's prefill (decode, if any, follows on its own). */
+static void place_prefill(hs_sched *s, ax *a, ax_req *q)
+{
+    bool last = hs_work_item(q->pre)->emits > 0;
+    if (ax_place_prefill(s, a, q) && last)
+        prefill_over(a, q);
+}
+
 /* The prefill event loop of v2 §4: one request at a time.  At a kernel
  * boundary of a proactive prefill the reactive queue is probed
  * (wait-then-execute); a reactive prefill is never preempted. */
@@ -319,9 +344,9 @@ static void serve_prefill(hs_sched *s, ax *a)
     }
     promote_aged(s, a);
     if (cur && cur->pre)
-        ax_place_prefill(s, a, cur);
+        place_prefill(s, a, cur);
     if (a->promoted && a->promoted->pre)
-        ax_place_prefill(s, a, a->promoted);
+        place_prefill(s, a, a->promoted);
 }
 
 /* v1 slack-aware backfill (inter-XPU): proactive kernels on the PUs a
@@ -341,36 +366,45 @@ static void serve_backfill(hs_sched *s, ax *a)
     }
 }
 
-/* q's prefill is over (its first decode work or its next stage came). */
-static void prefill_over(ax *a, ax_req *q)
-{
-    if (!q->running)
-        return;
-    stop_prefill(q);
-    if (a->cur == q)
-        a->cur = NULL;
-    if (a->promoted == q) {
-        a->promoted = NULL;
-        if (a->cur && a->cur->mode == AX_NPU_ONLY)
-            a->cur->mode = AX_ELASTIC;
-    }
-}
-
 /* ---- Hooks ---------------------------------------------------------------- */
 
-static void ax_arrived(hs_sched *s, void *state, hs_req *r)
+/* The unit Agent.xpu schedules is one LLM call: a request's stage.  An
+ * agentic workflow may run several at once, so the policy keeps one row a
+ * stage, made when the stage's first work comes. */
+typedef struct ax_lanes {
+    uint32_t n;
+    ax_req **row;  /* [n]: by stage id; NULL until needed */
+} ax_lanes;
+
+static ax_req *lane_of(hs_sched *s, hs_req *r, uint32_t stage)
 {
-    (void)state;
-    ax_req *q = calloc(1, sizeof *q);
-    if (!q) {
-        hs_sched_fail(s, "policy agentxpu: out of memory");
-        return;
+    ax_lanes *l = hs_req_data(r);
+    if (!l && (l = calloc(1, sizeof *l)) != NULL)
+        hs_req_set_data(r, l);
+    if (l && stage >= l->n) {
+        uint32_t n = hs_req_nstages(r) > stage ? hs_req_nstages(r) : stage + 1;
+        ax_req **row = realloc(l->row, n * sizeof *row);
+        if (row) {
+            memset(row + l->n, 0, (n - l->n) * sizeof *row);
+            l->row = row;
+            l->n = n;
+        }
     }
-    q->r = r;
-    q->reactive = hs_req_class_of(r)->priority == HS_PRIO_REACTIVE;
-    for (int i = 0; i < HS_SLOT_COUNT; i++)
-        q->n_npu[i] = -1;
-    hs_req_set_data(r, q);
+    if (!l || stage >= l->n) {
+        hs_sched_fail(s, "policy agentxpu: out of memory");
+        return NULL;
+    }
+    ax_req *q = l->row[stage];
+    if (!q && (q = calloc(1, sizeof *q)) != NULL) {
+        q->r = r;
+        q->reactive = is_reactive(r);  /* the class at arrival: all the policy knows ahead */
+        for (int i = 0; i < HS_SLOT_COUNT; i++)
+            q->n_npu[i] = -1;
+        l->row[stage] = q;
+    }
+    if (!q)
+        hs_sched_fail(s, "policy agentxpu: out of memory");
+    return q;
 }
 
 static void prefill_ready(hs_sched *s, ax *a, ax_req *q, hs_work *w)
@@ -396,11 +430,10 @@ static void ax_work_ready(hs_sched *s, void *state, hs_work *w)
     if (a->own_call)
         return;  /* a part or batch we just made: placed by its maker */
     hs_req *r = hs_work_req(w);
-    ax_req *q = r ? hs_req_data(r) : NULL;
     const hs_item *it = hs_work_item(w);
-    if (q && q->in_decode && it->phase != HS_PHASE_DECODE)
-        ax_decode_forget(a, q);  /* its decode is over: the next stage came */
-    if (!q || !it->model || (it->phase != HS_PHASE_PREFILL && it->phase != HS_PHASE_DECODE)) {
+    bool llm = r && it->model && (it->phase == HS_PHASE_PREFILL || it->phase == HS_PHASE_DECODE);
+    ax_req *q = llm ? lane_of(s, r, hs_work_stage(w)) : NULL;
+    if (!q) {
         if (push_other(a, w) != 0)
             hs_sched_fail(s, "policy agentxpu: out of memory");
         return;
@@ -437,15 +470,26 @@ static void forget(ax *a, ax_req *q)
     ax_decode_forget(a, q);
 }
 
+static void free_lanes(ax *a, hs_req *r)
+{
+    ax_lanes *l = hs_req_data(r);
+    if (!l)
+        return;
+    for (uint32_t i = 0; i < l->n; i++)
+        if (l->row[i]) {
+            if (a)
+                forget(a, l->row[i]);
+            free(l->row[i]);
+        }
+    free(l->row);
+    free(l);
+    hs_req_set_data(r, NULL);
+}
+
 static void ax_request_done(hs_sched *s, void *state, hs_req *r)
 {
     (void)s;
-    ax_req *q = hs_req_data(r);
-    if (!q)
-        return;
-    forget(state, q);
-    hs_req_set_data(r, NULL);
-    free(q);
+    free_lanes(state, r);
 }
 
 static void ax_timer(hs_sched *s, void *state, uint64_t tag)
@@ -477,10 +521,8 @@ static void ax_fini(hs_sched *s, void *state)
     ax *a = state;
     if (!a)
         return;
-    for (hs_req *r = hs_req_first(s); r; r = hs_req_next(s, r)) {
-        free(hs_req_data(r));
-        hs_req_set_data(r, NULL);
-    }
+    for (hs_req *r = hs_req_first(s); r; r = hs_req_next(s, r))
+        free_lanes(NULL, r);
     free_list(&a->pre_reactive);
     free_list(&a->pre_proactive);
     free_list(&a->dec_reactive);
@@ -505,6 +547,15 @@ static int igpu_role(const hs_sched *s)
         return gpu;
     int cpu = hs_pu_find(s, "cpu");
     return cpu >= 0 ? cpu : 0;
+}
+
+static bool any_compute_pu(const hs_sched *s)
+{
+    for (int k = 0; k < hs_npus(s); k++)
+        for (int d = 0; d < HS_DT_COUNT; d++)
+            if (hs_pu_of(s, k)->peak[d] > 0)
+                return true;
+    return false;
 }
 
 static int read_params(hs_sched *s, ax *a, hs_err *err)
@@ -537,6 +588,12 @@ static int ax_init(hs_sched *s, void **state, hs_err *err)
         return -1;
     }
     int n = hs_npus(s);
+    if (!any_compute_pu(s)) {
+        free(a);
+        return hs_errf(err, "policy agentxpu: profile %s has no PU with a compute peak (generic PUs run only "
+                       "`work:` items), so no LLM kernel can run; Agent.xpu needs an iGPU, an NPU or a CPU model",
+                       hs_sched_hw(s)->name);
+    }
     a->npu = hs_pu_find(s, "npu");
     a->igpu = igpu_role(s);
     a->cpu = hs_pu_find(s, "cpu");
@@ -566,7 +623,6 @@ const hs_policy_ops hs_policy_agentxpu = {
     .params = ax_params,
     .init = ax_init,
     .fini = ax_fini,
-    .request_arrived = ax_arrived,
     .work_ready = ax_work_ready,
     .work_done = ax_work_done,
     .request_done = ax_request_done,
