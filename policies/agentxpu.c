@@ -56,7 +56,9 @@
  * role falls to the CPU, else to PU 0.  A work its role PU cannot run goes
  * to the PU that runs it fastest.  Works that are no LLM prefill or decode
  * (searches, tools, encoders, `dag` tasks) go to the PU with the earliest
- * finish.  Nothing is refused.
+ * finish.  Nothing is refused: on the generic textbook profiles (no peaks)
+ * an LLM work runs nowhere and the run fails naming it, as for every
+ * policy; their `work:` and `dag` items run.
  *
  * Executors.  The policy never calls hs_preempt (a fused group at op
  * granularity is several works: preemption is by no longer feeding them).
@@ -190,6 +192,14 @@ int ax_fastest_pu(hs_sched *s, const hs_work *w)
 
 static bool is_reactive(const hs_req *r) { return hs_req_class_of(r)->priority == HS_PRIO_REACTIVE; }
 
+void ax_no_pu(hs_sched *s, const hs_work *w)
+{
+    hs_req *r = hs_work_req(w);
+    hs_sched_fail(s, "policy agentxpu: no PU of profile %s can run work %llu (request %llu, stage %u)",
+                  hs_sched_hw(s)->name, (unsigned long long)hs_work_id(w),
+                  (unsigned long long)(r ? hs_req_id(r) : 0), hs_work_stage(w));
+}
+
 /* Works that are no LLM prefill or decode: earliest finish, in ready order. */
 static void dispatch_others(hs_sched *s, ax *a)
 {
@@ -205,8 +215,7 @@ static void dispatch_others(hs_sched *s, ax *a)
             }
         }
         if (best < 0) {
-            hs_sched_fail(s, "policy agentxpu: work %llu runs on no PU of this profile",
-                          (unsigned long long)hs_work_id(w));
+            ax_no_pu(s, w);
             return;
         }
         hs_req *r = hs_work_req(w);
@@ -248,9 +257,10 @@ static void warm_up(hs_sched *s, ax *a, ax_req *q)
 {
     if (a->version != 2 || !a->warmup || q->warmed || a->npu < 0 || q->prompt <= 0)
         return;
-    q->warmed = true;
-    if (!hs_graph_built(s, a->npu, q->prompt) && a->can_prebuild && a->cpu >= 0)
-        hs_prebuild(s, a->npu, q->prompt, a->cpu);
+    /* Only a shape that needs a build is warmed: an NPU without static-shape
+     * rules (or a listed shape) runs the HEG's chunks as it is. */
+    if (a->cpu >= 0 && !hs_graph_built(s, a->npu, q->prompt) && hs_can_prebuild(s, a->npu, q->prompt))
+        q->warmed = hs_prebuild(s, a->npu, q->prompt, a->cpu) == 0;
 }
 
 static void enqueue_prefill(hs_sched *s, ax *a, ax_req *q)
@@ -549,15 +559,6 @@ static int igpu_role(const hs_sched *s)
     return cpu >= 0 ? cpu : 0;
 }
 
-static bool any_compute_pu(const hs_sched *s)
-{
-    for (int k = 0; k < hs_npus(s); k++)
-        for (int d = 0; d < HS_DT_COUNT; d++)
-            if (hs_pu_of(s, k)->peak[d] > 0)
-                return true;
-    return false;
-}
-
 static int read_params(hs_sched *s, ax *a, hs_err *err)
 {
     const char *v = hs_param_str(s, "version");
@@ -588,19 +589,12 @@ static int ax_init(hs_sched *s, void **state, hs_err *err)
         return -1;
     }
     int n = hs_npus(s);
-    if (!any_compute_pu(s)) {
-        free(a);
-        return hs_errf(err, "policy agentxpu: profile %s has no PU with a compute peak (generic PUs run only "
-                       "`work:` items), so no LLM kernel can run; Agent.xpu needs an iGPU, an NPU or a CPU model",
-                       hs_sched_hw(s)->name);
-    }
     a->npu = hs_pu_find(s, "npu");
     a->igpu = igpu_role(s);
     a->cpu = hs_pu_find(s, "cpu");
     if (a->npu == a->igpu)
         a->npu = -1;
     a->mem = hs_pu_of(s, a->igpu)->mem;
-    a->can_prebuild = hs_can_prebuild(s);
     a->members = calloc((size_t)a->b_max, sizeof *a->members);
     a->member_q = calloc((size_t)a->b_max, sizeof *a->member_q);
     for (int p = 0; p < 2; p++) {

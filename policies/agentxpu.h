@@ -35,7 +35,7 @@ typedef struct ax_req {
     bool in_decode;         /* a member of the decode batch */
     bool dec_waiting;       /* in a decode queue */
     bool aged;              /* promoted by age: bypasses B_cap in decode */
-    bool warmed;            /* a warm-up was issued (or needed none) while it waited */
+    bool warmed;            /* a warm-up was issued while it waited */
     int16_t n_npu[HS_SLOT_COUNT];  /* Algorithm 1's n_npu per op slot; -1: not computed */
 } ax_req;
 
@@ -55,7 +55,7 @@ typedef struct ax {
     int version;               /* 1 or 2 */
     int64_t s_chk, b_cap, b_max;
     double age_s, tau_low, tau_high, bw_backfill, membound;
-    bool warmup, can_prebuild;
+    bool warmup;
     int npu, igpu, cpu;        /* PU roles; npu / cpu -1 when absent */
     int mem;                   /* the iGPU's memory domain (P_mem) */
     bool own_call;             /* inside our own hs_split / hs_batch: ignore work_ready */
@@ -89,6 +89,8 @@ int ax_dispatch(hs_sched *s, ax *a, hs_work *w, int pu, int prio);
 /* The PU that runs w fastest (standalone), -1 when none can. */
 int ax_fastest_pu(hs_sched *s, const hs_work *w);
 bool ax_pu_empty(const hs_sched *s, int pu);
+/* Fails the run: no PU can run w. */
+void ax_no_pu(hs_sched *s, const hs_work *w);
 
 /* ---- agentxpu_plan.c ---- */
 /* Whether item slot ends a fused op group (a kernel boundary). */

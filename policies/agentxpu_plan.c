@@ -156,7 +156,7 @@ static int place_whole(hs_sched *s, ax *a, ax_req *q, hs_work *w, int want)
 {
     int pu = run_pu(s, a, w, want);
     if (pu < 0) {
-        hs_sched_fail(s, "policy agentxpu: work %llu runs on no PU of this profile", (unsigned long long)hs_work_id(w));
+        ax_no_pu(s, w);
         return -1;
     }
     return ax_dispatch(s, a, w, pu, q->reactive);

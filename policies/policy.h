@@ -516,10 +516,11 @@ double hs_req_energy_j(const hs_sched *s, const hs_req *r);
  * instead of failing the run (Agent.xpu's NPU warm-up on the OpenCL
  * backend). */
 
-/* Whether hs_prebuild can succeed: the executor keeps a record of built
- * NPU graphs (the simulated one does; the OpenCL one does not, and there
- * hs_prebuild fails the run). */
-bool hs_can_prebuild(const hs_sched *s);
+/* Whether hs_prebuild(s, npu, m, pu) can succeed (for a valid pu): the
+ * executor keeps a record of built NPU graphs (the simulated one does; the
+ * OpenCL one does not, and there hs_prebuild fails the run), and npu runs
+ * a GEMM of m rows.  False for a bad PU or m. */
+bool hs_can_prebuild(hs_sched *s, int npu, int64_t m);
 
 #pragma GCC visibility pop
 
