@@ -326,7 +326,8 @@ static void test_v1_memory_tiers(void **state)
  * graph is ready when the proactive turn comes: pure-NPU prefill, its QKV
  * whole on the NPU (one row a layer, not a part).  Without warm-up its QKV
  * is one 256 chunk on the NPU and a 44-row remainder on the iGPU. */
-static const char *npu_rules = ", static_shapes: [256], shape_policy: pad, graph_build: {points: [[1, 0.01], [4096, 0.01]]}";
+static const char *npu_rules =
+    ", static_shapes: [256], shape_policy: pad, graph_build: {points: [[1, 0.01], [4096, 0.01]]}";
 
 static void test_warmup_switch(void **state)
 {
