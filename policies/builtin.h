@@ -4,6 +4,7 @@
 
 #include "policies/policy.h"
 
+extern const hs_policy_ops hs_policy_agentxpu;
 extern const hs_policy_ops hs_policy_ayo_like;
 extern const hs_policy_ops hs_policy_cpop;
 extern const hs_policy_ops hs_policy_cpu_only;

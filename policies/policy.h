@@ -511,6 +511,17 @@ int hs_req_expected_downstream(const hs_req *r, uint32_t stage, hs_work_expect *
  * executor cannot attribute energy (the OpenCL one). */
 double hs_req_energy_j(const hs_sched *s, const hs_req *r);
 
+/* ---- Executor capabilities ------------------------------------------------
+ * What the executor running the policy can do, so that a policy degrades
+ * instead of failing the run (Agent.xpu's NPU warm-up on the OpenCL
+ * backend). */
+
+/* Whether hs_prebuild(s, npu, m, pu) can succeed (for a valid pu): the
+ * executor keeps a record of built NPU graphs (the simulated one does; the
+ * OpenCL one does not, and there hs_prebuild fails the run), and npu runs
+ * a GEMM of m rows.  False for a bad PU or m. */
+bool hs_can_prebuild(hs_sched *s, int npu, int64_t m);
+
 #pragma GCC visibility pop
 
 #endif

@@ -11,6 +11,7 @@
 
 /* Sorted by name: `hetsoc list policies` prints them in this order. */
 static const hs_policy_ops *const builtins[] = {
+    &hs_policy_agentxpu,
     &hs_policy_ayo_like,
     &hs_policy_cpop,
     &hs_policy_cpu_only,

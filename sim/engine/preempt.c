@@ -195,6 +195,12 @@ bool hs_graph_built(hs_sched *s, int npu, int64_t m)
     return s->x->ops->graph_built && s->x->ops->graph_built(s->x, npu, p.m, false);
 }
 
+bool hs_can_prebuild(hs_sched *s, int npu, int64_t m)
+{
+    hs_pred p;
+    return s->x->ops->graph_built && npu >= 0 && npu < (int)s->hw->npus && m >= 1 && graph_of(s, npu, m, &p) == 0;
+}
+
 int hs_prebuild(hs_sched *s, int npu, int64_t m, int pu)
 {
     const int np = (int)s->hw->npus;

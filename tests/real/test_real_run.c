@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "tests/real/real_test.h"
@@ -104,9 +105,14 @@ static void run_policy(hs_workload *wl, const hs_policy_ops *pol)
         fail_msg("%s: %s", pol->name, err.msg);
     assert_int_equal(mr.all.requests, 3);
     assert_int_equal(real.requests, 3);
-    /* The same requests, DAGs and work items as in the simulator. */
-    assert_int_equal(real.kernels, sim.kernels);
-    assert_int_equal(mr.works, ms.works);
+    /* The same requests, DAGs and work items as in the simulator -- except
+     * for a policy that composes decode batches from whatever is ready at an
+     * iteration boundary (continuous batching, `agentxpu`): its batches, and
+     * so its kernel count, follow the executor's timing. */
+    if (strcmp(pol->name, "agentxpu") != 0) {
+        assert_int_equal(real.kernels, sim.kernels);
+        assert_int_equal(mr.works, ms.works);
+    }
     assert_true(mr.makespan_s > 0 && mr.energy_j > 0);
     double busy = 0;
     for (size_t i = 0; i < mr.npus; i++)
