@@ -64,8 +64,9 @@
  * Profiles.  Generation goes to the first GPU, else the first NPU, else
  * the CPU; retrieval to the first CPU (a profile without one is refused at
  * init).  One memory domain: no index cache (the GPU reads the index in
- * place).  Work the two workers cannot run goes to the PU that finishes it
- * first (EFT).  Any granularity is accepted; generation batches per decode
+ * place).  Work other than search and generation (the query encoder)
+ * goes to the generation worker; work a worker cannot run (or hold) goes
+ * to the PU that finishes it first (EFT).  Any granularity is accepted; generation batches per decode
  * step only at `granularity: step` (at layer or op granularity the items
  * of one layer batch; at stage granularity a whole decode never batches).
  *
@@ -261,7 +262,7 @@ static void measure_scan(hs_sched *s, hedra *h, hs_work *w)
 /* ---- §4.2.2: early termination, speculation ------------------------------ */
 
 /* The search stage of scan w: settled (top-k unchanged over the last
- * term_window clusters, something searched), and how far it is. */
+ * term_window clusters searched), and how far it is. */
 static bool search_settled(const hedra *h, hs_work *w, double *searched_share)
 {
     hs_search_progress p;
@@ -271,7 +272,10 @@ static bool search_settled(const hedra *h, hs_work *w, double *searched_share)
         return false;
     }
     *searched_share = (double)p.searched / (double)p.clusters;
-    return p.searched > 0 && !p.changed;
+    /* The window must lie past rank 0, where the empty heap fills (a
+     * change the progress query reports only while the window reaches
+     * before it). */
+    return p.searched > h->term_window && !p.changed;
 }
 
 /* Speculates every speculable consumer of stage `stage` of r; the number
@@ -552,7 +556,10 @@ static int grow_scratch(hedra *h, size_t n)
 }
 
 /* The wavefront: the ready scans and generation steps of every request are
- * collected; anything else goes at once to its worker (or its EFT PU). */
+ * collected; anything else goes at once to its worker -- the coarse
+ * quantizer to the retrieval worker, the rest (the query encoder, other
+ * compute) to the generation worker -- or, when that cannot take it, to
+ * its EFT PU. */
 static void collect(hs_sched *s, hedra *h, size_t *nscans, size_t *ngens)
 {
     hs_work *next;
@@ -565,7 +572,7 @@ static void collect(hs_sched *s, hedra *h, size_t *nscans, size_t *ngens)
         } else if (is_generation(it) && it->batch_key) {
             h->gens[(*ngens)++] = w;
         } else {
-            place(s, w, it->phase == HS_PHASE_SEARCH ? h->cpu : is_generation(it) ? h->gen : -1);
+            place(s, w, it->phase == HS_PHASE_SEARCH ? h->cpu : h->gen);
         }
     }
 }

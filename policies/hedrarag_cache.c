@@ -100,7 +100,8 @@ static void count_weights(hr_probe *p, const hs_model *m, hs_quant q)
 }
 
 /* Reads r's revealed stages: the generation's decode step and KV, the
- * scan, the weights.  False when r has no generation stage. */
+ * scan, the weights.  False when r has neither a generation nor a search
+ * stage. */
 static bool probe_request(hr_cache *c, const hs_req *r, hr_probe *p)
 {
     const hs_request *dag = hs_req_dag(r);
@@ -120,7 +121,7 @@ static bool probe_request(hr_cache *c, const hs_req *r, hr_probe *p)
         p->kv_seq = hs_model_kv_bytes_per_token(si->model) * (double)(si->context + si->prompt + out);
         p->output = out;
     }
-    return llm;
+    return llm || p->have_scan;
 }
 
 static double list_bytes(const hs_item *scan)
@@ -178,7 +179,7 @@ int hr_cache_decide(hs_sched *s, hr_cache *c, hs_req *r)
 {
     hr_probe p = {0};
     if (c->decided || !probe_request(c, r, &p))
-        return 0;   /* no generation stage in this request: ask the next one */
+        return 0;   /* nothing to decide from in this request: ask the next one */
     c->decided = true;
     bool own_memory = c->gpu >= 0 && c->mem != hs_pu_of(s, c->cpu)->mem &&
                       isfinite(hs_mem_capacity(s, c->mem));
@@ -187,6 +188,8 @@ int hr_cache_decide(hs_sched *s, hr_cache *c, hs_req *r)
     double free_b = free_gpu_bytes(s, c, &p);
     if (!(free_b > p.kv_seq))
         return 0;   /* no room beside one sequence's KV: no cache */
+    if (c->mode == HR_CACHE_CURVES && !c->have_step)
+        return 0;   /* no generation to trade the KV cache against: no cache */
     if (c->mode == HR_CACHE_ARTIFACT) {
         double index = (1 - c->gpu_mem_util) * c->index_share * c->artifact_gb * 1e9;
         return apply_split(s, c, INFINITY, fmin(index, free_b - p.kv_seq));
