@@ -62,15 +62,17 @@
  *   and the rest to the CPU; the join merges them.
  *
  * Profiles.  Generation goes to the first GPU, else the first NPU, else
- * the CPU; retrieval to the first CPU (a profile without one is refused at
- * init).  One memory domain: no index cache (the GPU reads the index in
- * place).  Work other than search and generation (the query encoder)
- * goes to the generation worker; work a worker cannot run (or hold) goes
- * to the PU that finishes it first (EFT).  Any granularity is accepted; generation batches per decode
- * step only at `granularity: step` (at layer or op granularity the items
+ * the CPU; retrieval to the first CPU (without one: the first PU that is
+ * not the generation PU; a one-PU profile runs both workers on its PU).
+ * One memory domain: no index cache (the GPU reads the index in place).
+ * Work other than search and generation (the query encoder) goes to the
+ * generation worker; work a worker cannot run (or hold) goes to the PU
+ * that finishes it first (EFT).  Any granularity is accepted; generation
+ * batches per decode step only at `granularity: step` (at layer or op granularity the items
  * of one layer batch; at stage granularity a whole decode never batches).
  *
- * Cost.  One pass over the ready list per cycle (as fifo); per-request
+ * Cost.  One pass over the ready list per cycle (as fifo), none when no
+ * work became ready and both workers are busy; per-request
  * state is touched only by that request's work; the decode curve is
  * memoised per batch size.
  */
@@ -144,6 +146,7 @@ typedef struct hedra {
     int64_t t_r_n;
     int64_t substages;             /* retrieval sub-stages dispatched */
     int64_t decode_batch;          /* sequences in the last generation sub-stage */
+    int64_t fresh;                 /* works announced ready since the last cycle */
     double kv_reserved;            /* KV bytes the admitted generations reserve (admit_kv) */
     hr_cache cache;
     hs_work **scans, **gens, **cpu_parts, **gpu_parts;  /* scratch, cap entries each */
@@ -566,7 +569,9 @@ static void collect(hs_sched *s, hedra *h, size_t *nscans, size_t *ngens)
     for (hs_work *w = hs_ready_first(s); w; w = next) {
         next = hs_ready_next(s, w);
         const hs_item *it = hs_work_item(w);
-        if (is_scan(it) && hs_item_split_extent(it, HS_SPLIT_CLUSTERS) > 0) {
+        if (hs_work_batch_size(w) > 1) {
+            place(s, w, it->phase == HS_PHASE_SEARCH ? h->cpu : h->gen);  /* one that did not fit */
+        } else if (is_scan(it) && hs_item_split_extent(it, HS_SPLIT_CLUSTERS) > 0) {
             measure_scan(s, h, w);
             h->scans[(*nscans)++] = w;
         } else if (is_generation(it) && it->batch_key) {
@@ -580,6 +585,10 @@ static void collect(hs_sched *s, hedra *h, size_t *nscans, size_t *ngens)
 static void hedrarag_schedule(hs_sched *s, void *state)
 {
     hedra *h = state;
+    bool cpu_free = worker_free(s, h->cpu), gen_free = worker_free(s, h->gen);
+    if (!h->fresh && !cpu_free && !gen_free)
+        return;   /* nothing new to place, no worker to feed: the wavefront waits */
+    h->fresh = 0;
     if (grow_scratch(h, hs_ready_count(s)) != 0) {
         hs_sched_fail(s, "out of memory");
         return;
@@ -587,11 +596,11 @@ static void hedrarag_schedule(hs_sched *s, void *state)
     size_t nscans = 0, ngens = 0;
     collect(s, h, &nscans, &ngens);
     speculate_generation(s, h, nscans);
-    if (h->spec == HR_SPEC_HEDRARAG && h->spec_retrieval)
-        speculate_retrieval(s, h, ngens, nscans);
-    if (worker_free(s, h->cpu))
+    if (h->spec == HR_SPEC_HEDRARAG && h->spec_retrieval && gen_free)
+        speculate_retrieval(s, h, ngens, nscans);   /* tokens move only when a step ends */
+    if (cpu_free && worker_free(s, h->cpu))
         retrieval_substage(s, h, nscans);
-    if (worker_free(s, h->gen))
+    if (gen_free && worker_free(s, h->gen))
         gen_substage(s, h, ngens);
 }
 
@@ -639,23 +648,23 @@ static int choice(const char *param, const char *text, const char *const *names,
     return -1;
 }
 
-/* The workers: retrieval on the first CPU; generation on the first GPU,
- * else the first NPU, else the CPU. */
-static int pick_workers(hs_sched *s, hedra *h, hs_err *err)
+/* The workers: generation on the first GPU, else the first NPU, else the
+ * retrieval PU; retrieval on the first CPU, else the first PU that is not
+ * the generation PU (a one-PU profile: that PU does both). */
+static void pick_workers(hs_sched *s, hedra *h)
 {
-    h->cpu = hs_pu_find(s, "cpu");
-    if (h->cpu < 0)
-        return hs_errf(err, "hedrarag: the profile has no CPU for the retrieval worker (HedraRAG "
-                            "searches the IVF index on the CPU, §4.2)"), -1;
     h->gen = hs_pu_find(s, "gpu");
     h->cache.gpu = h->gen;
     if (h->gen < 0)
         h->gen = hs_pu_find(s, "npu");
+    h->cpu = hs_pu_find(s, "cpu");
+    for (int pu = 0; h->cpu < 0 && pu < hs_npus(s); pu++)
+        if (pu != h->gen || hs_npus(s) == 1)
+            h->cpu = pu;   /* no CPU: the first other PU searches */
     if (h->gen < 0)
         h->gen = h->cpu;
     h->cache.cpu = h->cpu;
     h->cache.mem = h->cache.gpu >= 0 ? hs_pu_of(s, h->cache.gpu)->mem : -1;
-    return 0;
 }
 
 static int hedrarag_setup(hs_sched *s, hedra *h, hs_err *err)
@@ -693,7 +702,8 @@ static int hedrarag_setup(hs_sched *s, hedra *h, hs_err *err)
         return hs_errf(err, "hedrarag: out of memory"), -1;
     for (int64_t i = 0; i <= h->cache.max_num_seqs; i++)
         h->cache.step_s[i] = NAN;
-    return pick_workers(s, h, err);
+    pick_workers(s, h);
+    return 0;
 }
 
 /* A refused init gets no fini: the state is freed here. */
@@ -751,6 +761,13 @@ static void hedrarag_work_done(hs_sched *s, void *state, hs_work *w)
         count_substep(h, hs_work_batch_member(w, i));
 }
 
+static void hedrarag_work_ready(hs_sched *s, void *state, hs_work *w)
+{
+    (void)s;
+    (void)w;
+    ((hedra *)state)->fresh++;
+}
+
 static void hedrarag_request_done(hs_sched *s, void *state, hs_req *r)
 {
     (void)s;
@@ -766,6 +783,7 @@ const hs_policy_ops hs_policy_hedrarag = {
     .init = hedrarag_init,
     .fini = hedrarag_fini,
     .request_arrived = hedrarag_request_arrived,
+    .work_ready = hedrarag_work_ready,
     .work_done = hedrarag_work_done,
     .request_done = hedrarag_request_done,
     .schedule = hedrarag_schedule,
