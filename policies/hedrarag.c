@@ -15,7 +15,11 @@
  *                    which the cluster-hit model makes similarity order (a
  *                    hit's probe rank is Zipf: clusters holding hits come
  *                    first); across requests the searches still moving
- *                    go before the early-terminated ones (§4.2.2);
+ *                    go before the early-terminated ones (§4.2.2).  The
+ *                    model draws each search's hits independently, so a
+ *                    request's earlier hits (H_v) and its cached top-20
+ *                    predict nothing about its next search: neither is
+ *                    modelled apart from the probe order;
  *   edge addition    speculative edges (hs_speculate: generation from a
  *                    partial top-k, retrieval from a partial generation);
  *   rewiring         the engine's rollback when the final top-k differs.
