@@ -354,7 +354,7 @@ static void test_errors(void **state)
     expect_error("hw: generic-1pu\npolicy: fifo\n", "exp.yaml:1:1: error: missing key 'workload'");
     expect_error(BASE "policy: [fifo, eftt]\n",
                  "exp.yaml:3:16: error: unknown policy 'eftt' (did you mean 'eft'?); built-in: cpop, eft, fifo, "
-                 "heft, hero, heterollm, peft, random, static");
+                 "heft, hedrarag, hero, heterollm, peft, random, static");
     expect_error(BASE "policy: [fifo, fifo]\n",
                  "exp.yaml:3:16: error: two policy entries are both labelled 'fifo'; give each a distinct 'label:'");
     expect_error(BASE "policy: [fifo, eft]\nbaseline: eff\n",
