@@ -12,6 +12,7 @@ extern const hs_policy_ops hs_policy_eft;
 extern const hs_policy_ops hs_policy_fifo;
 extern const hs_policy_ops hs_policy_gpu_only;
 extern const hs_policy_ops hs_policy_heft;
+extern const hs_policy_ops hs_policy_hedrarag;
 extern const hs_policy_ops hs_policy_hero;
 extern const hs_policy_ops hs_policy_heterollm;
 extern const hs_policy_ops hs_policy_npu_only;

@@ -19,6 +19,7 @@ static const hs_policy_ops *const builtins[] = {
     &hs_policy_fifo,
     &hs_policy_gpu_only,
     &hs_policy_heft,
+    &hs_policy_hedrarag,
     &hs_policy_hero,
     &hs_policy_heterollm,
     &hs_policy_npu_only,

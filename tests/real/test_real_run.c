@@ -105,13 +105,15 @@ static void run_policy(hs_workload *wl, const hs_policy_ops *pol)
         fail_msg("%s: %s", pol->name, err.msg);
     assert_int_equal(mr.all.requests, 3);
     assert_int_equal(real.requests, 3);
-    /* The same requests, DAGs and work items as in the simulator -- except
-     * for a policy that composes decode batches from whatever is ready at an
-     * iteration boundary (continuous batching, `agentxpu`): its batches, and
-     * so its kernel count, follow the executor's timing. */
-    if (strcmp(pol->name, "agentxpu") != 0) {
+    /* The same requests, DAGs and work items as in the simulator -- unless
+     * the policy batches or speculates: then what it batches together and
+     * what it rolls back follow the timing, which the hardware changes (in
+     * either run: the real one may batch where the simulated one did not). */
+    if (ms.batches + mr.batches == 0 && ms.speculations + mr.speculations == 0) {
         assert_int_equal(real.kernels, sim.kernels);
         assert_int_equal(mr.works, ms.works);
+    } else {
+        assert_true(real.kernels > 0 && mr.works > 0);
     }
     assert_true(mr.makespan_s > 0 && mr.energy_j > 0);
     double busy = 0;
