@@ -11,14 +11,17 @@
 
 /* Sorted by name: `hetsoc list policies` prints them in this order. */
 static const hs_policy_ops *const builtins[] = {
+    &hs_policy_continuous_batching,
     &hs_policy_cpop,
     &hs_policy_eft,
     &hs_policy_fifo,
+    &hs_policy_flashrag_like,
     &hs_policy_heft,
     &hs_policy_hero,
     &hs_policy_heterollm,
     &hs_policy_peft,
     &hs_policy_random,
+    &hs_policy_sequential,
     &hs_policy_static,
 };
 enum { N_BUILTINS = sizeof builtins / sizeof builtins[0] };
