@@ -6,6 +6,7 @@
  * other queue once, or, when it batches, each work against the later ones
  * of its queue. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,15 +301,22 @@ static int affinity_pu(hs_sched *s, const hs_req *r, uint32_t stage)
     return st && st->affinity ? hs_pu_find(s, st->affinity) : -1;
 }
 
+/* The PU w would go to if it can run there. */
+static int preferred_pu(const srv *e, hs_sched *s, const hs_work *w)
+{
+    if (hs_work_item(w)->phase == HS_PHASE_SEARCH)
+        return e->search_pu;
+    if (!srv_is_gen(w) && e->search_pu != e->gen_pu) {
+        int aff = affinity_pu(s, hs_work_req(w), hs_work_stage(w));
+        if (aff >= 0)
+            return aff;
+    }
+    return e->gen_pu;
+}
+
 int srv_place(const srv *e, hs_sched *s, const hs_work *w)
 {
-    int pref = e->gen_pu;
-    if (hs_work_item(w)->phase == HS_PHASE_SEARCH) {
-        pref = e->search_pu;
-    } else if (!srv_is_gen(w) && e->search_pu != e->gen_pu) {
-        int aff = affinity_pu(s, hs_work_req(w), hs_work_stage(w));
-        pref = aff >= 0 ? aff : pref;
-    }
+    int pref = preferred_pu(e, s, w);
     if (hs_can_run(s, w, pref))
         return pref;
     if (e->cpu >= 0 && hs_can_run(s, w, e->cpu))
@@ -317,6 +325,21 @@ int srv_place(const srv *e, hs_sched *s, const hs_work *w)
         if (hs_can_run(s, w, pu))
             return pu;
     return -1;
+}
+
+/* Fails the run for w, which no PU can run, with the reason on the PU it
+ * would have gone to: its memory need (a 38M-vector index on a phone) or
+ * an op the PU lacks. */
+static void fail_unplaceable(const srv *e, hs_sched *s, const hs_work *w)
+{
+    int pu = preferred_pu(e, s, w);
+    char why[320];
+    if (hs_mem_why(s, w, pu, why, sizeof why))
+        snprintf(why, sizeof why, "the profile gives it no rate for this work");
+    const hs_req *r = hs_work_req(w);
+    const hs_stage_info *st = r ? hs_request_node(hs_req_dag(r), hs_work_stage(w)) : NULL;
+    hs_sched_fail(s, "no PU of profile '%s' can run work '%s' of stage '%s'; on %s: %s", hs_sched_hw(s)->name,
+                  hs_slot_name(hs_work_item(w)->slot), st ? st->name : "?", hs_pu_of(s, pu)->name, why);
 }
 
 static bool gate_open(const srv *e, const hs_work *w)
@@ -366,7 +389,7 @@ size_t srv_release(srv *e, hs_sched *s)
             continue;
         int pu = srv_place(e, s, w);
         if (pu < 0) {
-            hs_sched_fail(s, "no PU of the profile can run work '%s'", hs_slot_name(hs_work_item(w)->slot));
+            fail_unplaceable(e, s, w);
             break;
         }
         size_t n = gather(e, s, i, pu, group);
