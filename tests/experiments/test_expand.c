@@ -353,8 +353,8 @@ static void test_errors(void **state)
                  "exp.yaml:4:8: error: 'seeds' must be a list of seeds, e.g. [1, 2, 3], or {first: 1, count: 3}");
     expect_error("hw: generic-1pu\npolicy: fifo\n", "exp.yaml:1:1: error: missing key 'workload'");
     expect_error(BASE "policy: [fifo, eftt]\n",
-                 "exp.yaml:3:16: error: unknown policy 'eftt' (did you mean 'eft'?); built-in: cpop, eft, fifo, "
-                 "heft, hero, heterollm, peft, random, static");
+                 "exp.yaml:3:16: error: unknown policy 'eftt' (did you mean 'eft'?); built-in: continuous-batching, "
+                 "cpop, eft, fifo, flashrag-like, heft, hero, heterollm, peft, random, sequential, static");
     expect_error(BASE "policy: [fifo, fifo]\n",
                  "exp.yaml:3:16: error: two policy entries are both labelled 'fifo'; give each a distinct 'label:'");
     expect_error(BASE "policy: [fifo, eft]\nbaseline: eff\n",
