@@ -473,6 +473,86 @@ typedef struct hs_check_row {
  * (0 = all pass), or -1 with err set (a profile failed to load). */
 int hs_hw_check(hs_check_row **rows, size_t *nrows, hs_err *err);
 
+/* ---- Engine presets (hw/engines/NAME.yaml, hw/README.md "Engine presets"). */
+/* A baseline is an engine as well as a schedule: llama.cpp, MLC, MNN,
+ * PowerServe, ... run the same kernels at different efficiencies.  A preset
+ * holds, per (profile, PU), the compute and/or memory efficiency fitted to
+ * the engine's published prefill or decode rate through this model
+ * (workloads/: hs_engine_fit), each with the figure it was fitted to.
+ * A prefill rate sets compute_efficiency, a decode rate memory_efficiency.
+ * On a PU with a size law (size_efficiency) the compute efficiency is the
+ * law's asymptote `max` (its `half` kept), since GEMMs use the law. */
+typedef enum hs_eff_kind { HS_EFF_COMPUTE, HS_EFF_MEMORY } hs_eff_kind;
+
+/* One fitted efficiency and the published figure it was fitted to: one
+ * request alone on `pu` of `profile`, `model` at `quant` lowered at
+ * `granularity`, `prompt` tokens; prefill tok/s = prompt / prefill time,
+ * decode tok/s = 1 / one decode step (the rules of `hetsoc workload
+ * check`, workloads/README.md). */
+typedef struct hs_engine_fig {
+    char *profile;          /* a built-in profile's name */
+    char *pu;               /* a PU of it, by name or kind */
+    hs_eff_kind kind;       /* compute (a prefill figure) or memory (decode) */
+    double value;           /* the efficiency, (0, 1] */
+    double rate;            /* the published tok/s */
+    char *model, *quant, *granularity;
+    int64_t prompt;
+    bool queued;            /* in-order queue: kernels after a pass's first pay queue_launch */
+    int launches_per_layer; /* the engine's kernels a layer beyond the lowering's (0: none) */
+    char *source;           /* where the figure is published */
+    const hs_node *at;      /* the entry, for positioned errors (owned by the preset) */
+} hs_engine_fig;
+
+typedef struct hs_engine {
+    char *name, *description;
+    char *path;
+    size_t nfigs;
+    hs_engine_fig *figs;
+    size_t nas_profile;
+    char **as_profile;      /* profiles whose own efficiencies stand for this engine
+                               (no figure of its own: e.g. vLLM on server-epyc-h100) */
+    hs_node *doc;           /* the parsed file (positions of `at`) */
+} hs_engine;
+
+/* What applying a preset did to a profile (the run's `engine_fit` column). */
+typedef enum hs_engine_status {
+    HS_ENGINE_NONE,         /* no preset asked for (no `engine` parameter) */
+    HS_ENGINE_PROFILE,      /* `profile`, or a preset that names this profile under
+                               as_profile: the profile's own efficiencies */
+    HS_ENGINE_NO_FIGURES,   /* the preset has no figure for this profile: unchanged */
+    HS_ENGINE_FITTED,       /* the preset set the efficiencies of its figures */
+} hs_engine_status;
+/* "", "profile", "no-figures", "fitted". */
+const char *hs_engine_status_name(hs_engine_status st);
+
+/* The value of an `engine` parameter that means "no preset". */
+#define HS_ENGINE_PROFILE_NAME "profile"
+
+/* Loads a preset: a built-in name (hw/engines/NAME.yaml) or a path.  Every
+ * figure's profile must be a built-in profile with that PU, each value in
+ * (0, 1], each figure with its source; errors at their position. */
+hs_engine *hs_engine_load(const char *name_or_path, hs_err *err);
+void hs_engine_free(hs_engine *e);
+
+/* Sets the efficiencies of e's figures whose profile is hw->name (matched
+ * by name) on hw's PUs; *status says what it did.  Errors (hw lacks a PU a
+ * figure names) leave hw unchanged. */
+int hs_engine_apply(const hs_engine *e, hs_hw *hw, hs_engine_status *status, hs_err *err);
+/* Loads the preset `name` and applies it; "profile" changes nothing
+ * (status HS_ENGINE_PROFILE).  An unknown name is an error listing the
+ * known engines. */
+int hs_engine_apply_named(hs_hw *hw, const char *name, hs_engine_status *status, hs_err *err);
+/* 0 when name is "profile", a built-in preset that loads, or a path to a
+ * preset that loads; else the error (an unknown name lists the engines). */
+int hs_engine_check_name(const char *name, hs_err *err);
+/* Sets a PU's compute efficiency as a preset does: the size law's asymptote
+ * where the PU has one, compute_efficiency otherwise. */
+void hs_pu_set_compute_eff(hs_pu *pu, double value);
+/* Calls fn for each known engine name, sorted ("profile" first); returns
+ * the count.  hs_engine_known writes them comma-separated into buf. */
+size_t hs_engine_names(void (*fn)(const char *name, const char *path, void *ctx), void *ctx);
+void hs_engine_known(char *buf, size_t size);
+
 #pragma GCC visibility pop
 
 #endif

@@ -58,6 +58,10 @@ static const hs_param_spec hero_params[] = {
     {"partition", HS_PARAM_BOOL, "true", 0, 0, "shape-aware sub-stage partition (Eq. 3)"},
     {"criticality", HS_PARAM_BOOL, "true", 0, 0, "criticality order (Eq. 4)"},
     {"concurrency", HS_PARAM_BOOL, "true", 0, 0, "bandwidth-aware concurrency control (Eq. 5)"},
+    {"engine", HS_PARAM_STR, "profile", 0, 0,
+     "engine preset applied to the profile before the run (hw/README.md, \"Engine presets\"); "
+     "profile: the profile's own efficiencies -- HeRo's runtime is llama.cpp OpenCL + PowerServe "
+     "(§6), and the snapdragon profiles are calibrated to HeteroInfer's runtime and PowerServe's NPU"},
     {NULL},
 };
 

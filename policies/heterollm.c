@@ -53,6 +53,10 @@ static const hs_param_spec hll_params[] = {
      "tensor (Hetero-tensor: the solver's splits) or layer (Hetero-layer: whole ops), HeteroInfer §4"},
     {"sync", HS_PARAM_STR, "engine", 0, 0,
      "T_sync the solver plans with: engine (the run's engine.sync), fast or naive (HeteroInfer §4.3)"},
+    {"engine", HS_PARAM_STR, "profile", 0, 0,
+     "engine preset applied to the profile before the run (hw/README.md, \"Engine presets\"); "
+     "profile: the profile's own efficiencies, which snapdragon-8gen3 fits to HeteroInfer's own runtime "
+     "(Table 3, §5 rates)"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 

@@ -139,18 +139,11 @@ static int add_item(const hs_item *it, void *ctx)
 /* ---- The rows. ---------------------------------------------------------- */
 
 typedef struct row_spec {
-    const char *hw, *pus, *model, *quant;
-    hs_granularity gran;
-    int64_t prompt;
-    hs_phase phase;
+    const char *hw;
+    hs_rate_spec r;
     double published;
     bool info;               /* shown, not asserted (a comparison, not a claim) */
     const char *what, *source;
-    bool queued;             /* in-order queues: kernels after a pass's first pay
-                                their PU's queue_launch_s (HS_PRED_QUEUED) */
-    int launches_per_layer;  /* kernels the engine launches a layer when more than
-                                the lowering's ops (0: one per op); the extra ones
-                                are charged as queued launches of the first PU */
 } row_spec;
 
 /* Prompt lengths are not published for the PowerServe figures: 256 tokens
@@ -173,9 +166,12 @@ typedef struct row_spec {
  * 4 a pass (embedding rows, output norm and multiply, LM head). */
 enum { LLAMACPP_QWEN2_KERNELS = 25 };
 
-#define ROW(HW, PUS, MODEL, GRAN, PROMPT, PHASE, PUB, WHAT, SRC)                                 \
-    .hw = HW, .pus = PUS, .model = MODEL, .quant = "w4a16", .gran = HS_GRAN_##GRAN,              \
-    .prompt = PROMPT, .phase = HS_PHASE_##PHASE, .published = PUB, .what = WHAT, .source = SRC
+#define SPEC(PUS, MODEL, GRAN, PROMPT, PHASE, ...)                                               \
+    .r = {.pus = PUS, .model = MODEL, .quant = "w4a16", .gran = HS_GRAN_##GRAN, .prompt = PROMPT, \
+          .phase = HS_PHASE_##PHASE, __VA_ARGS__}
+#define ROW(HW, PUS, MODEL, GRAN, PROMPT, PHASE, PUB, WHAT, SRC, ...)                            \
+    .hw = HW, SPEC(PUS, MODEL, GRAN, PROMPT, PHASE, __VA_ARGS__), .published = PUB, .what = WHAT, \
+    .source = SRC
 
 static const row_spec rows_spec[] = {
     /* PowerServe and Genie run a pass as one QNN graph: stage. */
@@ -194,11 +190,11 @@ static const row_spec rows_spec[] = {
     /* HeteroInfer partitions each op; its GPU-dominant decode queues the
      * kernels back to back behind fast sync. */
     {ROW("snapdragon-8gen3", "gpu,npu", "llama-3.1-8b", OP, 256, DECODE, 14.01,
-         "HeteroInfer GPU+NPU decode, Llama-8B", HETEROINFER), .queued = true},
+         "HeteroInfer GPU+NPU decode, Llama-8B", HETEROINFER, .queued = true)},
     {ROW("snapdragon-8gen3", "gpu,npu", "llama-3.2-3b", OP, 256, DECODE, 29.9,
-         "HeteroInfer GPU+NPU decode, Llama-3B", HETEROINFER), .queued = true},
+         "HeteroInfer GPU+NPU decode, Llama-3B", HETEROINFER, .queued = true)},
     {ROW("snapdragon-8gen3", "gpu,npu", "internlm2-1.8b", OP, 256, DECODE, 51.12,
-         "HeteroInfer GPU+NPU decode, InternLM-1.8B", HETEROINFER), .queued = true},
+         "HeteroInfer GPU+NPU decode, InternLM-1.8B", HETEROINFER, .queued = true)},
     {ROW("snapdragon-8gen3", "gpu,npu", "llama-3.1-8b", OP, 256, PREFILL, 247.9,
          "HeteroInfer GPU+NPU prefill, Llama-8B (256 tokens)", HETEROINFER)},
     {ROW("snapdragon-8gen3", "gpu,npu", "internlm2-1.8b", OP, 256, PREFILL, 1092,
@@ -212,13 +208,14 @@ static const row_spec rows_spec[] = {
          AIHUB "TTFT 2822.25 ms at 4096 tokens (4096 / 2.822 s, derived)")},
     /* llama.cpp's OpenCL backend launches every ggml op on one in-order queue. */
     {ROW("snapdragon-8gen3", "gpu", "qwen2.5-1.5b", OP, 148, PREFILL, 238.94,
-         "llama.cpp OpenCL GPU prefill, Qwen 1.5B (148 tokens)", LLAMACPP),
-     .queued = true, .launches_per_layer = LLAMACPP_QWEN2_KERNELS},
+         "llama.cpp OpenCL GPU prefill, Qwen 1.5B (148 tokens)", LLAMACPP, .queued = true,
+         .launches_per_layer = LLAMACPP_QWEN2_KERNELS)},
     {ROW("snapdragon-8gen3", "gpu", "qwen2.5-1.5b", OP, 148, DECODE, 27.34,
-         "llama.cpp OpenCL GPU decode, Qwen 1.5B", LLAMACPP),
-     .queued = true, .launches_per_layer = LLAMACPP_QWEN2_KERNELS},
+         "llama.cpp OpenCL GPU decode, Qwen 1.5B", LLAMACPP, .queued = true,
+         .launches_per_layer = LLAMACPP_QWEN2_KERNELS)},
 };
 #undef ROW
+#undef SPEC
 enum { NROWS = sizeof rows_spec / sizeof rows_spec[0] };
 
 static int parse_pus(const hs_hw *hw, const char *list, rate_acc *a, hs_err *err)
@@ -236,30 +233,39 @@ static int parse_pus(const hs_hw *hw, const char *list, rate_acc *a, hs_err *err
     return 0;
 }
 
-static int compute_row(const row_spec *s, hs_check_row *row, hs_err *err)
+int hs_llm_rate(const hs_hw *hw, const hs_rate_spec *s, double *rate, hs_err *err)
 {
     hs_model m;
     hs_quant q;
-    hs_hw *hw = hs_hw_load(s->hw, err);
-    if (!hw)
-        return -1;
-    int rc = -1;
     rate_acc a = {.hw = hw, .phase = s->phase, .queued = s->queued, .err = err};
-    if (hs_model_load(s->model, &m, err) < 0 || hs_quant_from_name(s->quant, &q) < 0 ||
-        parse_pus(hw, s->pus, &a, err) < 0)
-        goto out;
+    if (hs_model_load(s->model, &m, err) < 0)
+        return -1;
+    if (hs_quant_from_name(s->quant, &q) < 0)
+        return hs_errf(err, "unknown quantisation '%s'", s->quant);
+    if (parse_pus(hw, s->pus, &a, err) < 0)
+        return -1;
     hs_lower_llm(&m, q, 0, s->prompt, 2, s->gran, add_item, &a);
-    if (a.cannot || a.t <= 0) {
-        hs_errf(err, "check row '%s': an item cannot run on %s", s->what, s->pus);
-        goto out;
-    }
+    if (a.cannot || a.t <= 0)
+        return hs_errf(err, "%s of %s: an item cannot run on %s", hs_phase_name(s->phase), s->model, s->pus);
     /* The engine's further kernels: each a queued launch on the first PU. */
     int64_t extra = (int64_t)s->launches_per_layer * m.layers + 4 - a.kernels;
     if (s->launches_per_layer > 0 && extra > 0)
         a.t += (double)extra * hw->pus[a.pu[0]].queue_launch_s;
-    row->predicted = s->phase == HS_PHASE_PREFILL ? (double)s->prompt / a.t : 1 / a.t;
-    rc = 0;
-out:
+    *rate = s->phase == HS_PHASE_PREFILL ? (double)s->prompt / a.t : 1 / a.t;
+    return 0;
+}
+
+static int compute_row(const row_spec *s, hs_check_row *row, hs_err *err)
+{
+    hs_hw *hw = hs_hw_load(s->hw, err);
+    if (!hw)
+        return -1;
+    hs_err inner;
+    int rc = hs_llm_rate(hw, &s->r, &row->predicted, &inner);
+    if (rc < 0) {
+        const char *m = strstr(inner.msg, "error: ");
+        hs_errf(err, "check row '%s': %s", s->what, m ? m + 7 : inner.msg);
+    }
     hs_hw_free(hw);
     return rc;
 }
@@ -274,10 +280,10 @@ int hs_workload_check(hs_check_row **rows, size_t *nrows, hs_err *err)
     for (size_t i = 0; i < NROWS; i++) {
         const row_spec *s = &rows_spec[i];
         hs_check_row *r = &(*rows)[i];
-        r->group = s->phase == HS_PHASE_PREFILL ? "prefill" : "decode";
+        r->group = s->r.phase == HS_PHASE_PREFILL ? "prefill" : "decode";
         r->hw = s->hw;
-        snprintf(r->what, sizeof r->what, "%s [%s, %s, %s%s]", s->what, s->pus, s->quant,
-                 hs_granularity_name(s->gran), s->queued ? ", queued" : "");
+        snprintf(r->what, sizeof r->what, "%s [%s, %s, %s%s]", s->what, s->r.pus, s->r.quant,
+                 hs_granularity_name(s->r.gran), s->r.queued ? ", queued" : "");
         r->published = s->published;
         r->lo = 0.75 * s->published;
         r->hi = 1.25 * s->published;

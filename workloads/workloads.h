@@ -318,6 +318,35 @@ int hs_lower_encode(const hs_model *m, hs_quant q, int64_t batch, int64_t seq, b
  * Returns the number of asserted rows outside +-25%, or -1 with err set. */
 int hs_workload_check(hs_check_row **rows, size_t *nrows, hs_err *err);
 
+/* One single-request rate as the check computes it (the rules above
+ * hs_workload_check's table in workloads/README.md): `model` at `quant`
+ * lowered at `gran` with `prompt` tokens, run alone on `pus` ("gpu", or
+ * "gpu,npu" for HeteroInfer's row split); prefill tok/s = prompt / the
+ * prefill items' time, decode tok/s = 1 / one decode step. */
+typedef struct hs_rate_spec {
+    const char *pus, *model, *quant;
+    hs_granularity gran;
+    int64_t prompt;
+    hs_phase phase;
+    bool queued;             /* in-order queues: kernels after a pass's first pay
+                                their PU's queue_launch_s (HS_PRED_QUEUED) */
+    int launches_per_layer;  /* the engine's kernels a layer when more than the
+                                lowering's ops (0: one per op); the extra ones are
+                                charged as queued launches of the first PU */
+} hs_rate_spec;
+/* *rate in tok/s on hw.  Returns 0, or -1 with err (unknown model or
+ * quant or PU, an item the PUs cannot run). */
+int hs_llm_rate(const hs_hw *hw, const hs_rate_spec *s, double *rate, hs_err *err);
+
+/* ---- Engine presets: the fit (hw.h, "Engine presets"). ---------------- */
+/* The efficiency of f's kind on f's PU of its profile that makes the model
+ * predict f's published rate (bisection: the rate grows with either
+ * efficiency), and the rate predicted with the stored f->value.  A figure
+ * beyond the profile even at efficiency 1 fits 1 (capped: *rate_at_value
+ * stays below it).  Errors (at f's entry) when the figure is below the rate
+ * at efficiency 0.001, or the model, quant or granularity is unknown. */
+int hs_engine_fit(const hs_engine_fig *f, double *fitted, double *rate_at_value, hs_err *err);
+
 /* =====================================================================
  * Workload specs and request classes
  * ===================================================================== */

@@ -565,7 +565,7 @@ static int check_run(int argc, char **argv)
 static int hw_run(int argc, char **argv)
 {
     if (argc < 2)
-        return hs_cli_misuse(&hs_cli_hw, "expected show, predict or check");
+        return hs_cli_misuse(&hs_cli_hw, "expected show, predict, check or engines");
     const char *sub = argv[1];
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
         fputs(hs_cli_hw.usage, stdout);
@@ -579,7 +579,9 @@ static int hw_run(int argc, char **argv)
         return predict_run(argc - 1, argv + 1);
     if (strcmp(sub, "check") == 0)
         return check_run(argc - 1, argv + 1);
-    return hs_cli_misuse(&hs_cli_hw, "unknown hw subcommand '%s' (show, predict, check)", sub);
+    if (strcmp(sub, "engines") == 0)
+        return hs_cli_hw_engines(argc - 1, argv + 1);
+    return hs_cli_misuse(&hs_cli_hw, "unknown hw subcommand '%s' (show, predict, check, engines)", sub);
 }
 
 const hs_cli_cmd hs_cli_hw = {
@@ -604,6 +606,8 @@ const hs_cli_cmd hs_cli_hw = {
         "    --corun PU:OP:M,N,K[:DTYPE[:WDTYPE]]  a kernel running beside it (repeatable)\n"
         "    --json             one JSON object: latency_s, alone_latency_s, slowdown, bandwidth_gbps, ...\n"
         "  check [--json]       predicted vs published figures (HeteroInfer Table 3, contention);\n"
-        "                       exit status 1 if an asserted check fails\n",
+        "                       exit status 1 if an asserted check fails\n"
+        "  engines [NAME...]    refit the engine presets' efficiencies (hw/engines/) to their published\n"
+        "                       rates; exit status 1 if a stored value differs from its fit\n",
     .run = hw_run,
 };

@@ -1,5 +1,5 @@
-/* hetsoc: the `hw` subcommand (show, predict, check) and the lister of
- * built-in hardware profiles for `hetsoc list hw`. */
+/* hetsoc: the `hw` subcommand (show, predict, check, engines) and the listers
+ * of built-in hardware profiles and engine presets for `hetsoc list`. */
 #ifndef HS_EXPERIMENTS_CLI_HW_H
 #define HS_EXPERIMENTS_CLI_HW_H
 
@@ -13,5 +13,13 @@ extern const hs_cli_cmd hs_cli_hw;
  * Returns HS_EXIT_OK, or HS_EXIT_FAIL when a built-in profile does not
  * load (its line then carries the error). */
 int hs_cli_list_hw(FILE *out);
+
+/* `hetsoc list engines`: each engine preset, its description and the
+ * profiles and PUs it has figures for (cli_engine.c). */
+int hs_cli_list_engines(FILE *out);
+/* `hetsoc hw engines [NAME...]`: refits every figure of the presets (all
+ * when none is named) and prints stored vs fitted; HS_EXIT_FAIL when a
+ * stored value differs from its fit or a fit fails.  argv[0] is "engines". */
+int hs_cli_hw_engines(int argc, char **argv);
 
 #endif

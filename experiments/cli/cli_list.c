@@ -50,6 +50,7 @@ static const hs_cli_lister listers[] = {
     {"workloads", hs_cli_list_workloads},
     {"experiments", list_experiments},
     {"policies", list_policies},
+    {"engines", hs_cli_list_engines},
 };
 enum { N_LISTERS = sizeof listers / sizeof listers[0] };
 
@@ -57,7 +58,7 @@ static int list_run(int argc, char **argv)
 {
     (void)argv;
     if (argc != 2)
-        return hs_cli_misuse(&hs_cli_list, "expected one kind: hw, models, workflows, workloads, policies, experiments");
+        return hs_cli_misuse(&hs_cli_list, "expected one kind: hw, models, workflows, workloads, policies, experiments, engines");
     for (int i = 0; i < N_LISTERS; i++)
         if (strcmp(listers[i].what, argv[1]) == 0)
             return listers[i].list(stdout);
@@ -66,9 +67,9 @@ static int list_run(int argc, char **argv)
 
 const hs_cli_cmd hs_cli_list = {
     .name = "list",
-    .summary = "list built-in names (hw, models, workflows, workloads, policies, experiments)",
+    .summary = "list built-in names (hw, models, workflows, workloads, policies, experiments, engines)",
     .usage = "usage: hetsoc list WHAT\n"
              "Prints the built-in names of WHAT, one per line. WHAT is one of: hw, models, workflows,\n"
-             "workloads, policies, experiments.\n",
+             "workloads, policies, experiments, engines (engine presets and the profiles they cover).\n",
     .run = list_run,
 };

@@ -84,6 +84,7 @@ hs_run_cfg hs_cli_run_cfg(const hs_run_objs *o)
     return (hs_run_cfg){
         .hw = o->hw, .wl = o->wl, .policy = o->policy, .policy_params = o->params, .seed = o->seed,
         .end_time = o->end_time, .max_events = o->max_events, .fast_sync = o->fast_sync,
+        .engine = o->engine, .engine_status = o->engine_status,
     };
 }
 
@@ -99,6 +100,10 @@ void hs_cli_run_summary(const hs_run_objs *o, const hs_run_metrics *m, const cha
            hs_workload_name(o->wl), (unsigned long long)o->seed);
     printf("  %-12s %8s %10s %10s %10s %10s %10s\n", "class", "requests", "mean s", "p50 s", "p90 s",
            "p99 s", "req/s");
+    if (o->engine_status == HS_ENGINE_FITTED || o->engine_status == HS_ENGINE_NO_FIGURES)
+        printf("  engine preset %s: %s\n", o->engine,
+               o->engine_status == HS_ENGINE_FITTED ? "its fitted efficiencies on this profile"
+                                                    : "no figures for this profile, its own efficiencies");
     print_stats_row("all", &m->all);
     for (size_t i = 0; i < m->nclasses && m->nclasses > 1; i++)
         print_stats_row(m->classes[i].name, &m->classes[i].s);

@@ -452,8 +452,18 @@ static size_t get_count(rbuf *b, size_t elem)
     return (size_t)n;
 }
 
-/* Reads one row of table id; a string index must name one of the record's
- * strings. */
+/* Whether every string index of a row of table id names one of r's strings. */
+static bool row_strs_ok(hs_rec_table_id id, const void *row, const hs_run_record *r)
+{
+    const hs_rec_table *t = &tables[id];
+    for (size_t i = 0; i < t->n; i++)
+        if (col_bytes(t->cols[i].kind) == 4 && *(const uint32_t *)((const char *)row + t->cols[i].rec_off) >= r->nstrs)
+            return false;
+    return true;
+}
+
+/* Reads one row of table id; with r, a string index must name one of the
+ * record's strings (the metrics row precedes them: checked afterwards). */
 static void get_row(rbuf *b, hs_rec_table_id id, void *row, const hs_run_record *r)
 {
     const hs_rec_table *t = &tables[id];
@@ -467,9 +477,9 @@ static void get_row(rbuf *b, hs_rec_table_id id, void *row, const hs_run_record 
         } else {
             get(b, p, col_bytes(kind));
         }
-        if (col_bytes(kind) == 4 && *(const uint32_t *)p >= r->nstrs)
-            b->bad = true;
     }
+    if (r && !b->bad && !row_strs_ok(id, row, r))
+        b->bad = true;
 }
 
 /* Reads a count and that many rows into a calloc'd array. */
@@ -505,7 +515,7 @@ int hs_record_decode(const uint8_t *buf, size_t len, hs_run_record *r, hs_err *e
     r->ok = ok != 0;
     free(r->message);
     r->message = get_str(&b);
-    get_row(&b, HS_REC_METRICS, &r->m, r);
+    get_row(&b, HS_REC_METRICS, &r->m, NULL);
     uint32_t nstrs = 0;
     GET(&b, nstrs);
     for (uint32_t i = 0; i < nstrs && !b.bad; i++) {
@@ -517,6 +527,10 @@ int hs_record_decode(const uint8_t *buf, size_t len, hs_run_record *r, hs_err *e
         if (idx != i)   /* duplicates or OOM: the indices would not match */
             b.bad = true;
     }
+    /* A failed run's metrics hold index 0 with no strings (readers map an
+     * unknown index to "": h5io's rstr). */
+    if (!b.bad && r->nstrs > 0 && !row_strs_ok(HS_REC_METRICS, &r->m, r))
+        b.bad = true;
     r->pus = get_rows(&b, HS_REC_PUS, sizeof *r->pus, r, &r->npus);
     r->reqs = get_rows(&b, HS_REC_REQUESTS, sizeof *r->reqs, r, &r->nreqs);
     r->capreqs = r->nreqs;

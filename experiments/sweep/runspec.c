@@ -173,7 +173,9 @@ int hs_runspec_resolve(hs_node *spec, hs_run_objs *o, hs_err *err)
         hs_run_objs_free(o);
         return -1;
     }
-    if (hs_policy_params_check(o->policy, o->params, o->hw, err) != 0) {
+    if (hs_policy_params_check(o->policy, o->params, o->hw, err) != 0 ||
+        hs_policy_engine_apply(o->policy, o->params, o->hw, o->engine, sizeof o->engine, &o->engine_status,
+                               err) != 0) {
         hs_run_objs_free(o);
         return -1;
     }

@@ -43,9 +43,12 @@ typedef struct hs_run_objs {
     bool fast_sync;
     double end_time;
     uint64_t max_events;
+    char engine[128];          /* the policy's `engine` preset, applied to hw; "": none */
+    hs_engine_status engine_status;
 } hs_run_objs;
 
-/* Builds the objects (profile, workload, policy, params checked). */
+/* Builds the objects (profile, workload, policy, params checked), with the
+ * policy's engine preset applied to the profile (hs_policy_engine_apply). */
 int hs_runspec_resolve(hs_node *spec, hs_run_objs *o, hs_err *err);
 void hs_run_objs_free(hs_run_objs *o);
 

@@ -1011,6 +1011,8 @@ static void collect(hs_sched *s, hs_run_metrics *m, double wall)
     hs_lat_acc_report(&s->all, &m->all);
     m->makespan_s = s->makespan;
     m->wall_s = wall;
+    m->engine = s->cfg->engine ? s->cfg->engine : "";
+    m->engine_fit = hs_engine_status_name(s->cfg->engine_status);
     m->works = s->next_work_id;
     m->splits = s->splits;
     m->batches = s->batches;

@@ -79,6 +79,10 @@ typedef struct hs_run_cfg {
     hs_bw_observer bw_observer;    /* for the simulated executor; may be NULL */
     void *bw_observer_ctx;
     hs_run_sink sink;
+    /* The engine preset the caller applied to hw (hs_policy_engine_apply),
+     * reported in the metrics' engine and engine_fit columns; NULL: none. */
+    const char *engine;
+    hs_engine_status engine_status;
 } hs_run_cfg;
 
 /* Runs to completion.  Returns 0 with *out filled, or -1 with err set (bad
@@ -94,5 +98,16 @@ void hs_run_metrics_json(const hs_run_metrics *m, FILE *f);
  * (used by experiment expansion).  hw may be NULL (PU names unchecked). */
 int hs_policy_params_check(const hs_policy_ops *p, const hs_node *params, const hs_hw *hw,
                            hs_err *err);
+
+/* Engine presets (hw/README.md, "Engine presets"): a policy that lists a
+ * parameter named `engine` (HS_PARAM_STR) runs on the profile with that
+ * preset applied.  Applies the value given in params (else the parameter's
+ * default) to hw -- before the run, so that the policy's predictions see
+ * it -- and writes the name to name (size bytes) and what it did to
+ * *status; a policy without the parameter leaves hw alone (name "",
+ * HS_ENGINE_NONE).  An unknown engine is an error at the value, listing the
+ * known ones (hs_policy_params_check reports it too). */
+int hs_policy_engine_apply(const hs_policy_ops *p, const hs_node *params, hs_hw *hw, char *name,
+                           size_t size, hs_engine_status *status, hs_err *err);
 
 #endif

@@ -168,11 +168,49 @@ void hs_param_set_free(hs_param_set *ps)
     *ps = (hs_param_set){0};
 }
 
+/* The `engine` parameter's value node in a bound set, or NULL. */
+static const hs_node *engine_value(const hs_param_set *ps)
+{
+    return hs_param_set_find(ps, "engine", HS_PARAM_STR) ? hs_map_get(ps->tree, "engine") : NULL;
+}
+
+/* Re-issues an error of hw/'s engine calls at node n when it has no
+ * position of its own (an unknown name); an error inside a preset file
+ * keeps its position there. */
+static int engine_err(const hs_node *n, hs_err *err)
+{
+    if (strncmp(err->msg, "error: ", 7) != 0)
+        return -1;
+    char copy[HS_ERR_MSG_MAX];
+    snprintf(copy, sizeof copy, "%s", err->msg + 7);
+    return hs_node_err(n, err, "%s", copy);
+}
+
 int hs_policy_params_check(const hs_policy_ops *p, const hs_node *params, const hs_hw *hw,
                            hs_err *err)
 {
     hs_param_set ps;
     int rc = hs_param_set_bind(&ps, p, params, hw, err);
+    const hs_node *engine = rc == 0 ? engine_value(&ps) : NULL;
+    if (engine && hs_engine_check_name(engine->scalar, err) != 0)
+        rc = engine_err(engine, err);
+    hs_param_set_free(&ps);
+    return rc;
+}
+
+int hs_policy_engine_apply(const hs_policy_ops *p, const hs_node *params, hs_hw *hw, char *name,
+                           size_t size, hs_engine_status *status, hs_err *err)
+{
+    *status = HS_ENGINE_NONE;
+    name[0] = '\0';
+    hs_param_set ps;
+    int rc = hs_param_set_bind(&ps, p, params, hw, err);
+    const hs_node *engine = rc == 0 ? engine_value(&ps) : NULL;
+    if (engine) {
+        snprintf(name, size, "%s", engine->scalar);
+        if (hs_engine_apply_named(hw, engine->scalar, status, err) != 0)
+            rc = engine_err(engine, err);
+    }
     hs_param_set_free(&ps);
     return rc;
 }

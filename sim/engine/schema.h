@@ -47,7 +47,9 @@
     X(makespan_s, "makespan_s", REAL, "s", "time the last request finished")                            \
     X(energy_j, "energy_j", REAL, "J", "PUs (active + idle) + DRAM")                                    \
     X(events, "events", INT, "", "executor events handled")                                             \
-    X(wall_s, "wall_s", REAL, "s", "wall-clock time of the run")
+    X(wall_s, "wall_s", REAL, "s", "wall-clock time of the run")                                       \
+    X(engine, "engine", TEXT, "", "engine preset (the policy's `engine` parameter); \"\": none")         \
+    X(engine_fit, "engine_fit", TEXT, "", "fitted, no-figures (profile unchanged), profile; \"\": none")
 
 /* Engine counters: the JSON's top level only. */
 #define HS_RUN_COUNTER_COLUMNS(X)                                                                       \

@@ -19,7 +19,7 @@ expect_status 0 "$HETSOC" summary "$tmp/r.h5"
 
 # The tables and their columns (experiments/README.md, "Results columns").
 expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv runs
-printf '%s\n' "$out" | head -n 1 | grep -qx 'run,key,policy,hw,workload,seed,backend,status,message,workload.arrival.rate,requests,mean_latency_s,p50_latency_s,p90_latency_s,p99_latency_s,mean_ttft_s,slo_attainment,throughput_rps,s_per_token,j_per_token,makespan_s,energy_j,events,wall_s' \
+printf '%s\n' "$out" | head -n 1 | grep -qx 'run,key,policy,hw,workload,seed,backend,status,message,workload.arrival.rate,requests,mean_latency_s,p50_latency_s,p90_latency_s,p99_latency_s,mean_ttft_s,slo_attainment,throughput_rps,s_per_token,j_per_token,makespan_s,energy_j,events,wall_s,engine,engine_fit' \
     || fail "columns of /runs: $(printf '%s\n' "$out" | head -n 1)"
 [ "$(printf '%s\n' "$out" | sed 1d | cut -d, -f1 | tr '\n' ' ')" = "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 " ] \
     || fail "runs not in order"
