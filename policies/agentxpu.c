@@ -100,6 +100,10 @@ static const hs_param_spec ax_params[] = {
      "a kernel drawing at least this fraction of its PU's bandwidth is memory-bound (v2 contention "
      "rule, v1 pairing by memory intensity; chosen)"},
     {"warmup", HS_PARAM_BOOL, "true", 0, 0, "v2 on-the-fly NPU warm-up on the CPU (v2 §3)"},
+    {"engine", HS_PARAM_STR, "profile", 0, 0,
+     "engine preset applied to the profile before the run (hw/README.md, \"Engine presets\"); "
+     "profile: the profile's own efficiencies -- Agent.xpu runs its own OpenVINO-based runtime (v2 §5), "
+     "for which no absolute rate is published"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 

@@ -132,6 +132,9 @@ static const hs_param_spec hedrarag_params[] = {
      "sub-stages between index-cache refreshes (§4.2.3: every 50 sub-stages)"},
     {"split_grid", HS_PARAM_I64, "64", 1, 4096,
      "KV sizes tried by the KV / index split (chosen: 64 points of the curve)"},
+    {"engine", HS_PARAM_STR, "vllm", 0, 0,
+     "engine preset applied to the profile before the run (hw/README.md, \"Engine presets\"); "
+     "vllm: HedraRAG generates with vLLM 0.6.6 and searches with Faiss 1.9.0 (§6)"},
     {NULL},
 };
 
