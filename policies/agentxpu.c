@@ -199,7 +199,7 @@ static bool is_reactive(const hs_req *r) { return hs_req_class_of(r)->priority =
 void ax_no_pu(hs_sched *s, const hs_work *w)
 {
     hs_req *r = hs_work_req(w);
-    hs_sched_fail(s, "policy agentxpu: no PU of profile %s can run work %llu (request %llu, stage %u)",
+    hs_sched_fail(s, "no PU of profile %s can run work %llu (request %llu, stage %u)",
                   hs_sched_hw(s)->name, (unsigned long long)hs_work_id(w),
                   (unsigned long long)(r ? hs_req_id(r) : 0), hs_work_stage(w));
 }
@@ -405,7 +405,7 @@ static ax_req *lane_of(hs_sched *s, hs_req *r, uint32_t stage)
         }
     }
     if (!l || stage >= l->n) {
-        hs_sched_fail(s, "policy agentxpu: out of memory");
+        hs_sched_fail(s, "out of memory");
         return NULL;
     }
     ax_req *q = l->row[stage];
@@ -417,7 +417,7 @@ static ax_req *lane_of(hs_sched *s, hs_req *r, uint32_t stage)
         l->row[stage] = q;
     }
     if (!q)
-        hs_sched_fail(s, "policy agentxpu: out of memory");
+        hs_sched_fail(s, "out of memory");
     return q;
 }
 
@@ -449,7 +449,7 @@ static void ax_work_ready(hs_sched *s, void *state, hs_work *w)
     ax_req *q = llm ? lane_of(s, r, hs_work_stage(w)) : NULL;
     if (!q) {
         if (push_other(a, w) != 0)
-            hs_sched_fail(s, "policy agentxpu: out of memory");
+            hs_sched_fail(s, "out of memory");
         return;
     }
     if (it->phase == HS_PHASE_PREFILL) {

@@ -209,7 +209,7 @@ static int place_chunks(hs_sched *s, ax *a, ax_req *q, hs_work *w, int64_t n_npu
         rc = hs_split(s, w, HS_SPLIT_SEQ, sizes, n, parts);
         a->own_call = false;
     } else {
-        hs_sched_fail(s, "policy agentxpu: out of memory");
+        hs_sched_fail(s, "out of memory");
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if ((int64_t)i < n_npu)

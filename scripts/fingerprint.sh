@@ -5,6 +5,8 @@
 # that must keep results bit-identical compares this output before and after:
 #   scripts/fingerprint.sh OLD/hetsoc > old.txt
 #   scripts/fingerprint.sh build/hetsoc > new.txt && cmp old.txt new.txt
+# FP_POLICIES="fifo eft ..." limits it to those policies (e.g. the ones both
+# binaries have, when the new one adds policies).
 set -u
 bin=${1:?usage: scripts/fingerprint.sh HETSOC_BINARY}
 cd "$(dirname "$0")/.."
@@ -12,7 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 strip_wall() { sed -e 's/"wall_s": *[-0-9.e+naif]*,\{0,1\}//g'; }
 for hw in $("$bin" list hw | awk '{print $1}'); do
-    for pol in $("$bin" list policies | awk '/^ / {print $1}'); do
+    for pol in ${FP_POLICIES:-$("$bin" list policies | awk '/^ / {print $1}')}; do
         for wl in "agentxpu-mixed --set workload.duration=60" "hedrarag-irg --set workload.requests=16" "hero-docqa-qwen3" \
                   "heterollm-gsm8k" "tiny-agentic-rag" "synthetic-mm1 --set workload.requests=3000 --set workload.warmup=100"; do
             echo "== $hw $pol $wl"
