@@ -1,7 +1,8 @@
 /* A kernel trace that engine scenario tests share: the run's kernel rows
  * (hs_kernel_row), recorded by the sink on_kernel into the static `tr`.
  * Define TRACE_ROWS (the rows kept; later rows are dropped) before
- * including.  Include after <cmocka.h>. */
+ * including.  Include after <cmocka.h>; trace_run also needs
+ * tests/yaml_test.h and policies/registry.h included first. */
 #ifndef HS_TESTS_TRACE_TEST_H
 #define HS_TESTS_TRACE_TEST_H
 
@@ -39,5 +40,36 @@ static void on_kernel(void *ctx, const hs_kernel_row *row)
     tr.row[tr.n].end = row->end_s;
     tr.n++;
 }
+
+#if defined(HS_TESTS_YAML_TEST_H) && defined(HS_POLICIES_REGISTRY_H)
+/* Runs built-in policy `policy` (params: YAML text or NULL) on the profile
+ * and workload given as YAML text, seed 1, recording the kernels into tr;
+ * a load or run error fails the test. */
+static inline void trace_run(const char *policy, const char *hw_yaml, const char *wl_yaml,
+                             const char *params, hs_run_metrics *m)
+{
+    hs_err err;
+    hs_node *hn = yaml(hw_yaml), *wn = yaml(wl_yaml), *pn = params ? yaml(params) : NULL;
+    hs_hw *hw = hs_hw_from_node(hn, &err);
+    if (!hw)
+        fail_msg("%s", err.msg);
+    hs_workload *wl = NULL;
+    if (hs_workload_from_node(wn, &wl, &err) != 0)
+        fail_msg("%s", err.msg);
+    const hs_policy_ops *p = hs_policy_lookup(policy, &err);
+    if (!p)
+        fail_msg("%s", err.msg);
+    memset(&tr, 0, sizeof tr);
+    hs_run_cfg cfg = {.hw = hw, .wl = wl, .policy = p, .policy_params = pn, .seed = 1,
+                      .sink = {.kernel = on_kernel}};
+    if (hs_run(&cfg, m, &err) != 0)
+        fail_msg("%s", err.msg);
+    hs_workload_free(wl);
+    hs_hw_free(hw);
+    hs_node_free(hn);
+    hs_node_free(wn);
+    hs_node_free(pn);
+}
+#endif
 
 #endif

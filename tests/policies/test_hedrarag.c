@@ -39,27 +39,7 @@ static const char *hw_unified =
 
 static void run_hedrarag(const char *hw_yaml, const char *wl_yaml, const char *params, hs_run_metrics *m)
 {
-    hs_err err;
-    hs_node *hn = yaml(hw_yaml), *wn = yaml(wl_yaml), *pn = params ? yaml(params) : NULL;
-    hs_hw *hw = hs_hw_from_node(hn, &err);
-    if (!hw)
-        fail_msg("%s", err.msg);
-    hs_workload *wl = NULL;
-    if (hs_workload_from_node(wn, &wl, &err) != 0)
-        fail_msg("%s", err.msg);
-    const hs_policy_ops *p = hs_policy_lookup("hedrarag", &err);
-    if (!p)
-        fail_msg("%s", err.msg);
-    memset(&tr, 0, sizeof tr);
-    hs_run_cfg cfg = {.hw = hw, .wl = wl, .policy = p, .policy_params = pn, .seed = 1,
-                      .sink = {.kernel = on_kernel}};
-    if (hs_run(&cfg, m, &err) != 0)
-        fail_msg("%s", err.msg);
-    hs_workload_free(wl);
-    hs_hw_free(hw);
-    hs_node_free(hn);
-    hs_node_free(wn);
-    hs_node_free(pn);
+    trace_run("hedrarag", hw_yaml, wl_yaml, params, m);
 }
 
 static void assert_near(double got, double want)
