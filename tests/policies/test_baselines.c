@@ -20,66 +20,8 @@
 
 /* ---- Harness: inline profile and workload, every kernel recorded -------- */
 
-enum { ROWS = 1024 };
-
-static struct {
-    size_t n;
-    struct {
-        uint64_t request;
-        char stage[32], slot[32];
-        int pu;
-        double start, end;
-    } row[ROWS];
-} tr;
-
-static void on_kernel(void *ctx, const hs_kernel_row *row)
-{
-    (void)ctx;
-    if (tr.n == ROWS)
-        fail_msg("more than %d kernels", ROWS);
-    tr.row[tr.n].request = row->request;
-    snprintf(tr.row[tr.n].stage, sizeof tr.row[tr.n].stage, "%s", row->stage);
-    snprintf(tr.row[tr.n].slot, sizeof tr.row[tr.n].slot, "%s", row->slot);
-    tr.row[tr.n].pu = row->pu;
-    tr.row[tr.n].start = row->start_s;
-    tr.row[tr.n].end = row->end_s;
-    tr.n++;
-}
-
-/* Runs `policy` with params (YAML text or NULL) on the profile and workload
- * given as YAML text.  Returns hs_run's status; err gets its message. */
-static int run_policy(const char *policy, const char *hw_yaml, const char *wl_yaml, const char *params,
-                      hs_run_metrics *m, hs_err *err)
-{
-    hs_node *hn = yaml(hw_yaml), *wn = yaml(wl_yaml), *pn = params ? yaml(params) : NULL;
-    hs_hw *hw = hs_hw_from_node(hn, err);
-    if (!hw)
-        fail_msg("%s", err->msg);
-    hs_workload *wl = NULL;
-    if (hs_workload_from_node(wn, &wl, err) != 0)
-        fail_msg("%s", err->msg);
-    const hs_policy_ops *ops = hs_policy_lookup(policy, err);
-    if (!ops)
-        fail_msg("%s", err->msg);
-    memset(&tr, 0, sizeof tr);
-    hs_run_cfg cfg = {.hw = hw, .wl = wl, .policy = ops, .policy_params = pn, .seed = 1,
-                      .end_time = INFINITY, .sink = {.kernel = on_kernel}};
-    int rc = hs_run(&cfg, m, err);
-    hs_workload_free(wl);
-    hs_hw_free(hw);
-    hs_node_free(hn);
-    hs_node_free(wn);
-    hs_node_free(pn);
-    return rc;
-}
-
-static void run_ok(const char *policy, const char *hw_yaml, const char *wl_yaml, const char *params,
-                   hs_run_metrics *m)
-{
-    hs_err err;
-    if (run_policy(policy, hw_yaml, wl_yaml, params, m, &err) != 0)
-        fail_msg("%s: %s", policy, err.msg);
-}
+#define TRACE_ROWS 1024
+#include "tests/trace_test.h"
 
 static void assert_near(double got, double want)
 {
@@ -147,7 +89,7 @@ static void test_gpu_only_serial_with_cpu_fallback(void **state)
 {
     (void)state;
     hs_run_metrics m;
-    run_ok("gpu-only", soc, chunk_gen, NULL, &m);
+    trace_run("gpu-only", soc, chunk_gen, NULL, &m);
     assert_int_equal(tr.n, 4);
     expect_row(0, "chunk", CPU, 1, 2);
     expect_row(0, "gen", GPU, 2, 4);
@@ -161,7 +103,7 @@ static void test_gpu_only_concurrency_overlaps(void **state)
 {
     (void)state;
     hs_run_metrics m;
-    run_ok("gpu-only", soc, chunk_gen, "{concurrency: 2}", &m);
+    trace_run("gpu-only", soc, chunk_gen, "{concurrency: 2}", &m);
     expect_row(0, "chunk", CPU, 1, 2);
     expect_row(0, "gen", GPU, 2, 4);
     expect_row(1, "chunk", CPU, 2, 3);
@@ -176,7 +118,7 @@ static void test_cpu_only(void **state)
 {
     (void)state;
     hs_run_metrics m;
-    run_ok("cpu-only", soc, chunk_gen, NULL, &m);
+    trace_run("cpu-only", soc, chunk_gen, NULL, &m);
     expect_row(0, "gen", CPU, 2, 4);
     expect_row(1, "chunk", CPU, 4, 5);
     expect_row(1, "gen", CPU, 5, 7);
@@ -240,7 +182,7 @@ static void test_serial_npu_igpu(void **state)
 {
     (void)state;
     hs_run_metrics m;
-    run_ok("serial-npu-igpu", soc, two_gens, NULL, &m);
+    trace_run("serial-npu-igpu", soc, two_gens, NULL, &m);
     expect_llm_placement(0, NPU, GPU, GPU);
     expect_llm_placement(1, NPU, GPU, GPU);
     expect_one_after_another(0);
@@ -253,7 +195,7 @@ static void test_npu_only_attention_on_cpu(void **state)
 {
     (void)state;
     hs_run_metrics m;
-    run_ok("npu-only", soc, two_gens, NULL, &m);
+    trace_run("npu-only", soc, two_gens, NULL, &m);
     for (size_t i = 0; i < tr.n; i++)
         assert_int_equal(tr.row[i].pu, strcmp(tr.row[i].slot, "attn") == 0 ? CPU : NPU);
     expect_one_after_another(0);
@@ -314,7 +256,7 @@ static void test_ayo_like_spreads_parallel_models(void **state)
 {
     (void)state;
     hs_run_metrics m;
-    run_ok("ayo-like", fast_npu, RAG_WL(""), NULL, &m);
+    trace_run("ayo-like", fast_npu, RAG_WL(""), NULL, &m);
     expect_stage_on("answer", NPU, GPU);
     expect_stage_on("embed", GPU, GPU);
     hs_run_metrics_free(&m);
@@ -324,7 +266,7 @@ static void test_ayo_like_keeps_a_chain_together(void **state)
 {
     (void)state;
     hs_run_metrics m;
-    run_ok("ayo-like", fast_npu, RAG_WL("      edges:\n        - {from: embed, to: answer}\n"), NULL, &m);
+    trace_run("ayo-like", fast_npu, RAG_WL("      edges:\n        - {from: embed, to: answer}\n"), NULL, &m);
     expect_stage_on("answer", NPU, GPU);
     expect_stage_on("embed", NPU, GPU);
     hs_run_metrics_free(&m);
@@ -343,7 +285,7 @@ static void test_missing_pu_refuses(void **state)
     for (size_t i = 0; i < 2; i++) {
         hs_run_metrics m;
         hs_err err;
-        assert_int_not_equal(run_policy(need_npu[i], cpu_gpu, chunk_gen, NULL, &m, &err), 0);
+        assert_int_not_equal(trace_try(need_npu[i], cpu_gpu, chunk_gen, NULL, &m, &err), 0);
         if (!strstr(err.msg, "needs a PU of kind npu, but profile 'cg' has none (its PUs: cpu (cpu), gpu (gpu))"))
             fail_msg("%s: %s", need_npu[i], err.msg);
     }

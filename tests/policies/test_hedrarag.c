@@ -345,22 +345,11 @@ static void test_bad_choice(void **state)
     (void)state;
     hs_err err;
     char wl[1024];
-    hs_node *hn = yaml(hw_unified), *wn = yaml(one_request(wl, sizeof wl, "[1]")),
-            *pn = yaml("{speculation: maybe}");
-    hs_hw *hw = hs_hw_from_node(hn, &err);
-    hs_workload *w = NULL;
-    assert_int_equal(hs_workload_from_node(wn, &w, &err), 0);
-    hs_run_cfg cfg = {.hw = hw, .wl = w, .policy = hs_policy_lookup("hedrarag", &err), .policy_params = pn,
-                      .seed = 1};
     hs_run_metrics m;
-    assert_int_not_equal(hs_run(&cfg, &m, &err), 0);
+    assert_int_not_equal(trace_try("hedrarag", hw_unified, one_request(wl, sizeof wl, "[1]"),
+                                   "{speculation: maybe}", &m, &err), 0);
     assert_non_null(strstr(err.msg, "ralmspec"));
     hs_run_metrics_free(&m);
-    hs_workload_free(w);
-    hs_hw_free(hw);
-    hs_node_free(hn);
-    hs_node_free(wn);
-    hs_node_free(pn);
 }
 
 int main(void)

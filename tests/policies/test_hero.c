@@ -222,21 +222,10 @@ static void test_bad_batch_sizes(void **state)
 {
     (void)state;
     hs_err err;
-    hs_node *hn = yaml(table_pu), *wn = yaml(embed_wl), *pn = yaml("{batch_sizes: \"2,x\"}");
-    hs_hw *hw = hs_hw_from_node(hn, &err);
-    hs_workload *wl = NULL;
-    assert_int_equal(hs_workload_from_node(wn, &wl, &err), 0);
-    hs_run_cfg cfg = {.hw = hw, .wl = wl, .policy = hs_policy_lookup("hero", &err), .policy_params = pn,
-                      .seed = 1};
     hs_run_metrics m;
-    assert_int_not_equal(hs_run(&cfg, &m, &err), 0);
+    assert_int_not_equal(trace_try("hero", table_pu, embed_wl, "{batch_sizes: \"2,x\"}", &m, &err), 0);
     assert_non_null(strstr(err.msg, "batch_sizes"));
     hs_run_metrics_free(&m);
-    hs_workload_free(wl);
-    hs_hw_free(hw);
-    hs_node_free(hn);
-    hs_node_free(wn);
-    hs_node_free(pn);
 }
 
 int main(void)
