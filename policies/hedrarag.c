@@ -429,8 +429,11 @@ static int cut_substage(hs_sched *s, hedra *h, hs_work *w, int64_t c, double hit
         if (hs_split(s, head, HS_SPLIT_CLUSTERS, two, 2, parts) != 0)
             return -1;
         h->cpu_parts[(*ncpu)++] = parts[0];
-        h->gpu_parts[(*ngpu)++] = parts[1];
-    } else if (gpu > 0) {
+        if (hr_cache_part_runs(s, &h->cache, parts[1]))
+            h->gpu_parts[(*ngpu)++] = parts[1];
+        else
+            h->cpu_parts[(*ncpu)++] = parts[1];
+    } else if (gpu > 0 && hr_cache_part_runs(s, &h->cache, head)) {
         h->gpu_parts[(*ngpu)++] = head;
     } else {
         h->cpu_parts[(*ncpu)++] = head;

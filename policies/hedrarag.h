@@ -24,7 +24,7 @@ typedef struct hr_cache {
     int64_t grid;             /* KV sizes tried between one sequence and all the free memory */
     int gpu, cpu, mem;        /* generation PU, retrieval PU, the GPU's memory domain */
     bool decided;             /* the split was set (once, at the first request) */
-    bool usable;              /* a cluster part can run on the GPU (the index fits there) */
+    bool usable;              /* a cluster part can run on the GPU (it reads the cache's lists there) */
     bool checked;             /* usable was found out */
     double kv_bytes, index_bytes;  /* the split chosen */
     double hit_rate;          /* share of a sub-stage's clusters searched on the GPU */
@@ -48,9 +48,13 @@ int hr_cache_decide(hs_sched *s, hr_cache *c, hs_req *r);
 /* The share of a retrieval sub-stage's clusters searched on the GPU,
  * refreshed from hs_index_cache_hit_rate for scan w (the hottest lists
  * the reservation holds); 0 when the cache is off or a cluster part
- * cannot run on the GPU (the index does not fit there: the engine
- * charges a GPU scan the whole index). */
+ * cannot run on the GPU (hr_cache_part_runs said so). */
 double hr_cache_refresh(hs_sched *s, hr_cache *c, hs_work *w);
+/* Whether the cached share `part` (a cluster part of a scan) can be
+ * searched on the GPU: it runs there and its lists fit (a part of at most
+ * the cache's lists reads the cache, not the whole index: policy.h,
+ * "Memory capacity").  The first that cannot turns the cache off. */
+bool hr_cache_part_runs(hs_sched *s, hr_cache *c, hs_work *part);
 
 void hr_cache_free(hr_cache *c);
 

@@ -208,12 +208,21 @@ double hr_cache_refresh(hs_sched *s, hr_cache *c, hs_work *w)
 {
     if (!c->decided || c->index_bytes <= 0)
         return 0;
-    if (!c->checked) {
+    if (!c->checked) {   /* until the first GPU part says otherwise (hr_cache_part_runs) */
         c->checked = true;
-        c->usable = isfinite(hs_predict(s, w, c->gpu)) && hs_mem_fits(s, w, c->gpu);
+        c->usable = true;
     }
     c->hit_rate = c->usable ? hs_index_cache_hit_rate(s, w, c->mem) : 0;
     return c->hit_rate;
+}
+
+bool hr_cache_part_runs(hs_sched *s, hr_cache *c, hs_work *part)
+{
+    if (c->usable && !(isfinite(hs_predict(s, part, c->gpu)) && hs_mem_fits(s, part, c->gpu))) {
+        c->usable = false;   /* the GPU cannot search its cached lists: all on the CPU from now on */
+        c->hit_rate = 0;
+    }
+    return c->usable;
 }
 
 void hr_cache_free(hr_cache *c)

@@ -349,7 +349,16 @@ void hs_sched_fail(hs_sched *s, const char *fmt, ...) __attribute__((format(prin
  *     dispatched to another domain moves it) until the request finishes;
  *   - an IVF index or flat corpus: the vectors a search scan reads, once
  *     per (index, domain), like weights;
- *   - the GPU index cache: a reservation of the size the policy sets.
+ *   - the GPU index cache: a reservation of the size the policy sets.  A
+ *     cluster part of a scan (hs_split along HS_SPLIT_CLUSTERS, or a batch
+ *     of such parts, each on its own) of at most as many lists as the
+ *     domain's cache holds reads the cache, not the whole index: it needs
+ *     no resident index there (HedraRAG §4.2.3: the hottest lists on the
+ *     GPU, searched there while the rest go to the CPU; the policy sends
+ *     the cached share, hs_index_cache_hit_rate, of a request's clusters).
+ *     A whole scan, or a larger part, needs the whole index.  hs_predict
+ *     of a work keeps its first answer: ask it of a part after the
+ *     reservation.
  * hs_dispatch of work whose needs do not fit (used + needed > capacity, or
  * KV caches over the domain's KV budget) fails the run with the reason
  * hs_mem_why gives, naming the work and the domain.  A policy that checks

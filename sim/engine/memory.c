@@ -76,10 +76,46 @@ static bool is_index_scan(const hs_item *it)
     return it->phase == HS_PHASE_SEARCH && it->slot == HS_SLOT_SCAN && it->cluster_vectors > 0;
 }
 
+static double list_bytes(const hs_item *it)
+{
+    return it->cluster_vectors * (double)it->seq * hs_dtype_bytes(it->k.weight_dtype);
+}
+
 static double index_bytes(const hs_item *it)
 {
     double lists = it->nlist > 0 ? (double)it->nlist : (double)it->clusters;
-    return lists * it->cluster_vectors * (double)it->seq * hs_dtype_bytes(it->k.weight_dtype);
+    return lists * list_bytes(it);
+}
+
+/* IVF lists domain mem's index cache holds (its reservation over the size
+ * of one of it's lists). */
+static double cache_lists(const hs_sched *s, const hs_item *it, int mem)
+{
+    return floor(s->mem[mem].cache / list_bytes(it));
+}
+
+/* Whether cluster part w of an IVF scan reads only domain mem's index
+ * cache, not the whole index (HedraRAG §4.2.3: the hot lists live on the
+ * GPU, the rest are searched on the CPU): a part (hs_split along
+ * HS_SPLIT_CLUSTERS) of at most as many lists as the cache holds, which
+ * the policy sends there as the cached share of its clusters.  Such a part
+ * needs no resident index: the cache's reservation holds its lists.  A
+ * whole scan reads the index.  A batch: each member on its own. */
+static bool part_in_cache(const hs_sched *s, const hs_work *w, int mem)
+{
+    const hs_item *it = &w->item;
+    return w->parent && is_index_scan(it) && it->nlist > 0 && s->mem[mem].cache > 0 &&
+           (double)it->clusters <= cache_lists(s, it, mem);
+}
+
+static bool work_in_cache(const hs_sched *s, const hs_work *w, int mem)
+{
+    if (!w->nmembers)
+        return part_in_cache(s, w, mem);
+    for (uint32_t i = 0; i < w->nmembers; i++)
+        if (!part_in_cache(s, w->members[i], mem))
+            return false;
+    return true;
 }
 
 static double weight_bytes(hs_sched *s, const hs_model *m, hs_quant q)
@@ -172,7 +208,7 @@ static void plan(hs_sched *s, const hs_work *w, int pu, mem_plan *p)
     *p = (mem_plan){.mem = pu_mem(s, pu)};
     if (it->model && !resident_find(s, it, false, p->mem))
         p->weights = weight_bytes(s, it->model, it->quant);
-    if (is_index_scan(it) && !resident_find(s, it, true, p->mem))
+    if (is_index_scan(it) && !work_in_cache(s, w, p->mem) && !resident_find(s, it, true, p->mem))
         p->index = index_bytes(it);
     if (w->nmembers)
         for (uint32_t i = 0; i < w->nmembers; i++)
@@ -291,10 +327,10 @@ static double item_kv(const hs_item *it) { return it->model && is_llm(it) ? kv_a
 
 /* Weights, index and KV of `it` alone (a batch's KV: its own item's, the
  * members' shapes summed, which the caller replaces). */
-static double item_needs(hs_sched *s, const hs_item *it, double kv)
+static double item_needs(hs_sched *s, const hs_item *it, double kv, bool in_cache)
 {
     double need = it->model ? weight_bytes(s, it->model, it->quant) : 0;
-    if (is_index_scan(it))
+    if (is_index_scan(it) && !in_cache)
         need += index_bytes(it);
     return need + kv;
 }
@@ -302,12 +338,13 @@ static double item_needs(hs_sched *s, const hs_item *it, double kv)
 bool hs_mem_item_exceeds(hs_sched *s, const hs_item *it, int pu)
 {
     const double cap = s->mem[pu_mem(s, pu)].capacity;
-    return isfinite(cap) && item_needs(s, it, item_kv(it)) > cap;
+    return isfinite(cap) && item_needs(s, it, item_kv(it), false) > cap;
 }
 
 bool hs_mem_exceeds(hs_sched *s, const hs_work *w, int pu)
 {
-    const double cap = s->mem[pu_mem(s, pu)].capacity;
+    const int mem = pu_mem(s, pu);
+    const double cap = s->mem[mem].capacity;
     if (!isfinite(cap))
         return false;
     double kv = 0;
@@ -316,7 +353,7 @@ bool hs_mem_exceeds(hs_sched *s, const hs_work *w, int pu)
             kv += item_kv(&w->members[i]->item);
     else
         kv = item_kv(&w->item);
-    return item_needs(s, &w->item, kv) > cap;
+    return item_needs(s, &w->item, kv, work_in_cache(s, w, mem)) > cap;
 }
 
 /* ---- Policy-facing queries and actions ------------------------------------------------------ */
@@ -368,8 +405,7 @@ double hs_index_cache_hit_rate(hs_sched *s, const hs_work *w, int mem)
     if (!one || !one->req || !mem_ok(s, mem) || !is_index_scan(&one->item) || one->item.nlist <= 0)
         return 0;
     const hs_item *it = &one->item;
-    const double per_list = it->cluster_vectors * (double)it->seq * hs_dtype_bytes(it->k.weight_dtype);
-    const double lists = floor(s->mem[mem].cache / per_list);
+    const double lists = cache_lists(s, it, mem);
     const hs_stage_info *si = hs_request_node(one->req->dag, one->stage);
     return hs_cluster_hit_share(it->nlist, si->cluster_skew, (int64_t)fmin(lists, (double)it->nlist));
 }

@@ -405,6 +405,81 @@ static void test_index_cache_hit_rate(void **state)
     hs_hw_free(hw);
 }
 
+/* ---- A cluster part of at most the cache's lists reads the cache. --------
+ * An IVF index of 4096 lists of 10000 fp32 vectors of 1024 dims: one list
+ * is 10000 x 1024 x 4 = 40960000 B, the index 4096 lists = 167.77 GB, more
+ * than the H100's 80 GB: a whole scan can never run on the GPU.  The scan
+ * (nprobe 128) is split into parts of 123, 3 and 2 clusters, and an index
+ * cache of 2.5 lists' bytes (102400000 B) holds floor(2.5) = 2 lists:
+ *   - before the reservation the 2-cluster part does not fit on the GPU
+ *     (it would need the whole index);
+ *   - after it, the 2-cluster part fits and runs there, adding nothing to
+ *     the HBM (its lists are the reservation's), while the 3-cluster part,
+ *     more lists than the cache holds, still needs the whole index:
+ *     hs_predict INFINITY. */
+static const char big_ivf_yaml[] =
+    ONE_REQUEST_STAGES
+    "        - {name: retrieve, kind: vector_search, queries: 1, top_k: 1,\n"
+    "           index: {type: ivf, vectors: 40960000, dim: 1024, nlist: 4096, nprobe: 128}}\n";
+
+static struct {
+    bool whole_gpu, fits_before, fits_after, three_gpu, two_gpu;
+    double used_before, used_after;
+} part_seen;
+
+static void part_schedule(hs_sched *s, void *state)
+{
+    (void)state;
+    hs_work *w = hs_ready_first(s);
+    if (!w)
+        return;
+    const int hbm = hs_hw_mem_find(hs_sched_hw(s), "hbm"), cpu = hs_pu_find(s, "cpu"), gpu = hs_pu_find(s, "gpu");
+    if (hs_work_item(w)->slot != HS_SLOT_SCAN || hs_work_is_part(w)) {
+        hs_dispatch(s, w, cpu);
+        return;
+    }
+    part_seen.whole_gpu = isfinite(hs_predict(s, w, gpu));
+    hs_work *parts[3];
+    const int64_t sizes[3] = {123, 3, 2};
+    assert_int_equal(hs_split(s, w, HS_SPLIT_CLUSTERS, sizes, 3, parts), 0);
+    part_seen.fits_before = hs_mem_fits(s, parts[2], gpu);
+    assert_int_equal(hs_mem_set_index_cache(s, hbm, 2.5 * 40960000.0), 0);
+    part_seen.fits_after = hs_mem_fits(s, parts[2], gpu);
+    part_seen.three_gpu = isfinite(hs_predict(s, parts[1], gpu));
+    part_seen.two_gpu = isfinite(hs_predict(s, parts[2], gpu));
+    part_seen.used_before = hs_mem_used(s, hbm);
+    assert_int_equal(hs_dispatch(s, parts[2], gpu), 0);
+    part_seen.used_after = hs_mem_used(s, hbm);
+    assert_int_equal(hs_dispatch(s, parts[0], cpu), 0);
+    assert_int_equal(hs_dispatch(s, parts[1], cpu), 0);
+}
+
+static const hs_policy_ops part_policy = {
+    .abi_version = HS_POLICY_ABI_VERSION, .name = "test-cache-part", .description = "x",
+    .schedule = part_schedule,
+};
+
+static void test_cached_part_reads_the_cache(void **state)
+{
+    (void)state;
+    hs_hw *hw = server();
+    hs_workload *wl = workload(big_ivf_yaml);
+    hs_run_cfg cfg = {.hw = hw, .wl = wl, .policy = &part_policy, .seed = 1};
+    hs_run_metrics m;
+    hs_err err;
+    assert_int_equal(hs_run(&cfg, &m, &err), 0);
+    assert_int_equal(m.all.requests, 1);
+    assert_false(part_seen.whole_gpu);
+    assert_false(part_seen.fits_before);
+    assert_true(part_seen.fits_after);
+    assert_false(part_seen.three_gpu);
+    assert_true(part_seen.two_gpu);
+    assert_true(part_seen.used_after == part_seen.used_before);
+    hs_run_metrics_free(&m);
+    hs_workload_free(wl);
+    hs_hw_free(hw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_transfer_then_consumer_starts),
         cmocka_unit_test(test_phi_check_rows),
         cmocka_unit_test(test_index_cache_hit_rate),
+        cmocka_unit_test(test_cached_part_reads_the_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
