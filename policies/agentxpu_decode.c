@@ -120,7 +120,8 @@ static void recompose_v2(hs_sched *s, ax *a)
     gather_proactive(a);
     admit_reactive(a);                                                  /* line 1 */
     bool reactive_present = a->batch.n > 0;
-    qsort(a->scratch.v, a->scratch.n, sizeof *a->scratch.v, by_len_asc); /* line 2 (ascending) */
+    if (a->scratch.n > 1)                                               /* line 2 (ascending) */
+        qsort(a->scratch.v, a->scratch.n, sizeof *a->scratch.v, by_len_asc);
     for (size_t i = 0; i < a->scratch.n; i++) {                         /* line 3 */
         ax_req *q = a->scratch.v[i];
         int64_t b = (int64_t)a->batch.n;

@@ -1,9 +1,11 @@
 /* hetsoc policy `fifo`: one global first-come-first-served queue.
  *
  * An idle PU takes the oldest ready work it can run.  With `pu` set to a
- * PU name or kind, every work item is pinned to that PU: the single-
- * accelerator baselines of the seed papers (llama.cpp GPU-only and CPU-only
- * in HeRo and Agent.xpu, PowerServe NPU-only in HeRo).  On generic PUs with
+ * PU name or kind, every work item is pinned to that PU (work that PU
+ * cannot run fails the run).  The seed papers' single-accelerator
+ * baselines proper, which leave what the PU cannot run to the CPU and serve
+ * one request at a time, are `gpu-only`, `npu-only` and `cpu-only`
+ * (single_pu.c).  On generic PUs with
  * a synthetic workload it is the M/M/c (M/D/1, M/G/1, processor-sharing)
  * queue that the queueing-theory tests check against closed forms.
  */
@@ -64,7 +66,7 @@ static void fifo_schedule(hs_sched *s, void *state)
 const hs_policy_ops hs_policy_fifo = {
     .abi_version = HS_POLICY_ABI_VERSION,
     .name = "fifo",
-    .description = "global first-come-first-served queue; `pu` pins all work to one PU (single-accelerator baselines)",
+    .description = "global first-come-first-served queue; `pu` pins all work to one PU",
     .params = fifo_params,
     .init = fifo_init,
     .schedule = fifo_schedule,

@@ -31,7 +31,7 @@
  * Ablations (HeRo Table 3): `partition`, `criticality`, `concurrency`, all
  * on by default.  All off, the policy is online greedy earliest finish
  * time in ready order (`eft` restricted to idle PUs); the paper's Ayo-like
- * baseline row itself is the `static` policy.
+ * baseline row itself is the `ayo-like` policy.
  *
  * Cost.  Scores are per stage and change only when the request's DAG
  * grows, so they are computed on reveal (O(stages + edges) per reveal) and

@@ -1,9 +1,9 @@
 /* hetsoc policy `static`: a fixed stage-to-PU table.
  *
- * The seed papers' static baselines: HeRo's "Ayo-like" mapping (models
- * statically mapped to xPUs by dependencies and model size, HeRo §6.1)
- * and Agent.xpu's "Serial NPU-iGPU" partition modelled on HeteroInfer
- * (prefill matmuls on the NPU, attention and decode on the iGPU).
+ * A hand-written map, for experiments that fix placement by hand.  The
+ * seed papers' static baselines are computed by their own policies:
+ * HeRo's "Ayo-like" mapping by `ayo-like` (ayo_like.c) and Agent.xpu's
+ * "Serial NPU-iGPU" partition by `serial-npu-igpu` (serial_npu_igpu.c).
  *
  * `map` sends a work item to a PU by the most specific key it matches:
  *   1. its stage name            (`rewrite: gpu`)
@@ -70,7 +70,7 @@ static void static_schedule(hs_sched *s, void *state)
 const hs_policy_ops hs_policy_static = {
     .abi_version = HS_POLICY_ABI_VERSION,
     .name = "static",
-    .description = "fixed stage-to-PU table from params (Ayo-like and serial NPU-iGPU baselines)",
+    .description = "fixed stage-to-PU table from params (hand-written maps)",
     .params = static_params,
     .schedule = static_schedule,
 };
