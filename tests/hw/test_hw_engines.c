@@ -206,7 +206,9 @@ static void test_unknown_engine_at_the_value(void **state)
 
 static void expect_load_error(const char *body, const char *want)
 {
-    char path[] = "/tmp/hs_engine_XXXXXX.yaml";
+    const char *tmp = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/hs_engine_XXXXXX.yaml", tmp && *tmp ? tmp : "/tmp");
     int fd = mkstemps(path, 5);
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w");
