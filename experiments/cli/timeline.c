@@ -17,16 +17,17 @@
 
 enum { PID_MACHINE = 1, PID_REQUESTS = 2 };
 
-/* A counter track: the value of the current instant is held back until
- * time moves on, so that only the last of an instant's changes is written. */
+/* A counter track of one or more series: the values of the current
+ * instant are held back until time moves on, so that only the last of an
+ * instant's changes is written.  v, last and before hold nvals each. */
 typedef struct counter {
     char name[96];
-    const char *keys[2];
+    const char **keys;     /* the series' names */
     int nvals;
-    double t, v[2];
+    double t;
     bool pending;
-    double last[2];        /* last value accepted (written or held as `before`) */
-    double before[2];      /* its value when the window opens */
+    double *v, *last;      /* last: the values last accepted (written or held as `before`) */
+    double *before;        /* the values when the window opens */
     bool has_before;
 } counter;
 
@@ -36,8 +37,12 @@ struct hs_timeline {
     const hs_hw *hw;
     double from_s, to_s;
     bool first;
-    counter *ctr;          /* DRAM domains, then PU bandwidth, then PU load */
+    counter *ctr;          /* DRAM domains (a series per PU, and the rest), then PU load */
     size_t nctr;
+    int *series;           /* per PU: its series in its domain's counter */
+    const char **keys;     /* every counter's series names */
+    double *vals;          /* every counter's v, last and before */
+    double *mem_total;     /* per domain: GB/s in use */
 };
 
 /* ---- Output ------------------------------------------------------------------- */
@@ -156,27 +161,54 @@ static int open_target(hs_timeline *tl, hs_err *err)
 
 /* ---- Counters ------------------------------------------------------------------- */
 
+static const char *const load_keys[] = {"queued", "running"};
+
+/* Counter i's layout: a domain's counter has a series per PU on it and
+ * "other" (transfers over links); a PU's load counter has two. */
+static void describe_counter(hs_timeline *tl, size_t i, size_t *nkeys)
+{
+    const hs_hw *hw = tl->hw;
+    counter *c = &tl->ctr[i];
+    c->keys = tl->keys + *nkeys;
+    c->nvals = 0;
+    if (i < hw->nmem) {
+        snprintf(c->name, sizeof c->name, "DRAM %s GB/s", hw->mems[i].name);
+        for (size_t p = 0; p < hw->npus; p++)
+            if (hw->pus[p].mem == (int)i) {
+                tl->series[p] = c->nvals;
+                c->keys[c->nvals++] = hw->pus[p].name;
+            }
+        c->keys[c->nvals++] = "other";
+    } else {
+        snprintf(c->name, sizeof c->name, "%s load", hw->pus[i - hw->nmem].name);
+        c->keys[c->nvals++] = load_keys[0];
+        c->keys[c->nvals++] = load_keys[1];
+    }
+    *nkeys += (size_t)c->nvals;
+}
+
 static int make_counters(hs_timeline *tl)
 {
     const hs_hw *hw = tl->hw;
-    tl->nctr = hw->nmem + 2 * hw->npus;
-    if (!(tl->ctr = calloc(tl->nctr, sizeof *tl->ctr)))
+    tl->nctr = hw->nmem + hw->npus;
+    size_t maxkeys = hw->nmem + 3 * hw->npus;   /* each PU a series, each domain "other", 2 per load */
+    tl->ctr = calloc(tl->nctr, sizeof *tl->ctr);
+    tl->series = calloc(hw->npus, sizeof *tl->series);
+    tl->keys = calloc(maxkeys, sizeof *tl->keys);
+    tl->vals = calloc(3 * maxkeys, sizeof *tl->vals);
+    tl->mem_total = calloc(hw->nmem, sizeof *tl->mem_total);
+    if (!tl->ctr || !tl->series || !tl->keys || !tl->vals || !tl->mem_total)
         return -1;
+    size_t nkeys = 0;
     for (size_t i = 0; i < tl->nctr; i++) {
         counter *c = &tl->ctr[i];
-        c->last[0] = c->last[1] = NAN;
-        c->nvals = 1;
-        c->keys[0] = "GB/s";
-        if (i < hw->nmem) {
-            snprintf(c->name, sizeof c->name, "DRAM %s GB/s", hw->mems[i].name);
-        } else if (i < hw->nmem + hw->npus) {
-            snprintf(c->name, sizeof c->name, "%s GB/s", hw->pus[i - hw->nmem].name);
-        } else {
-            snprintf(c->name, sizeof c->name, "%s load", hw->pus[i - hw->nmem - hw->npus].name);
-            c->nvals = 2;
-            c->keys[0] = "queued";
-            c->keys[1] = "running";
-        }
+        size_t first = nkeys;
+        describe_counter(tl, i, &nkeys);
+        c->v = tl->vals + 3 * first;
+        c->last = c->v + c->nvals;
+        c->before = c->last + c->nvals;
+        for (int k = 0; k < c->nvals; k++)
+            c->last[k] = NAN;
     }
     return 0;
 }
@@ -190,13 +222,16 @@ static void put_counter(hs_timeline *tl, const counter *c, double t, const doubl
     put_us(tl->f, t);
     fputs(",\"args\":{", tl->f);
     for (int k = 0; k < c->nvals; k++) {
-        fprintf(tl->f, "%s\"%s\":", k ? "," : "", c->keys[k]);
+        if (k)
+            fputc(',', tl->f);
+        hs_json_string(tl->f, c->keys[k]);
+        fputc(':', tl->f);
         put_num(tl->f, v[k]);
     }
     fputs("}}", tl->f);
 }
 
-/* Writes the value the counter held when the window opened, once. */
+/* Writes the values the counter held when the window opened, once. */
 static void put_before(hs_timeline *tl, counter *c)
 {
     if (c->has_before)
@@ -204,18 +239,16 @@ static void put_before(hs_timeline *tl, counter *c)
     c->has_before = false;
 }
 
-/* Writes the held value of an instant that is over (if it changed). */
+/* Writes the held values of an instant that is over (if they changed). */
 static void flush(hs_timeline *tl, counter *c)
 {
     c->pending = false;
-    bool same = true;
-    for (int k = 0; k < c->nvals; k++)
-        same = same && c->v[k] == c->last[k];
-    if (same)
+    const size_t size = (size_t)c->nvals * sizeof *c->v;
+    if (memcmp(c->v, c->last, size) == 0)
         return;
-    memcpy(c->last, c->v, sizeof c->last);
+    memcpy(c->last, c->v, size);
     if (c->t < tl->from_s) {
-        memcpy(c->before, c->v, sizeof c->before);
+        memcpy(c->before, c->v, size);
         c->has_before = true;
         return;
     }
@@ -224,14 +257,17 @@ static void flush(hs_timeline *tl, counter *c)
         put_counter(tl, c, c->t, c->v);
 }
 
-static void update(hs_timeline *tl, size_t i, double t, double v0, double v1)
+/* Sets series k of counter i to v at time t. */
+static void update(hs_timeline *tl, size_t i, int k, double t, double v)
 {
     counter *c = &tl->ctr[i];
     if (c->pending && t != c->t)
         flush(tl, c);
+    if (!c->pending)
+        for (int j = 0; j < c->nvals; j++)
+            c->v[j] = isnan(c->last[j]) ? 0 : c->last[j];
     c->t = t;
-    c->v[0] = v0;
-    c->v[1] = v1;
+    c->v[k] = v;
     c->pending = true;
 }
 
@@ -313,18 +349,37 @@ static void on_request(void *ctx, const hs_request_row *row)
 static void on_pu_load(void *ctx, double t, int pu, int queued, int running)
 {
     hs_timeline *tl = ctx;
-    update(tl, tl->hw->nmem + tl->hw->npus + (size_t)pu, t, queued, running);
+    update(tl, tl->hw->nmem + (size_t)pu, 0, t, queued);
+    update(tl, tl->hw->nmem + (size_t)pu, 1, t, running);
 }
 
+/* A domain's "other" series: its total less its PUs' series (rounding
+ * noise of the subtraction reads as 0). */
+static void set_other(hs_timeline *tl, int mem, double t)
+{
+    counter *c = &tl->ctr[mem];
+    const int other = c->nvals - 1;
+    update(tl, (size_t)mem, other, t, 0);
+    double rest = tl->mem_total[mem];
+    for (int k = 0; k < other; k++)
+        rest -= c->v[k];
+    c->v[other] = rest > 1e-9 * fmax(1.0, tl->mem_total[mem]) ? rest : 0;
+}
+
+/* A domain's total: what its PUs' series do not hold goes to "other". */
 static void on_mem_bw(void *ctx, double t, int mem, double bps)
 {
-    update(ctx, (size_t)mem, t, bps / 1e9, 0);
+    hs_timeline *tl = ctx;
+    tl->mem_total[mem] = bps / 1e9;
+    set_other(tl, mem, t);
 }
 
 static void on_pu_bw(void *ctx, double t, int pu, double bps)
 {
     hs_timeline *tl = ctx;
-    update(tl, tl->hw->nmem + (size_t)pu, t, bps / 1e9, 0);
+    const int mem = tl->hw->pus[pu].mem;
+    update(tl, (size_t)mem, tl->series[pu], t, bps / 1e9);
+    set_other(tl, mem, t);
 }
 
 /* ---- Lifecycle -------------------------------------------------------------------- */
@@ -343,6 +398,10 @@ static void put_header(hs_timeline *tl)
 static void timeline_free(hs_timeline *tl)
 {
     free(tl->ctr);
+    free(tl->series);
+    free(tl->keys);
+    free(tl->vals);
+    free(tl->mem_total);
     free(tl->tmp);
     free(tl->path);
     free(tl);
