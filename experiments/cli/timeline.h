@@ -2,9 +2,10 @@
  * and chrome://tracing).
  *
  * Tracks.  Process 1 ("hetsoc PROFILE") has one track per PU with a slice
- * per work item named by request and stage, and counter tracks: DRAM
- * bandwidth in use per memory domain, bandwidth drawn per PU, and each
- * PU's load (work queued on it and running).  Process 2 ("requests") has
+ * per work item named by request and stage, and counter tracks: the DRAM
+ * bandwidth in use per memory domain, one series per PU on it plus
+ * "other" (transfers), so that the stacked series are the domain's total;
+ * and each PU's load (work queued on it, and running).  Process 2 ("requests") has
  * one track per request: a slice from arrival to finish with instant
  * markers at its arrival, first token and finish.
  *
