@@ -78,7 +78,7 @@ expect_out '"requests": 1,'
 expect_status 1 in_dir "$tmp/elsewhere" "$prefix/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuoglu \
     --policy libmine.so
 expect_err "cannot load policy plugin: \./libmine\.so"
-printf 'name: plug\nhw: generic-3pu\nworkload: heft-topcuoglu\npolicy: [fifo, libmine.so]\nseeds: 1\n' \
+printf 'name: plug\nhw: generic-3pu\nworkload: heft-topcuoglu\npolicy: [fifo, libmine.so]\nseeds: [1]\n' \
     >"$tmp/expdir/plug.yaml"
 expect_status 0 in_dir "$tmp/elsewhere" "$prefix/bin/hetsoc" run ../expdir/plug.yaml -o r.h5
 expect_out 'all ok'
