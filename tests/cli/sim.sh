@@ -22,7 +22,7 @@ expect_out 'PU +busy s'
 
 # Timeline: Chrome trace events, a track per PU, slices, a DRAM counter.
 expect_status 0 $run --policy eft --timeline "$tmp/t.json"
-head -c 38 "$tmp/t.json" | grep -q '^{"displayTimeUnit":"ms","traceEvents":\[' || fail "timeline header"
+head -c 39 "$tmp/t.json" | grep -q '^{"displayTimeUnit":"ms","traceEvents":\[' || fail "timeline header"
 grep -q '"name":"thread_name","args":{"name":"gpu"' "$tmp/t.json" || fail "no gpu track"
 grep -q '"ph":"X"' "$tmp/t.json" || fail "no slices"
 grep -q '"ph":"C","pid":1,"name":"DRAM' "$tmp/t.json" || fail "no bandwidth counter"
