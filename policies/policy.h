@@ -531,6 +531,84 @@ double hs_req_energy_j(const hs_sched *s, const hs_req *r);
  * a GEMM of m rows.  False for a bad PU or m. */
 bool hs_can_prebuild(hs_sched *s, int npu, int64_t m);
 
+/* ---- Plugin queries: finish time, PU kind and queue, energy; rules ----------
+ * Queries only: any hook may call them; none changes the run.
+ *
+ * Walking the ready list while dispatching.  hs_dispatch, hs_split and
+ * hs_batch take works out of the ready list, and a work out of it has no
+ * next (hs_ready_next answers NULL), so read the next work BEFORE acting:
+ *     for (hs_work *w = hs_ready_first(s), *next; w; w = next) {
+ *         next = hs_ready_next(s, w);
+ *         ... hs_dispatch(s, w, pu) ...
+ *     }
+ * New READY works (hs_split's parts, hs_batch's batch, a hs_recall'ed
+ * work, a preempted work's remainder) join at the tail, so the same walk
+ * meets them later: mark what you made (hs_work_set_data) or check
+ * hs_work_is_part when it must not be revisited.  hs_batch takes ALL its
+ * members out: when the saved `next` may be one of them, restart from
+ * hs_ready_first.  A work pointer stays valid until its work_done hook
+ * returns, but only READY works may be acted on.
+ *
+ * Per-run state.  A process runs many runs one after another (a sweep's
+ * worker, `hetsoc bench`, the tests), so keep everything that changes
+ * during a run in the state init() stores (freed in fini(), also after a
+ * failed run), per work in hs_work_set_data and per request in
+ * hs_req_set_data -- never in static or global variables, which would
+ * leak one run's decisions into the next and break "the same seed gives
+ * the same results".  Static const tables are fine.  Randomness comes from
+ * hs_sched_rng, never rand(). */
+
+/* The breakdown of hs_finish_at. */
+typedef struct hs_finish_estimate {
+    double start_s;      /* when w would start on pu (its launch begins) */
+    double queue_s;      /* of start_s - now: the wait for pu (what runs and is queued there) */
+    double input_s;      /* of start_s - now: the further wait for its inputs (transfer, sync) */
+    double launch_s;     /* the launch that would apply: pu's queued launch when w follows
+                            work on pu with its inputs there, else its launch; plus the NPU
+                            graph build of a shape not built yet */
+    double body_s;       /* its body beside what runs now (hs_predict_now's contention) */
+    double finish_s;     /* start_s + launch_s + body_s */
+} hs_finish_estimate;
+
+/* When w would finish were it dispatched to pu now: the wait for pu (now
+ * when pu has a free slot; else hs_pu_available_at, which counts the work
+ * running and queued there by their standalone predictions), the wait for
+ * its inputs (hs_input_ready_at), the launch that would apply (above) and
+ * its body sharing the DRAM with what runs now (hs_predict_now less its
+ * plain launch).  An estimate at this instant: later dispatches and
+ * finishes change the sharing.  Fills *out when not NULL.  Returns
+ * finish_s, or INFINITY (out untouched) when pu cannot run w or is not a
+ * PU. */
+double hs_finish_at(hs_sched *s, const hs_work *w, int pu, hs_finish_estimate *out);
+
+/* The kind of pu, read without hw.h's struct layouts (which the ABI
+ * version does not cover): hs_pu_kind's value (HS_PU_CPU, HS_PU_GPU, ...),
+ * HS_PU_KIND_COUNT for an invalid pu; and its name as profiles write it
+ * ("cpu", "gpu", "npu", "dsp", "generic"), NULL for an invalid pu. */
+hs_pu_kind hs_pu_kind_of(const hs_sched *s, int pu);
+const char *hs_pu_kind_str(const hs_sched *s, int pu);
+
+/* The works on a PU.  hs_pu_queue_first: the first work queued on pu
+ * (dispatched, not started), the one that starts next; the queue then
+ * runs in dispatch order.  hs_pu_running_first: one work running on pu,
+ * the most recently started first.  hs_pu_work_next: the work after w in
+ * the same list (NULL at the end); w must come from one of these two
+ * calls in this instant, unchanged since (hs_recall takes w out: read
+ * next first).  NULL for an invalid pu or an empty list.  Counts:
+ * hs_pu_queued, hs_pu_running. */
+hs_work *hs_pu_queue_first(const hs_sched *s, int pu);
+hs_work *hs_pu_running_first(const hs_sched *s, int pu);
+hs_work *hs_pu_work_next(const hs_sched *s, const hs_work *w);
+
+/* Predicted energy that running w on pu would be charged (what
+ * hs_req_energy_j attributes once it ran): pu's active power x w's
+ * standalone body time (the launch and a graph build draw no active
+ * power) plus the bytes w moves x the energy per byte of pu's memory
+ * domain.  Exact for w running alone; under contention the body (so the
+ * active share) stretches.  Idle power is nobody's.  INFINITY when pu
+ * cannot run w or is not a PU. */
+double hs_predict_energy_j(hs_sched *s, const hs_work *w, int pu);
+
 #pragma GCC visibility pop
 
 #endif

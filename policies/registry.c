@@ -106,6 +106,13 @@ static int check_ops(const hs_policy_ops *p, const char *path, hs_err *err)
 
 static const hs_policy_ops *load_plugin(const char *path, hs_err *err)
 {
+    /* dlopen searches its library path for a name without a slash: a bare
+     * "libmine.so" means the file in the current folder, as any other
+     * relative path does (experiment files make theirs relative to the
+     * file first: experiments/sweep/expand.c). */
+    char here[4096];
+    if (!strchr(path, '/') && (size_t)snprintf(here, sizeof here, "./%s", path) < sizeof here)
+        path = here;
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         hs_errf(err, "cannot load policy plugin: %s", dlerror());

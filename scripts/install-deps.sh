@@ -7,7 +7,7 @@
 set -eu
 
 pkgs="build-essential cmake pkg-config libgsl-dev libyaml-dev libhdf5-dev \
-ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev libcmocka-dev"
+ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev libcmocka-dev zlib1g-dev"
 [ "${HS_WITH_MPI:-0}" = 1 ] && pkgs="$pkgs libopenmpi-dev openmpi-bin"
 [ "${HS_WITH_PY:-0}" = 1 ] && pkgs="$pkgs python3 python3-h5py python3-pandas python3-matplotlib python3-nbconvert python3-nbformat python3-ipykernel"
 

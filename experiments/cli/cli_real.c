@@ -40,11 +40,13 @@ static int real_run(int argc, char **argv)
     hs_run_cfg cfg = hs_cli_run_cfg(&o);
     cfg.exec = x;
     rc = x ? hs_real_prepare(x, &cfg, &err) : -1;
-    if (rc == 0 && opt.timeline && !(tl = hs_timeline_open(opt.timeline, o.hw, &err)))
+    if (rc == 0 && opt.timeline &&
+        !(tl = hs_timeline_open(opt.timeline, o.hw, opt.window_from_s, opt.window_to_s, &err)))
         rc = -1;
     hs_run_metrics m = {0};
     if (rc == 0) {
-        cfg.sink = (hs_run_sink){.ctx = tl, .kernel = tl ? hs_timeline_kernel : NULL};
+        if (tl)
+            hs_timeline_attach(tl, &cfg);
         rc = hs_run(&cfg, &m, &err);
         if (rc == 0)
             rc = hs_real_check(x, &err);

@@ -8,6 +8,7 @@
 
 #include "experiments/cli/cli.h"
 #include "experiments/cli/cli_run.h"
+#include "experiments/cli/timeline.h"
 #include "experiments/sweep/runspec.h"
 
 int hs_cli_run_parse(const hs_cli_cmd *cmd, int argc, char **argv, hs_cli_run_opts *o)
@@ -20,10 +21,13 @@ int hs_cli_run_parse(const hs_cli_cmd *cmd, int argc, char **argv, hs_cli_run_op
         {"seed", required_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'j'},
         {"timeline", required_argument, NULL, 't'},
+        {"timeline-window", required_argument, NULL, 'W'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
     o->seed = 1;
+    o->window_to_s = INFINITY;
+    bool window = false;
     unsigned long long v;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -43,11 +47,19 @@ int hs_cli_run_parse(const hs_cli_cmd *cmd, int argc, char **argv, hs_cli_run_op
             break;
         case 'j': o->json = true; break;
         case 't': o->timeline = optarg; break;
+        case 'W':
+            if (hs_timeline_parse_window(optarg, &o->window_from_s, &o->window_to_s) != 0)
+                return hs_cli_misuse(cmd, "error: --timeline-window takes A:B in seconds, 0 <= A < B "
+                                          "(A or B may be empty), got '%s'", optarg);
+            window = true;
+            break;
         default: return hs_cli_misuse(cmd, "bad option");
         }
     }
     if (optind != argc)
         return hs_cli_misuse(cmd, "unexpected argument '%s'", argv[optind]);
+    if (window && !o->timeline)
+        return hs_cli_misuse(cmd, "error: --timeline-window needs --timeline FILE");
     if (!o->hw || !o->workload || !o->policy)
         return hs_cli_misuse(cmd, "--hw, --workload and --policy are required");
     return 0;

@@ -16,6 +16,7 @@ typedef struct hs_cli_run_opts {
     int nsets;
     unsigned long long seed;
     bool json;
+    double window_from_s, window_to_s;   /* --timeline-window; 0, INFINITY: all */
 } hs_cli_run_opts;
 
 /* Parses the flags; returns 0 or HS_EXIT_USAGE (usage printed). */

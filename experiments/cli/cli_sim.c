@@ -1,6 +1,6 @@
 /* hetsoc sim: one run in the simulator.
  *   hetsoc sim --hw HW --workload WL --policy NAME [--set key=value]...
- *              [--seed N] [--json] [--timeline FILE] */
+ *              [--seed N] [--json] [--timeline FILE [--timeline-window A:B]] */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,16 +23,16 @@ static int sim_run(int argc, char **argv)
     if (!spec)
         return HS_EXIT_FAIL;
     hs_timeline *tl = NULL;
-    if (opt.timeline && !(tl = hs_timeline_open(opt.timeline, o.hw, &err))) {
+    if (opt.timeline &&
+        !(tl = hs_timeline_open(opt.timeline, o.hw, opt.window_from_s, opt.window_to_s, &err))) {
         hs_err_print(&err, stderr);
         hs_run_objs_free(&o);
         hs_node_free(spec);
         return HS_EXIT_FAIL;
     }
     hs_run_cfg cfg = hs_cli_run_cfg(&o);
-    cfg.bw_observer = tl ? hs_timeline_bandwidth : NULL;
-    cfg.bw_observer_ctx = tl;
-    cfg.sink = (hs_run_sink){.ctx = tl, .kernel = tl ? hs_timeline_kernel : NULL};
+    if (tl)
+        hs_timeline_attach(tl, &cfg);
     hs_run_metrics m;
     rc = hs_run(&cfg, &m, &err);
     if (tl && hs_timeline_close(tl, rc == 0, rc == 0 ? &err : &(hs_err){{0}}) != 0)
@@ -53,7 +53,7 @@ const hs_cli_cmd hs_cli_sim = {
     .name = "sim",
     .summary = "run one workload on one profile under one policy, simulated",
     .usage = "usage: hetsoc sim --hw HW --workload WL --policy NAME [--set KEY=VALUE]... [--seed N]\n"
-             "                  [--json] [--timeline FILE]\n"
+             "                  [--json] [--timeline FILE [--timeline-window A:B]]\n"
              "\n"
              "  --hw HW          built-in profile name (hetsoc list hw) or a YAML path\n"
              "  --workload WL    built-in workload name (hetsoc list workloads) or a YAML path\n"
@@ -63,6 +63,9 @@ const hs_cli_cmd hs_cli_sim = {
              "  --seed N         run seed (default 1): the same seed gives the same results\n"
              "  --json           print one JSON object (requests, mean/p50/p90/p99_latency_s,\n"
              "                   makespan_s, throughput_rps, energy_j, events, wall_s, classes, pus)\n"
-             "  --timeline FILE  write a Chrome trace-event JSON timeline (open it in Perfetto)\n",
+             "  --timeline FILE  write a Chrome trace-event JSON timeline (open it in Perfetto):\n"
+             "                   PU tracks, a track per request, bandwidth and queue counters;\n"
+             "                   FILE.gz is gzipped; a pipe or device is written in place\n"
+             "  --timeline-window A:B  keep only seconds A to B of the run (A or B may be empty)\n",
     .run = sim_run,
 };

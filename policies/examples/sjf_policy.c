@@ -1,7 +1,9 @@
 /* An example out-of-tree policy: shortest predicted job first.
  *
  * Whenever a PU has a free slot it takes, among the ready work it can run,
- * the item with the smallest predicted time on it (ties: the oldest).
+ * the item that would finish first there if dispatched now (hs_finish_at:
+ * its inputs' arrival, the launch that would apply and its time sharing
+ * the DRAM with what runs now; ties: the oldest).
  * Short kernels of interactive requests therefore overtake long prefills,
  * at the risk of starving long work -- a classic trade-off to compare
  * against `fifo`.
@@ -10,7 +12,9 @@
  * `const struct hs_policy_ops hs_policy_plugin`, with abi_version set to
  * HS_POLICY_ABI_VERSION; it talks to the engine only through
  * <policies/policy.h>.  Parameters are declared in the ops table and
- * validated by the engine before init(). */
+ * validated by the engine before init().  It keeps no state: a policy
+ * that does keeps it in what init() stores, never in statics (policy.h,
+ * "Per-run state"). */
 #include <math.h>
 
 #include "policies/policy.h"
@@ -27,7 +31,7 @@ static hs_work *pick(hs_sched *s, int pu, double max_wait)
     hs_work *best = NULL;
     double best_t = INFINITY;
     for (hs_work *w = hs_ready_first(s); w; w = hs_ready_next(s, w)) {
-        double t = hs_predict(s, w, pu);
+        double t = hs_finish_at(s, w, pu, NULL);
         if (!isfinite(t))
             continue;
         if (hs_now(s) - hs_work_ready_time(w) > max_wait)

@@ -367,6 +367,13 @@ static unsigned start_flags(const hs_sched *s, int pu, double t, double t_in, do
     return cost == 0 || t_in < t ? HS_EXEC_QUEUED : 0;
 }
 
+/* Tells the sink (if it listens) the PU's queued and running counts. */
+static inline void note_pu_load(const hs_sched *s, int pu)
+{
+    if (s->cfg->sink.pu_load)
+        s->cfg->sink.pu_load(s->cfg->sink.ctx, s->t, pu, s->pus[pu].queued, s->pus[pu].running);
+}
+
 /* Starts the PU's queue head w, whose inputs arrived at t_in <= now. */
 static inline void start_work(hs_sched *s, int pu, hs_work *w, double t, double t_in, double cost)
 {
@@ -379,6 +386,7 @@ static inline void start_work(hs_sched *s, int pu, hs_work *w, double t, double 
     p->running_head = w;
     p->queued--;
     p->running++;
+    note_pu_load(s, pu);
     w->state = HS_WORK_RUNNING;
     w->start_time = t;
     /* An error goes straight to the run's message (a local hs_err would
@@ -463,6 +471,7 @@ void hs_engine_enqueue(hs_sched *s, hs_work *w, int pu)
         p->queue_head = w;
     p->queue_tail = w;
     p->queued++;
+    note_pu_load(s, pu);
     start_queued(s, pu);
 }
 
@@ -480,6 +489,7 @@ void hs_engine_dequeue(hs_sched *s, hs_work *w)
         p->queue_tail = prev;
     w->queue_next = NULL;
     p->queued--;
+    note_pu_load(s, w->pu);
     w->pu = -1;
     if (w->xfer_at > -INFINITY)
         hs_mem_xfer_forget(s, w);
@@ -950,6 +960,7 @@ static void work_done_cb(void *engine, void *token)
     *link = w->queue_next;
     w->queue_next = NULL;
     p->running--;
+    note_pu_load(s, pu);
     p->last_end = now(s);
     if (s->x->ops->done_energy)
         attribute_energy(s, w);
@@ -999,6 +1010,9 @@ static int setup(hs_sched *s, const hs_run_cfg *cfg, hs_err *err)
     s->x = cfg->exec;
     if (!s->x && !(s->x = hs_exec_sim_create(cfg->hw, cfg->bw_observer, cfg->bw_observer_ctx, err)))
         return -1;
+    if (!cfg->exec && cfg->pu_bw_observer &&
+        hs_exec_sim_observe_pus(s->x, cfg->pu_bw_observer, cfg->bw_observer_ctx) != 0)
+        return hs_errf(err, "out of memory");
     s->x->ops->bind(s->x, work_done_cb, s);
     hs_engine_enter(s);     /* the start of the run, before the first callback */
     if (!(s->gen = hs_gen_create(cfg->wl, cfg->seed, err)))

@@ -39,6 +39,9 @@ typedef struct hs_run_sink {
     void *ctx;
     void (*request)(void *ctx, const hs_request_row *row);  /* each may be NULL */
     void (*kernel)(void *ctx, const hs_kernel_row *row);
+    /* A PU's dispatch queue or running count changed at time t: work
+     * queued on it (dispatched, not started) and running now. */
+    void (*pu_load)(void *ctx, double t, int pu, int queued, int running);
 } hs_run_sink;
 
 /* ---- Metrics (columns: sim/engine/schema.h) ---------------------------------- */
@@ -78,6 +81,9 @@ typedef struct hs_run_cfg {
     hs_exec *exec;                 /* NULL: the simulated executor */
     hs_bw_observer bw_observer;    /* for the simulated executor; may be NULL */
     void *bw_observer_ctx;
+    /* Each PU's bandwidth in use, for the simulated executor (ctx:
+     * bw_observer_ctx); may be NULL.  Observing never changes the run. */
+    hs_pu_bw_observer pu_bw_observer;
     hs_run_sink sink;
     /* The engine preset the caller applied to hw (hs_policy_engine_apply),
      * reported in the metrics' engine and engine_fit columns; NULL: none. */

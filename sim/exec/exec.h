@@ -139,5 +139,7 @@ struct hs_exec {
 
 /* Observes bandwidth changes: t, memory domain, bytes/s in use. */
 typedef void (*hs_bw_observer)(void *ctx, double t, int mem, double bps);
+/* Observes a PU's bandwidth: t, PU, bytes/s its kernels draw. */
+typedef void (*hs_pu_bw_observer)(void *ctx, double t, int pu, double bps);
 
 #endif

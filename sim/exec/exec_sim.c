@@ -61,6 +61,9 @@ typedef struct exec_sim {
     hs_bw_observer obs;
     void *obs_ctx;
     double *last_used;       /* per domain, to report changes only */
+    hs_pu_bw_observer pu_obs;
+    void *pu_obs_ctx;
+    double *last_pu_bw;      /* per PU, to report changes only */
     hs_domain_conf *domains;
     hs_pu_conf *pus;
     hs_link_conf *links;
@@ -442,6 +445,7 @@ static void sim_destroy(hs_exec *x)
     if (e->sim)
         hs_sim_destroy(e->sim);
     free(e->last_used);
+    free(e->last_pu_bw);
     free(e->built);
     free(e->xfers);
     for (size_t p = 0; e->ps && p < e->hw->npus; p++)
@@ -457,13 +461,19 @@ static void sim_destroy(hs_exec *x)
 
 static void observe(hs_machine *m, double t, const double *used, size_t n, void *ctx)
 {
-    (void)m;
     exec_sim *e = ctx;
-    for (size_t d = 0; d < n; d++)
+    for (size_t d = 0; e->obs && d < n; d++)
         if (used[d] != e->last_used[d]) {
             e->last_used[d] = used[d];
             e->obs(e->obs_ctx, t, (int)d, used[d]);
         }
+    for (size_t p = 0; e->pu_obs && p < e->hw->npus; p++) {
+        double bps = hs_machine_pu_bandwidth(m, (int)p);
+        if (bps != e->last_pu_bw[p]) {
+            e->last_pu_bw[p] = bps;
+            e->pu_obs(e->pu_obs_ctx, t, (int)p, bps);
+        }
+    }
 }
 
 static const hs_exec_ops sim_ops = {
@@ -550,4 +560,15 @@ hs_exec *hs_exec_sim_create(const hs_hw *hw, hs_bw_observer obs, void *obs_ctx, 
     if (obs)
         hs_machine_on_bandwidth(e->m, observe, e);
     return &e->base;
+}
+
+int hs_exec_sim_observe_pus(hs_exec *x, hs_pu_bw_observer fn, void *ctx)
+{
+    exec_sim *e = X(x);
+    if (fn && !e->last_pu_bw && !(e->last_pu_bw = calloc(e->hw->npus, sizeof *e->last_pu_bw)))
+        return -1;
+    e->pu_obs = fn;
+    e->pu_obs_ctx = ctx;
+    hs_machine_on_bandwidth(e->m, fn || e->obs ? observe : NULL, e);
+    return 0;
 }

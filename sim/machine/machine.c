@@ -306,10 +306,11 @@ static void rearm(hs_machine *m, double now)
 }
 
 /* Integrates each domain's traffic up to now and tells the observer when
- * a domain's use changed. */
-static void account(hs_machine *m, double now)
+ * a domain's use changed, or when flows' rates did (rates_moved: a domain's
+ * total may stay while the PUs' shares of it move). */
+static void account(hs_machine *m, double now, bool rates_moved)
 {
-    bool changed = false;
+    bool changed = rates_moved;
     for (int d = 0; d < m->ndom; d++) {
         mdom *dm = &m->dom[d];
         double u = *dm->used_at;
@@ -338,7 +339,7 @@ static void resolve(hs_machine *m, double now)
         if (id >= 0)
             set_rate(m, id, now, x[i] / m->k[id].bytes);
     }
-    account(m, now);
+    account(m, now, n > 0);
     rearm(m, now);
 }
 

@@ -107,8 +107,9 @@ typedef struct hs_pu_conf {
  * the callback may start new work.  ctx is the configuration's. */
 typedef void (*hs_machine_done_fn)(hs_machine *m, int id, void *user, void *ctx);
 
-/* Called when the bandwidth in use on some domain changes: t is the time,
- * used[d] the bytes/s in use on domain d from t on. */
+/* Called when the bandwidth in use on some domain changes, or the rates of
+ * flows do (a PU's share may move while its domain's total stays): t is
+ * the time, used[d] the bytes/s in use on domain d from t on. */
 typedef void (*hs_machine_bw_fn)(hs_machine *m, double t, const double *used,
                                  size_t ndomains, void *ctx);
 

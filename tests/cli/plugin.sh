@@ -50,4 +50,38 @@ expect_status 1 "$prefix/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuo
 expect_err "no symbol 'hs_policy_plugin'"
 expect_status 1 "$prefix/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuoglu --policy "$tmp/missing.so"
 expect_err "cannot load policy plugin"
+
+# The pkg-config file is relocatable: it names its prefix relative to
+# itself, so a second install (DESTDIR and another prefix) builds the
+# example with `cc ... $(pkg-config ...)` as well as the first.
+grep -q '^prefix=${pcfiledir}/' "$prefix"/lib*/pkgconfig/hetsoc.pc || fail "pkg-config prefix is not relative"
+DESTDIR=$tmp/dest cmake --install "$build" --prefix /opt/hs >"$tmp/install2.log" 2>&1 || fail "DESTDIR install"
+for root in "$prefix" "$tmp/dest/opt/hs"; do
+    flags=$(PKG_CONFIG_PATH=$(echo "$root"/lib*/pkgconfig) pkg-config --cflags --libs hetsoc) ||
+        fail "pkg-config under $root"
+    case "$flags" in *"$root/"*) ;; *) fail "pkg-config flags do not point under $root: $flags" ;; esac
+    # shellcheck disable=SC2086
+    cc -shared -fPIC -o "$tmp/pc.so" "$src/policies/examples/sjf_policy.c" $flags || fail "example against $root"
+    expect_status 0 "$root/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuoglu --policy "$tmp/pc.so" --json
+    expect_out '"requests": 1,'
+done
+
+# Plugin paths: a bare file name on the command line is the file in the
+# current folder (not dlopen's search path); in an experiment file, the
+# file beside the experiment, wherever hetsoc runs from.
+mkdir -p "$tmp/expdir" "$tmp/elsewhere"
+cp "$plugin" "$tmp/expdir/libmine.so"
+in_dir() { (cd "$1" && shift && "$@"); }
+expect_status 0 in_dir "$tmp/expdir" "$prefix/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuoglu \
+    --policy libmine.so --json
+expect_out '"requests": 1,'
+expect_status 1 in_dir "$tmp/elsewhere" "$prefix/bin/hetsoc" sim --hw generic-3pu --workload heft-topcuoglu \
+    --policy libmine.so
+expect_err "cannot load policy plugin: \./libmine\.so"
+printf 'name: plug\nhw: generic-3pu\nworkload: heft-topcuoglu\npolicy: [fifo, libmine.so]\nseeds: [1]\n' \
+    >"$tmp/expdir/plug.yaml"
+expect_status 0 in_dir "$tmp/elsewhere" "$prefix/bin/hetsoc" run ../expdir/plug.yaml -o r.h5
+expect_out 'all ok'
+expect_status 0 in_dir "$tmp/expdir" "$prefix/bin/hetsoc" run plug.yaml -o r.h5
+expect_out 'all ok'
 finish

@@ -13,7 +13,7 @@ expect_out 'scheduling overhead'
 expect_out 'cpu +-> .*sub-device 1 of 2'
 expect_out 'npu +-> .*sub-device 2 of 2'
 expect_status 0 $HETSOC real $small --policy fifo --set policy.pu=cpu --timeline "$tmp/t.json"
-grep -q '"ph": "X"' "$tmp/t.json" || fail "no slices in the timeline"
+grep -q '"ph":"X"' "$tmp/t.json" || fail "no slices in the timeline"
 # Layer granularity: fused items run the ops they stand for.
 expect_status 0 $HETSOC real $small --set workload.granularity=layer --policy eft --json
 # The same flags as sim, the same misuse and input errors.

@@ -21,4 +21,11 @@ for f in latency_cdf.png metrics.png; do
     [ -s "$tmp/figs/$f" ] || fail "figure $f not drawn"
 done
 grep -q 'p1-only' "$tmp/nb/quickstart.ipynb" || fail "the notebook's table lacks the policies"
+# One CDF panel per sweep value, each with its own requests of all three policies (never pooled).
+for rate in 0.5 0.8; do
+    grep -q "facet workload.arrival.rate=$rate: 3 policies, 17100 requests" "$tmp/nb/quickstart.ipynb" ||
+        fail "no facet for rate $rate: $(grep -o 'facet [^"]*' "$tmp/nb/quickstart.ipynb")"
+done
+[ "$(grep -c '"facet workload.arrival.rate=' "$tmp/nb/quickstart.ipynb")" = 2 ] || fail "expected two facets"
+grep -q 'profile generic-2pu: utilisation per PU' "$tmp/nb/quickstart.ipynb" || fail "no utilisation per profile"
 finish

@@ -22,10 +22,10 @@ expect_out 'PU +busy s'
 
 # Timeline: Chrome trace events, a track per PU, slices, a DRAM counter.
 expect_status 0 $run --policy eft --timeline "$tmp/t.json"
-head -c 43 "$tmp/t.json" | grep -q '^{"displayTimeUnit": "ms", "traceEvents": \[' || fail "timeline header"
-grep -q '"name": "thread_name", "args": {"name": "gpu"' "$tmp/t.json" || fail "no gpu track"
-grep -q '"ph": "X"' "$tmp/t.json" || fail "no slices"
-grep -q '"ph": "C", "pid": 1, "name": "DRAM' "$tmp/t.json" || fail "no bandwidth counter"
+head -c 39 "$tmp/t.json" | grep -q '^{"displayTimeUnit":"ms","traceEvents":\[' || fail "timeline header"
+grep -q '"name":"thread_name","args":{"name":"gpu"' "$tmp/t.json" || fail "no gpu track"
+grep -q '"ph":"X"' "$tmp/t.json" || fail "no slices"
+grep -q '"ph":"C","pid":1,"name":"DRAM' "$tmp/t.json" || fail "no bandwidth counter"
 tail -n 1 "$tmp/t.json" | grep -q '^\]}$' || fail "timeline not closed"
 ls "$tmp" | grep -q partial && fail "a partial timeline was left behind"
 
