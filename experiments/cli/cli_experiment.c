@@ -29,11 +29,22 @@ static int print_results(const char *path, bool table, size_t *failed)
     }
     if (table)
         hs_summary_table(hs_h5_get_meta(h), runs, n, stdout);
-    size_t nf = 0;
-    const hs_run_record *first = NULL;
-    for (size_t i = 0; i < n; i++)
+    size_t nf = 0, nt = 0;
+    const hs_run_record *first = NULL, *cut = NULL;
+    for (size_t i = 0; i < n; i++) {
         if (!runs[i].ok && nf++ == 0)
             first = &runs[i];
+        if (strcmp(hs_record_status(&runs[i]), "truncated") == 0 && nt++ == 0)
+            cut = &runs[i];
+    }
+    if (cut) {
+        fflush(stdout);
+        fprintf(stderr,
+                "hetsoc: warning: %zu of %zu runs truncated (status 'truncated' in /runs); run %lld (%s, seed %lld) "
+                "stopped at engine.%s with %lld request(s) in flight\n",
+                nt, n, (long long)cut->run, cut->policy, (long long)cut->seed, cut->strs[cut->m.truncated],
+                (long long)cut->m.in_flight);
+    }
     if (first) {
         fflush(stdout);
         fprintf(stderr, "hetsoc: %zu of %zu runs failed (status 'error' in /runs); run %lld (%s, seed %lld): %s\n", nf,

@@ -106,6 +106,17 @@ static void print_stats_row(const char *name, const hs_latency_stats *s)
            s->mean_latency_s, s->p50_latency_s, s->p90_latency_s, s->p99_latency_s, s->throughput_rps);
 }
 
+void hs_cli_warn_truncated(const hs_run_metrics *m)
+{
+    if (!hs_run_truncated(m))
+        return;
+    fflush(stdout);
+    fprintf(stderr,
+            "hetsoc: warning: the run was truncated by engine.%s with %llu request(s) in flight; its metrics "
+            "cover only the %llu request(s) finished before the cut\n",
+            m->truncated, (unsigned long long)m->in_flight, (unsigned long long)m->all.requests);
+}
+
 void hs_cli_run_summary(const hs_run_objs *o, const hs_run_metrics *m, const char *backend)
 {
     printf("%s: policy %s on %s, workload %s, seed %llu\n", backend, o->policy->name, o->hw->name,

@@ -34,5 +34,8 @@ hs_run_cfg hs_cli_run_cfg(const hs_run_objs *o);
 FILE *hs_cli_real_log(void);
 /* The readable summary of a run. */
 void hs_cli_run_summary(const hs_run_objs *o, const hs_run_metrics *m, const char *backend);
+/* Says on stderr when engine.max_events or engine.end_time cut the run
+ * (hs_run_truncated): why, and the requests it left unfinished. */
+void hs_cli_warn_truncated(const hs_run_metrics *m);
 
 #endif

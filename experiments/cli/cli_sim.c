@@ -37,6 +37,8 @@ static int sim_run(int argc, char **argv)
     rc = hs_run(&cfg, &m, &err);
     if (tl && hs_timeline_close(tl, rc == 0, rc == 0 ? &err : &(hs_err){{0}}) != 0)
         rc = -1;
+    if (rc == 0)
+        hs_cli_warn_truncated(&m);
     if (rc == 0 && opt.json)
         hs_run_metrics_json(&m, stdout);
     else if (rc == 0)

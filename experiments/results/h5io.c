@@ -1,10 +1,19 @@
 /* hetsoc: the HDF5 results file (see h5io.h).
  *
- * Every table is handled the same way: in memory a row is an array of
- * 8-byte cells (int64, double or char *), so the memory compound type has
- * member i at offset 8 i; on disk the compound is packed, with int64,
- * int8, float64 and variable-length UTF-8 string members.  HDF5 converts
- * between the two on every read and write. */
+ * Every table is handled the same way: to its callers a row is an array of
+ * 8-byte cells (int64, double or char *).  HDF5 sees a packed row instead
+ * (pack_rows, unpack_rows): int64 and double members, and each string in a
+ * fixed slot of its column's width plus a terminating NUL; on disk the
+ * compound is packed, with int64, int8, float64 and fixed-length,
+ * NUL-padded UTF-8 string members.  HDF5 converts between the two on every
+ * read and write.
+ *
+ * A corrupted file must not crash its reader: there are no variable-length
+ * strings (their global-heap addresses are what a flipped byte turns into a
+ * wild read), every chunk carries a Fletcher-32 checksum, and the file's
+ * metadata uses the 1.10 format, whose object headers and chunk indices
+ * carry checksums too.  A checksum that fails is an HDF5 read error, which
+ * the read side reports as "corrupt results file". */
 #include <errno.h>
 #include <hdf5.h>
 #include <inttypes.h>
@@ -14,13 +23,18 @@
 
 #include "experiments/results/h5io.h"
 
-#define LAYOUT "hetsoc-results-1"
+#define LAYOUT "hetsoc-results-2"
 
-#if H5_VERSION_GE(1, 12, 0)
-#define VLEN_RECLAIM(t, s, b) H5Treclaim((t), (s), H5P_DEFAULT, (b))
-#else
-#define VLEN_RECLAIM(t, s, b) H5Dvlen_reclaim((t), (s), H5P_DEFAULT, (b))
-#endif
+/* Widths (bytes) of the string columns: a label (policy, hardware and
+ * workload labels, string sweep values), a schema name (NAME and PU:
+ * the engine's char[64]; TEXT: class, stage and slot names), a run's failure
+ * message (longer ones are cut, marked "..."), and a resolved configuration
+ * (YAML).  Chosen: wide enough for every file the project ships; a longer
+ * value is an error at write, never a silent cut. */
+enum {
+    W_KEY = 16, W_WORD = 16, W_LABEL = 256, W_NAME = 64, W_TEXT = 128, W_MESSAGE = 1024, W_CONFIG = 1 << 16,
+    W_MAX = 1 << 20   /* a wider string column read back is a corrupt file */
+};
 
 typedef enum col_type { COL_I64, COL_I8, COL_F64, COL_STR } col_type;
 
@@ -33,6 +47,7 @@ typedef union cell {
 typedef struct col {
     const char *name;
     col_type type;
+    size_t width;           /* COL_STR: the fixed length on disk */
 } col;
 
 typedef struct table {
@@ -41,6 +56,8 @@ typedef struct table {
     size_t ncols;
     col *cols;
     char **names;           /* owned column names (opened tables) */
+    size_t *moff, msize;    /* packed row: each column's offset, the row's size */
+    unsigned char *rbuf;    /* packed rows of the last table_read */
     hsize_t nrows;
     size_t chunk;
     /* Read side: the rows of each run, [first, first + count). */
@@ -50,8 +67,8 @@ typedef struct table {
     hsize_t *ifirst, *icount;
 } table;
 
-enum { T_RUNS, T_CONFIGS, T_REQUESTS, T_PUS, T_KERNELS, T_COUNT };
-static const char *const table_names[T_COUNT] = {"runs", "configs", "requests", "pus", "kernels"};
+enum { T_RUNS, T_CONFIGS, T_REQUESTS, T_PUS, T_KERNELS, T_CLASSES, T_COUNT };
+static const char *const table_names[T_COUNT] = {"runs", "configs", "requests", "pus", "kernels", "classes"};
 
 struct hs_h5 {
     char *path;
@@ -64,10 +81,11 @@ struct hs_h5 {
 
 /* ---- Fixed columns ------------------------------------------------------------ */
 static const col runs_head[] = {
-    {"run", COL_I64}, {"key", COL_STR}, {"policy", COL_STR}, {"hw", COL_STR}, {"workload", COL_STR},
-    {"seed", COL_I64}, {"backend", COL_STR}, {"status", COL_STR}, {"message", COL_STR},
+    {"run", COL_I64, 0}, {"key", COL_STR, W_KEY}, {"policy", COL_STR, W_LABEL}, {"hw", COL_STR, W_LABEL},
+    {"workload", COL_STR, W_LABEL}, {"seed", COL_I64, 0}, {"backend", COL_STR, W_WORD},
+    {"status", COL_STR, W_WORD}, {"message", COL_STR, W_MESSAGE},
 };
-static const col configs_cols[] = {{"run", COL_I64}, {"key", COL_STR}, {"config", COL_STR}};
+static const col configs_cols[] = {{"run", COL_I64, 0}, {"key", COL_STR, W_KEY}, {"config", COL_STR, W_CONFIG}};
 /* The metric columns of /runs and the /requests, /pus and /kernels tables
  * come from the record's tables (run_record.h, from sim/engine/schema.h):
  * "run", then the table's columns.  Filled once by h5_init. */
@@ -77,12 +95,17 @@ enum {
     NREQUESTS = 1 HS_REQUEST_COLUMNS(ONE),
     NPUS = 1 HS_PU_COLUMNS(ONE),
     NKERNELS = 1 HS_KERNEL_COLUMNS(ONE),
+    NCLASSES = 2 HS_LATENCY_COLUMNS(ONE),
+    NROWCOLS_MAX = NKERNELS > NREQUESTS ? (NKERNELS > NCLASSES ? NKERNELS : NCLASSES)
+                                        : (NREQUESTS > NCLASSES ? NREQUESTS : NCLASSES),
 };
-static col runs_tail[NTAIL], requests_cols[NREQUESTS], pus_cols[NPUS], kernels_cols[NKERNELS];
+static col runs_tail[NTAIL], requests_cols[NREQUESTS], pus_cols[NPUS], kernels_cols[NKERNELS],
+    classes_cols[NCLASSES];
 
 /* The record's table of each HDF5 row table (T_CONFIGS: none). */
 static const hs_rec_table_id rec_table_of[T_COUNT] = {
     [T_RUNS] = HS_REC_METRICS, [T_REQUESTS] = HS_REC_REQUESTS, [T_PUS] = HS_REC_PUS, [T_KERNELS] = HS_REC_KERNELS,
+    [T_CLASSES] = HS_REC_CLASSES,
 };
 
 static col_type type_of(hs_col_kind kind)
@@ -96,20 +119,25 @@ static col_type type_of(hs_col_kind kind)
     }
 }
 
+static size_t width_of(hs_col_kind kind)
+{
+    return kind == HS_COL_TEXT ? W_TEXT : kind == HS_COL_PU || kind == HS_COL_NAME ? W_NAME : 0;
+}
+
 static void schema_cols(hs_rec_table_id id, col *out)
 {
     const hs_rec_table *t = hs_rec_table_of(id);
     for (size_t i = 0; i < t->n; i++)
-        out[i] = (col){t->cols[i].column, type_of(t->cols[i].kind)};
+        out[i] = (col){t->cols[i].column, type_of(t->cols[i].kind), width_of(t->cols[i].kind)};
 }
 
 static void schema_init(void)
 {
     schema_cols(HS_REC_METRICS, runs_tail);
-    col *rows[] = {requests_cols, pus_cols, kernels_cols};
-    hs_rec_table_id ids[] = {HS_REC_REQUESTS, HS_REC_PUS, HS_REC_KERNELS};
-    for (size_t i = 0; i < 3; i++) {
-        rows[i][0] = (col){"run", COL_I64};
+    col *rows[] = {requests_cols, pus_cols, kernels_cols, classes_cols};
+    hs_rec_table_id ids[] = {HS_REC_REQUESTS, HS_REC_PUS, HS_REC_KERNELS, HS_REC_CLASSES};
+    for (size_t i = 0; i < 4; i++) {
+        rows[i][0] = (col){"run", COL_I64, 0};
         schema_cols(ids[i], rows[i] + 1);
     }
 }
@@ -148,37 +176,66 @@ static int h5_err(const char *path, hs_err *err, const char *what)
     return hs_err_at(err, path, 0, 0, "%s", what);
 }
 
+/* A file that fails a check on the read side: "PATH: error: corrupt results
+ * file (WHAT[; HDF5: innermost description])". */
+static int h5_corrupt(const char *path, hs_err *err, const char *what)
+{
+    char detail[256] = "";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, detail);
+    H5Eclear2(H5E_DEFAULT);
+    if (detail[0])
+        return hs_err_at(err, path, 0, 0, "corrupt results file (%s; HDF5: %s)", what, detail);
+    return hs_err_at(err, path, 0, 0, "corrupt results file (%s)", what);
+}
+
 /* ---- Types ---------------------------------------------------------------------------- */
-static hid_t str_type(void)
+/* A fixed-length UTF-8 string of size bytes: NUL-padded on disk, NUL-terminated in memory. */
+static hid_t str_type(size_t size, H5T_str_t pad)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_size(t, size ? size : 1);
+    H5Tset_strpad(t, pad);
     H5Tset_cset(t, H5T_CSET_UTF8);
     return t;
 }
 
-static hid_t mem_type(const col *cols, size_t n)
+/* The packed memory row: 8-byte numbers, each string in width + 1 bytes
+ * (rounded up to 8); fills moff and *msize. */
+static hid_t mem_type(const col *cols, size_t n, size_t *moff, size_t *msize)
 {
-    hid_t t = H5Tcreate(H5T_COMPOUND, 8 * (n ? n : 1));
-    hid_t s = str_type();
+    size_t size = 0;
     for (size_t i = 0; i < n; i++) {
-        hid_t m = cols[i].type == COL_STR ? s : cols[i].type == COL_F64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
-        H5Tinsert(t, cols[i].name, 8 * i, m);
+        moff[i] = size;
+        size += cols[i].type == COL_STR ? (cols[i].width + 1 + 7) / 8 * 8 : 8;
     }
-    H5Tclose(s);
+    *msize = size ? size : 8;
+    hid_t t = H5Tcreate(H5T_COMPOUND, *msize);
+    for (size_t i = 0; i < n; i++) {
+        hid_t m = cols[i].type == COL_STR ? str_type(cols[i].width + 1, H5T_STR_NULLTERM)
+                  : cols[i].type == COL_F64 ? H5Tcopy(H5T_NATIVE_DOUBLE)
+                                            : H5Tcopy(H5T_NATIVE_INT64);
+        H5Tinsert(t, cols[i].name, moff[i], m);
+        H5Tclose(m);
+    }
     return t;
+}
+
+static hid_t file_member_type(const col *c)
+{
+    switch (c->type) {
+    case COL_STR: return str_type(c->width, H5T_STR_NULLPAD);
+    case COL_F64: return H5Tcopy(H5T_IEEE_F64LE);
+    case COL_I8: return H5Tcopy(H5T_STD_I8LE);
+    default: return H5Tcopy(H5T_STD_I64LE);
+    }
 }
 
 static hid_t file_type(const col *cols, size_t n)
 {
-    hid_t s = str_type();
     size_t size = 0;
     hid_t types[256];
     for (size_t i = 0; i < n; i++) {
-        types[i] = cols[i].type == COL_STR ? s
-                   : cols[i].type == COL_F64 ? H5T_IEEE_F64LE
-                   : cols[i].type == COL_I8 ? H5T_STD_I8LE
-                                            : H5T_STD_I64LE;
+        types[i] = file_member_type(&cols[i]);
         size += H5Tget_size(types[i]);
     }
     hid_t t = H5Tcreate(H5T_COMPOUND, size);
@@ -186,9 +243,49 @@ static hid_t file_type(const col *cols, size_t n)
     for (size_t i = 0; i < n; i++) {
         H5Tinsert(t, cols[i].name, off, types[i]);
         off += H5Tget_size(types[i]);
+        H5Tclose(types[i]);
     }
-    H5Tclose(s);
     return t;
+}
+
+/* Packs n rows of cells; a string longer than its column's width is an
+ * error (the caller cuts the one column that may be cut, the message). */
+static int pack_rows(const char *path, const table *t, const cell *rows, size_t n, unsigned char *buf,
+                     hs_err *err)
+{
+    for (size_t r = 0; r < n; r++)
+        for (size_t i = 0; i < t->ncols; i++) {
+            const cell *c = &rows[r * t->ncols + i];
+            unsigned char *dst = buf + r * t->msize + t->moff[i];
+            if (t->cols[i].type != COL_STR) {
+                memcpy(dst, c, 8);
+                continue;
+            }
+            const char *s = c->s ? c->s : "";
+            size_t len = strlen(s);
+            if (len > t->cols[i].width)
+                return hs_err_at(err, path, 0, 0, "a value of /%s column '%s' is %zu bytes, longer than its %zu",
+                                 t->name, t->cols[i].name, len, t->cols[i].width);
+            memcpy(dst, s, len + 1);
+        }
+    return 0;
+}
+
+/* Cells over n packed rows: strings point into buf, each NUL-terminated
+ * within its slot whatever the file held. */
+static void unpack_rows(const table *t, unsigned char *buf, size_t n, cell *rows)
+{
+    for (size_t r = 0; r < n; r++)
+        for (size_t i = 0; i < t->ncols; i++) {
+            unsigned char *src = buf + r * t->msize + t->moff[i];
+            cell *c = &rows[r * t->ncols + i];
+            if (t->cols[i].type == COL_STR) {
+                src[t->cols[i].width] = 0;
+                c->s = (char *)src;
+            } else {
+                memcpy(c, src, 8);
+            }
+        }
 }
 
 /* ---- Tables ----------------------------------------------------------------------------- */
@@ -204,10 +301,22 @@ static void table_close(table *t)
         free(t->names);
         free(t->cols);
     }
+    free(t->moff);
+    free(t->rbuf);
     free(t->irun);
     free(t->ifirst);
     free(t->icount);
     memset(t, 0, sizeof *t);
+}
+
+/* Room for a few compressed chunks of each table, so that appending a run's
+ * rows does not decompress and recompress a chunk per append (the default
+ * cache, 1 MiB, holds less than one chunk of /kernels). */
+static hid_t chunk_cache(void)
+{
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    H5Pset_chunk_cache(dapl, 521, (size_t)32 << 20, 1.0);
+    return dapl;
 }
 
 static int table_create(hs_h5 *h, table *t, const char *name, const col *cols, size_t n, size_t chunk,
@@ -217,13 +326,24 @@ static int table_create(hs_h5 *h, table *t, const char *name, const col *cols, s
     t->ncols = n;
     t->chunk = chunk;
     t->cols = (col *)cols;
-    t->mtype = mem_type(cols, n);
+    if (!(t->moff = calloc(n ? n : 1, sizeof *t->moff)))
+        return hs_errf(err, "out of memory");
+    t->mtype = mem_type(cols, n, t->moff, &t->msize);
     hid_t ft = file_type(cols, n);
     hsize_t dims = 0, maxdims = H5S_UNLIMITED, ch = chunk;
     hid_t space = H5Screate_simple(1, &dims, &maxdims);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, 1, &ch);
-    t->dset = H5Dcreate2(h->file, name, ft, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    /* Fixed-length strings are mostly padding: shuffle + deflate shrink
+     * it; Fletcher-32 last, so the checksum covers what is on disk. */
+    if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, 1);
+    }
+    H5Pset_fletcher32(dcpl);
+    hid_t dapl = chunk_cache();
+    t->dset = H5Dcreate2(h->file, name, ft, space, H5P_DEFAULT, dcpl, dapl);
+    H5Pclose(dapl);
     H5Pclose(dcpl);
     H5Sclose(space);
     H5Tclose(ft);
@@ -239,13 +359,17 @@ static int table_open(hs_h5 *h, table *t, const char *name, hs_err *err)
 {
     t->name = name;
     char what[160];
-    if (H5Lexists(h->file, name, H5P_DEFAULT) <= 0) {
-        snprintf(what, sizeof what, "not a hetsoc results file: no dataset /%s", name);
-        return hs_err_at(err, h->path, 0, 0, "%s", what);
+    htri_t exists = H5Lexists(h->file, name, H5P_DEFAULT);
+    if (exists <= 0) {
+        snprintf(what, sizeof what, "no dataset /%s", name);
+        return h5_corrupt(h->path, err, what);
     }
-    if ((t->dset = H5Dopen2(h->file, name, H5P_DEFAULT)) < 0) {
+    hid_t dapl = chunk_cache();
+    t->dset = H5Dopen2(h->file, name, dapl);
+    H5Pclose(dapl);
+    if (t->dset < 0) {
         snprintf(what, sizeof what, "cannot open dataset /%s", name);
-        return h5_err(h->path, err, what);
+        return h5_corrupt(h->path, err, what);
     }
     hid_t ft = H5Dget_type(t->dset);
     hid_t sp = H5Dget_space(t->dset);
@@ -258,13 +382,14 @@ static int table_open(hs_h5 *h, table *t, const char *name, hs_err *err)
     if (nm <= 0 || nm > 256 || rank != 1) {
         H5Tclose(ft);
         snprintf(what, sizeof what, "dataset /%s is not a table of hetsoc results", name);
-        return hs_err_at(err, h->path, 0, 0, "%s", what);
+        return h5_corrupt(h->path, err, what);
     }
     t->nrows = dims;
     t->ncols = (size_t)nm;
     t->cols = calloc(t->ncols, sizeof *t->cols);
     t->names = calloc(t->ncols, sizeof *t->names);
-    if (!t->cols || !t->names) {
+    t->moff = calloc(t->ncols, sizeof *t->moff);
+    if (!t->cols || !t->names || !t->moff) {
         H5Tclose(ft);
         return hs_errf(err, "out of memory");
     }
@@ -272,6 +397,10 @@ static int table_open(hs_h5 *h, table *t, const char *name, hs_err *err)
         char *mn = H5Tget_member_name(ft, (unsigned)i);
         t->names[i] = strdup(mn ? mn : "");
         H5free_memory(mn);
+        if (!t->names[i]) {
+            H5Tclose(ft);
+            return hs_errf(err, "out of memory");
+        }
         t->cols[i].name = t->names[i];
         H5T_class_t c = H5Tget_member_class(ft, (unsigned)i);
         if (c == H5T_INTEGER) {
@@ -281,21 +410,24 @@ static int table_open(hs_h5 *h, table *t, const char *name, hs_err *err)
         } else if (c == H5T_STRING) {
             hid_t mt = H5Tget_member_type(ft, (unsigned)i);
             htri_t var = H5Tis_variable_str(mt);
+            size_t width = H5Tget_size(mt);
             H5Tclose(mt);
-            if (var <= 0) {
+            if (var != 0 || width == 0 || width > W_MAX) {
                 H5Tclose(ft);
-                snprintf(what, sizeof what, "column '%s' of /%s is not a variable-length string", t->names[i], name);
-                return hs_err_at(err, h->path, 0, 0, "%s", what);
+                snprintf(what, sizeof what, "column '%s' of /%s is not a fixed-length string (a file of an "
+                         "earlier hetsoc?)", t->names[i], name);
+                return h5_corrupt(h->path, err, what);
             }
             t->cols[i].type = COL_STR;
+            t->cols[i].width = width;
         } else {
             H5Tclose(ft);
             snprintf(what, sizeof what, "column '%s' of /%s has an unsupported type", t->names[i], name);
-            return hs_err_at(err, h->path, 0, 0, "%s", what);
+            return h5_corrupt(h->path, err, what);
         }
     }
     H5Tclose(ft);
-    t->mtype = mem_type(t->cols, t->ncols);
+    t->mtype = mem_type(t->cols, t->ncols, t->moff, &t->msize);
     return 0;
 }
 
@@ -313,7 +445,15 @@ static int table_append(hs_h5 *h, table *t, const cell *rows, size_t n, hs_err *
         return 0;
     hsize_t start = t->nrows, count = n, total = t->nrows + n;
     char what[128];
+    unsigned char *packed = calloc(n, t->msize);
+    if (!packed)
+        return hs_errf(err, "out of memory");
+    if (pack_rows(h->path, t, rows, n, packed, err) != 0) {
+        free(packed);
+        return -1;
+    }
     if (H5Dset_extent(t->dset, &total) < 0) {
+        free(packed);
         snprintf(what, sizeof what, "cannot extend /%s", t->name);
         return h5_err(h->path, err, what);
     }
@@ -321,9 +461,10 @@ static int table_append(hs_h5 *h, table *t, const cell *rows, size_t n, hs_err *
     hid_t ms = H5Screate_simple(1, &count, NULL);
     herr_t rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL);
     if (rc >= 0)
-        rc = H5Dwrite(t->dset, t->mtype, ms, fs, H5P_DEFAULT, rows);
+        rc = H5Dwrite(t->dset, t->mtype, ms, fs, H5P_DEFAULT, packed);
     H5Sclose(ms);
     H5Sclose(fs);
+    free(packed);
     if (rc < 0) {
         snprintf(what, sizeof what, "cannot write /%s", t->name);
         return h5_err(h->path, err, what);
@@ -333,36 +474,35 @@ static int table_append(hs_h5 *h, table *t, const cell *rows, size_t n, hs_err *
 }
 
 /* Reads rows [first, first + n) into cells (n * ncols); strings belong to
- * HDF5 until table_reclaim. */
+ * the table until table_reclaim. */
 static int table_read(hs_h5 *h, table *t, hsize_t first, size_t n, cell *rows, hs_err *err)
 {
     if (n == 0)
         return 0;
+    free(t->rbuf);
+    if (!(t->rbuf = calloc(n, t->msize)))
+        return hs_errf(err, "out of memory");
     hsize_t count = n;
     hid_t fs = H5Dget_space(t->dset);
     hid_t ms = H5Screate_simple(1, &count, NULL);
     herr_t rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &first, NULL, &count, NULL);
-    memset(rows, 0, n * t->ncols * sizeof *rows);
     if (rc >= 0)
-        rc = H5Dread(t->dset, t->mtype, ms, fs, H5P_DEFAULT, rows);
+        rc = H5Dread(t->dset, t->mtype, ms, fs, H5P_DEFAULT, t->rbuf);
     H5Sclose(ms);
     H5Sclose(fs);
     if (rc < 0) {
         char what[128];
         snprintf(what, sizeof what, "cannot read /%s", t->name);
-        return h5_err(h->path, err, what);
+        return h5_corrupt(h->path, err, what);
     }
+    unpack_rows(t, t->rbuf, n, rows);
     return 0;
 }
 
-static void table_reclaim(table *t, size_t n, cell *rows)
+static void table_reclaim(table *t)
 {
-    if (n == 0)
-        return;
-    hsize_t count = n;
-    hid_t ms = H5Screate_simple(1, &count, NULL);
-    VLEN_RECLAIM(t->mtype, ms, rows);
-    H5Sclose(ms);
+    free(t->rbuf);
+    t->rbuf = NULL;
 }
 
 /* The row range of every run in a table grouped by run. */
@@ -372,7 +512,7 @@ static int table_index(hs_h5 *h, table *t, hs_err *err)
         return 0;
     size_t rc = col_index(t, "run");
     if (rc == SIZE_MAX || t->cols[rc].type != COL_I64)
-        return hs_err_at(err, h->path, 0, 0, "/%s has no integer column 'run'", t->name);
+        return hs_err_at(err, h->path, 0, 0, "corrupt results file (/%s has no integer column 'run')", t->name);
     int64_t *runs = malloc((t->nrows ? t->nrows : 1) * sizeof *runs);
     if (!runs)
         return hs_errf(err, "out of memory");
@@ -385,7 +525,7 @@ static int table_index(hs_h5 *h, table *t, hs_err *err)
             free(runs);
             char what[128];
             snprintf(what, sizeof what, "cannot read /%s", t->name);
-            return h5_err(h->path, err, what);
+            return h5_corrupt(h->path, err, what);
         }
     }
     size_t n = 0;
@@ -404,7 +544,7 @@ static int table_index(hs_h5 *h, table *t, hs_err *err)
         if (i == 0 || runs[i] != runs[i - 1]) {
             if (k && runs[i] <= t->irun[k - 1]) {
                 free(runs);
-                return hs_err_at(err, h->path, 0, 0, "/%s is not ordered by run", t->name);
+                return hs_err_at(err, h->path, 0, 0, "corrupt results file (/%s is not ordered by run)", t->name);
             }
             t->irun[k] = runs[i];
             t->ifirst[k] = i;
@@ -439,12 +579,13 @@ static bool table_rows_of(const table *t, int64_t run, hsize_t *first, size_t *c
 }
 
 /* ---- Attributes ------------------------------------------------------------------------ */
+/* A fixed-length string of the value's exact length (no global heap). */
 static int attr_str_write(hid_t loc, const char *name, const char *value)
 {
-    hid_t t = str_type(), s = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
     const char *v = value ? value : "";
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, t, &v);
+    hid_t t = str_type(strlen(v) + 1, H5T_STR_NULLTERM), s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, t, v);
     if (a >= 0)
         H5Aclose(a);
     H5Sclose(s);
@@ -472,25 +613,17 @@ static char *attr_str_read(hid_t loc, const char *name)
         return NULL;
     hid_t ft = H5Aget_type(a);
     char *out = NULL;
-    if (H5Tget_class(ft) == H5T_STRING) {
-        if (H5Tis_variable_str(ft) > 0) {
-            hid_t t = str_type();
-            char *v = NULL;
-            if (H5Aread(a, t, &v) >= 0 && v) {
-                out = strdup(v);
-                H5free_memory(v);
-            }
-            H5Tclose(t);
-        } else {
-            size_t n = H5Tget_size(ft);
-            char *buf = calloc(n + 1, 1);
-            hid_t t = H5Tcopy(ft);
-            if (buf && H5Aread(a, t, buf) >= 0)
-                out = buf;
-            else
-                free(buf);
-            H5Tclose(t);
-        }
+    /* Variable-length strings (files of an earlier hetsoc) are not read:
+     * their global-heap addresses are what a corrupted byte makes wild. */
+    size_t n = H5Tget_size(ft);
+    if (H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) == 0 && n > 0 && n <= (size_t)64 << 20) {
+        char *buf = calloc(n + 1, 1);
+        hid_t t = H5Tcopy(ft);
+        if (buf && H5Aread(a, t, buf) >= 0)
+            out = buf;
+        else
+            free(buf);
+        H5Tclose(t);
     }
     H5Tclose(ft);
     H5Aclose(a);
@@ -521,6 +654,7 @@ void hs_h5_meta_free(hs_h5_meta *m)
         free(m->sweep[i]);
     free(m->sweep);
     free(m->numeric);
+    free(m->integer);
     memset(m, 0, sizeof *m);
 }
 
@@ -541,11 +675,13 @@ int hs_h5_meta_copy(hs_h5_meta *d, const hs_h5_meta *s)
     d->kernels = s->kernels;
     d->sweep = calloc(s->nsweep ? s->nsweep : 1, sizeof *d->sweep);
     d->numeric = calloc(s->nsweep ? s->nsweep : 1, sizeof *d->numeric);
+    d->integer = calloc(s->nsweep ? s->nsweep : 1, sizeof *d->integer);
     bool ok = d->version && d->experiment_yaml && d->experiment && d->baseline && d->shard && d->sweep &&
-              d->numeric;
+              d->numeric && d->integer;
     for (size_t i = 0; ok && i < s->nsweep; i++) {
         ok = (d->sweep[i] = strdup(s->sweep[i])) != NULL;
         d->numeric[i] = s->numeric[i];
+        d->integer[i] = s->numeric[i] && s->integer && s->integer[i];
         d->nsweep = i + 1;
     }
     if (!ok) {
@@ -589,9 +725,13 @@ hs_h5 *hs_h5_create(const char *path, const hs_h5_meta *m, hs_err *err)
         h5_free(h);
         return NULL;
     }
-    /* The metadata of a file written run by run stays small: the default
-     * (earliest) format keeps it readable by every HDF5 1.8+ reader. */
-    if ((h->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+    /* The 1.10 format: checksummed object headers and chunk indices (any
+     * HDF5 1.10+ reader, h5py's included). */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST);
+    h->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (h->file < 0) {
         h5_err(path, err, "cannot create the results file");
         h5_free(h);
         return NULL;
@@ -623,7 +763,9 @@ hs_h5 *hs_h5_create(const char *path, const hs_h5_meta *m, hs_err *err)
     }
     memcpy(rc, runs_head, sizeof runs_head);
     for (size_t i = 0; i < m->nsweep; i++)
-        rc[NHEAD + i] = (col){h->meta.sweep[i], h->meta.numeric[i] ? COL_F64 : COL_STR};
+        rc[NHEAD + i] = h->meta.integer[i]   ? (col){h->meta.sweep[i], COL_I64, 0}
+                        : h->meta.numeric[i] ? (col){h->meta.sweep[i], COL_F64, 0}
+                                             : (col){h->meta.sweep[i], COL_STR, W_LABEL};
     memcpy(rc + NHEAD + m->nsweep, runs_tail, sizeof runs_tail);
     for (size_t i = 0; i < m->nsweep; i++)
         for (size_t k = 0; k < nr; k++)
@@ -651,6 +793,7 @@ hs_h5 *hs_h5_create(const char *path, const hs_h5_meta *m, hs_err *err)
     if (bad || table_create(h, &h->t[T_CONFIGS], "configs", configs_cols, COUNT(configs_cols), 16, err) != 0 ||
         table_create(h, &h->t[T_REQUESTS], "requests", requests_cols, COUNT(requests_cols), 4096, err) != 0 ||
         table_create(h, &h->t[T_PUS], "pus", pus_cols, COUNT(pus_cols), 256, err) != 0 ||
+        table_create(h, &h->t[T_CLASSES], "classes", classes_cols, COUNT(classes_cols), 256, err) != 0 ||
         (m->kernels &&
          table_create(h, &h->t[T_KERNELS], "kernels", kernels_cols, COUNT(kernels_cols), 16384, err) != 0)) {
         h5_free(h);
@@ -662,6 +805,38 @@ hs_h5 *hs_h5_create(const char *path, const hs_h5_meta *m, hs_err *err)
         return NULL;
     }
     return h;
+}
+
+/* The root attribute `layout` names this file format: absent, the file is
+ * no results file; unreadable, it is corrupt; a variable-length string, it
+ * was written by an earlier hetsoc. */
+static int check_layout(hs_h5 *h, hs_err *err)
+{
+    htri_t exists = H5Aexists(h->file, "layout");
+    if (exists < 0)
+        return h5_corrupt(h->path, err, "cannot read the root attributes");
+    if (exists == 0)
+        return hs_err_at(err, h->path, 0, 0, "not a hetsoc results file (no layout attribute '%s')", LAYOUT);
+    char *layout = attr_str_read(h->file, "layout");
+    if (!layout) {
+        hid_t a = H5Aopen(h->file, "layout", H5P_DEFAULT);
+        hid_t t = a < 0 ? -1 : H5Aget_type(a);
+        bool earlier = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0;
+        if (t >= 0)
+            H5Tclose(t);
+        if (a >= 0)
+            H5Aclose(a);
+        if (earlier)
+            return hs_err_at(err, h->path, 0, 0, "written by an earlier hetsoc (layout hetsoc-results-1, "
+                             "variable-length strings); rerun its experiment to read it");
+        return h5_corrupt(h->path, err, "cannot read the attribute 'layout'");
+    }
+    int rc = 0;
+    if (strcmp(layout, LAYOUT) != 0)
+        rc = hs_err_at(err, h->path, 0, 0, "not a hetsoc results file of layout '%s' (layout '%.40s')", LAYOUT,
+                       layout);
+    free(layout);
+    return rc;
 }
 
 hs_h5 *hs_h5_open(const char *path, hs_err *err)
@@ -686,20 +861,13 @@ hs_h5 *hs_h5_open(const char *path, hs_err *err)
         h5_free(h);
         return NULL;
     }
-    if ((h->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
-        h5_err(path, err, "cannot open the results file");
+    if ((h->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0 || check_layout(h, err) != 0) {
+        if (h->file < 0)
+            h5_corrupt(path, err, "cannot open it");
         h5_free(h);
         return NULL;
     }
     hs_h5_meta *m = &h->meta;
-    char *layout = attr_str_read(h->file, "layout");
-    bool ok = layout && strcmp(layout, LAYOUT) == 0;
-    free(layout);
-    if (!ok) {
-        hs_err_at(err, path, 0, 0, "not a hetsoc results file (no layout attribute '%s')", LAYOUT);
-        h5_free(h);
-        return NULL;
-    }
     m->version = attr_str_read(h->file, "hetsoc_version");
     m->experiment_yaml = attr_str_read(h->file, "experiment_yaml");
     m->experiment = attr_str_read(h->file, "experiment");
@@ -710,13 +878,14 @@ hs_h5 *hs_h5_open(const char *path, hs_err *err)
     if (!m->version || !m->experiment_yaml || !m->experiment || !m->baseline || !m->shard || !sweep ||
         attr_i64_read(h->file, "runs_total", &m->runs_total) != 0 || attr_i64_read(h->file, "kernels", &k) != 0) {
         free(sweep);
-        hs_err_at(err, path, 0, 0, "not a hetsoc results file: a root attribute is missing");
+        h5_corrupt(path, err, "a root attribute is missing or unreadable");
         h5_free(h);
         return NULL;
     }
     m->kernels = k != 0;
     if (table_open(h, &h->t[T_RUNS], "runs", err) != 0 || table_open(h, &h->t[T_CONFIGS], "configs", err) != 0 ||
         table_open(h, &h->t[T_REQUESTS], "requests", err) != 0 || table_open(h, &h->t[T_PUS], "pus", err) != 0 ||
+        table_open(h, &h->t[T_CLASSES], "classes", err) != 0 ||
         (m->kernels && table_open(h, &h->t[T_KERNELS], "kernels", err) != 0)) {
         free(sweep);
         h5_free(h);
@@ -729,7 +898,8 @@ hs_h5 *hs_h5_open(const char *path, hs_err *err)
     n += sweep[0] != 0;
     m->sweep = calloc(n ? n : 1, sizeof *m->sweep);
     m->numeric = calloc(n ? n : 1, sizeof *m->numeric);
-    if (!m->sweep || !m->numeric) {
+    m->integer = calloc(n ? n : 1, sizeof *m->integer);
+    if (!m->sweep || !m->numeric || !m->integer) {
         free(sweep);
         hs_errf(err, "out of memory");
         h5_free(h);
@@ -739,31 +909,35 @@ hs_h5 *hs_h5_open(const char *path, hs_err *err)
     for (char *p = strtok_r(sweep, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
         size_t c = col_index(&h->t[T_RUNS], p);
         if (c == SIZE_MAX || c != NHEAD + m->nsweep) {
-            hs_err_at(err, path, 0, 0, "sweep parameter '%s' is not a column of /runs where expected", p);
+            hs_err_at(err, path, 0, 0, "corrupt results file (sweep parameter '%s' is not a column of /runs where "
+                      "expected)", p);
             free(sweep);
             h5_free(h);
             return NULL;
         }
-        m->numeric[m->nsweep] = h->t[T_RUNS].cols[c].type == COL_F64;
+        m->integer[m->nsweep] = h->t[T_RUNS].cols[c].type == COL_I64;
+        m->numeric[m->nsweep] = m->integer[m->nsweep] || h->t[T_RUNS].cols[c].type == COL_F64;
         m->sweep[m->nsweep++] = strdup(p);
     }
     free(sweep);
     h->sweep_col0 = NHEAD;
     const table *r = &h->t[T_RUNS];
     if (r->ncols != NHEAD + m->nsweep + NTAIL) {
-        hs_err_at(err, path, 0, 0, "/runs has %zu columns, expected %zu", r->ncols, NHEAD + m->nsweep + NTAIL);
+        hs_err_at(err, path, 0, 0, "corrupt results file (/runs has %zu columns, expected %zu)", r->ncols,
+                  NHEAD + m->nsweep + NTAIL);
         h5_free(h);
         return NULL;
     }
     for (size_t i = 0; i < NHEAD; i++)
         if (strcmp(r->cols[i].name, runs_head[i].name) != 0) {
-            hs_err_at(err, path, 0, 0, "/runs column %zu is '%s', expected '%s'", i, r->cols[i].name, runs_head[i].name);
+            hs_err_at(err, path, 0, 0, "corrupt results file (/runs column %zu is '%s', expected '%s')", i,
+                      r->cols[i].name, runs_head[i].name);
             h5_free(h);
             return NULL;
         }
     for (size_t i = 0; i < NTAIL; i++)
         if (strcmp(r->cols[NHEAD + m->nsweep + i].name, runs_tail[i].name) != 0) {
-            hs_err_at(err, path, 0, 0, "/runs lacks the metric column '%s'", runs_tail[i].name);
+            hs_err_at(err, path, 0, 0, "corrupt results file (/runs lacks the metric column '%s')", runs_tail[i].name);
             h5_free(h);
             return NULL;
         }
@@ -876,6 +1050,21 @@ static int append_rows(hs_h5 *h, int ti, const hs_run_record *r, const void *row
     return rc;
 }
 
+/* s, or its first width bytes (cut at a UTF-8 boundary) marked "..." in buf
+ * (width + 1 bytes). */
+static char *fit(char *buf, const char *s, size_t width)
+{
+    size_t len = strlen(s);
+    if (len <= width)
+        return (char *)s;
+    size_t cut = width - 3;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--;
+    memcpy(buf, s, cut);
+    memcpy(buf + cut, "...", 4);
+    return buf;
+}
+
 /* The /runs row: run, identity, status, sweep values, metrics. */
 static int append_run(hs_h5 *h, const hs_run_record *r, hs_err *err)
 {
@@ -891,10 +1080,13 @@ static int append_run(hs_h5 *h, const hs_run_record *r, hs_err *err)
     row[k++].s = (char *)S(r->workload);
     row[k++].i = r->seed;
     row[k++].s = (char *)S(r->backend);
-    row[k++].s = (char *)(r->ok ? "ok" : "error");
-    row[k++].s = (char *)S(r->message);
+    row[k++].s = (char *)hs_record_status(r);
+    char message[W_MESSAGE + 1];
+    row[k++].s = fit(message, S(r->message), W_MESSAGE);
     for (size_t i = 0; i < r->nvalues; i++, k++) {
-        if (h->meta.numeric[i])
+        if (h->meta.integer[i])
+            row[k].i = r->values[i].numeric ? (int64_t)r->values[i].num : INT64_MIN;
+        else if (h->meta.numeric[i])
             row[k].f = r->values[i].numeric ? r->values[i].num : NAN;
         else
             row[k].s = (char *)S(r->values[i].text);
@@ -917,6 +1109,8 @@ int hs_h5_append(hs_h5 *h, const hs_run_record *r, hs_err *err)
         rc = append_rows(h, T_PUS, r, r->pus, r->npus, sizeof *r->pus, err);
     if (rc == 0 && h->meta.kernels)
         rc = append_rows(h, T_KERNELS, r, r->kernels, r->nkernels, sizeof *r->kernels, err);
+    if (rc == 0)
+        rc = append_rows(h, T_CLASSES, r, r->classes, r->nclasses, sizeof *r->classes, err);
     /* /runs last: its row is the run's commit record within the file. */
     if (rc == 0)
         rc = append_run(h, r, err);
@@ -959,14 +1153,16 @@ int hs_h5_read_runs(hs_h5 *h, hs_run_record **out, size_t *n, hs_err *err)
         const char *pol = S(row[k++].s), *hw = S(row[k++].s), *wl = S(row[k++].s);
         int64_t seed = row[k++].i;
         const char *backend = S(row[k++].s);
-        r->ok = strcmp(S(row[k++].s), "ok") == 0;
+        r->ok = hs_record_status_ok(S(row[k++].s));
         r->message = strdup(S(row[k++].s));
         oom |= hs_record_set_identity(r, pol, hw, wl, backend, seed) != 0 || !r->message;
         r->values = calloc(ns ? ns : 1, sizeof *r->values);
         oom |= !r->values;
         for (size_t v = 0; r->values && v < ns; v++, k++) {
             r->values[v].numeric = h->meta.numeric[v];
-            if (h->meta.numeric[v])
+            if (h->meta.integer[v])
+                r->values[v].num = (double)row[k].i;
+            else if (h->meta.numeric[v])
                 r->values[v].num = row[k].f;
             else
                 oom |= !(r->values[v].text = strdup(S(row[k].s)));
@@ -974,7 +1170,7 @@ int hs_h5_read_runs(hs_h5 *h, hs_run_record **out, size_t *n, hs_err *err)
         r->nvalues = r->values ? ns : 0;
         oom |= cells_row(r, HS_REC_METRICS, row, tail, &r->m) != 0;
     }
-    table_reclaim(t, rows, buf);
+    table_reclaim(t);
     free(buf);
     if (oom) {
         for (size_t i = 0; i < rows; i++)
@@ -998,12 +1194,16 @@ static int add_row(hs_run_record *r, int ti, const cell *row, const size_t *ci)
         hs_rec_req q;
         hs_rec_pu p;
         hs_rec_kernel k;
+        hs_rec_class c;
     } u;
     if (cells_row(r, rec_table_of[ti], row, ci + 1, &u) != 0)
         return -1;
-    return ti == T_REQUESTS ? hs_record_add_req(r, &u.q)
-           : ti == T_PUS    ? hs_record_add_pu(r, &u.p)
-                            : hs_record_add_kernel(r, &u.k);
+    switch (ti) {
+    case T_REQUESTS: return hs_record_add_req(r, &u.q);
+    case T_PUS: return hs_record_add_pu(r, &u.p);
+    case T_CLASSES: return hs_record_add_class(r, &u.c);
+    default: return hs_record_add_kernel(r, &u.k);
+    }
 }
 
 /* The columns of table ti as this code writes them. */
@@ -1013,6 +1213,7 @@ static const col *wanted_cols(int ti, size_t *n)
     case T_CONFIGS: *n = COUNT(configs_cols); return configs_cols;
     case T_REQUESTS: *n = NREQUESTS; return requests_cols;
     case T_PUS: *n = NPUS; return pus_cols;
+    case T_CLASSES: *n = NCLASSES; return classes_cols;
     default: *n = NKERNELS; return kernels_cols;
     }
 }
@@ -1029,11 +1230,12 @@ int hs_h5_read_rows(hs_h5 *h, hs_run_record *r, hs_err *err)
         size_t count;
         if (!table_rows_of(t, r->run, &first, &count))
             continue;
-        size_t ci[NKERNELS > NREQUESTS ? NKERNELS : NREQUESTS], nwant;
+        size_t ci[NROWCOLS_MAX], nwant;
         const col *want = wanted_cols(ti, &nwant);
         for (size_t k = 0; k < nwant; k++)
             if ((ci[k] = col_index(t, want[k].name)) == SIZE_MAX)
-                return hs_err_at(err, h->path, 0, 0, "/%s lacks the column '%s'", t->name, want[k].name);
+                return hs_err_at(err, h->path, 0, 0, "corrupt results file (/%s lacks the column '%s')", t->name,
+                                 want[k].name);
         /* Read in blocks to bound memory. */
         enum { BLOCK = 8192 };
         cell *buf = malloc(BLOCK * t->ncols * sizeof *buf);
@@ -1049,7 +1251,7 @@ int hs_h5_read_rows(hs_h5 *h, hs_run_record *r, hs_err *err)
             for (size_t i = 0; rc == 0 && i < n; i++)
                 if (add_row(r, ti, buf + i * t->ncols, ci) != 0)
                     rc = hs_errf(err, "out of memory");
-            table_reclaim(t, n, buf);
+            table_reclaim(t);
             done += n;
         }
         free(buf);
@@ -1101,7 +1303,7 @@ int hs_h5_csv(hs_h5 *h, const char *name, const char *exclude, FILE *f, hs_err *
         if (strcmp(name, table_names[i]) == 0)
             t = &h->t[i];
     if (!t)
-        return hs_errf(err, "unknown table '%s'; tables: runs, configs, requests, pus, kernels", name);
+        return hs_errf(err, "unknown table '%s'; tables: runs, configs, requests, pus, kernels, classes", name);
     if (!t->dset)
         return hs_err_at(err, h->path, 0, 0, "no /%s table (the experiment did not set 'kernels: true')", name);
     bool first = true;
@@ -1147,7 +1349,7 @@ int hs_h5_csv(hs_h5 *h, const char *name, const char *exclude, FILE *f, hs_err *
             }
             fputc('\n', f);
         }
-        table_reclaim(t, n, buf);
+        table_reclaim(t);
         done += n;
     }
     free(buf);

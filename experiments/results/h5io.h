@@ -2,16 +2,18 @@
  *
  * Tidy tables, one row per record, joinable on `run`; each a 1-D chunked
  * dataset of a compound type, extendible (H5S_UNLIMITED) and appended to
- * as runs finish; strings are variable-length UTF-8:
+ * as runs finish; strings are fixed-length, NUL-padded UTF-8 (h5io.c gives
+ * each column's width) and every chunk carries a Fletcher-32 checksum:
  *
  *   /runs      run, key, policy, hw, workload, seed, backend, status
- *              ("ok" | "error"), message, one column per sweep parameter
- *              named by its dotted path (float64 when every value is a
- *              number, else string), then the run metrics
+ *              ("ok" | "truncated" | "error"), message, one column per sweep parameter
+ *              named by its dotted path (int64 when every value is an
+ *              integer, float64 when a number, else string), then the run metrics
  *   /configs   run, key, config     (the run's fully resolved spec, YAML)
  *   /requests  run, then the request row's columns
  *   /pus       run, then the PU row's columns
  *   /kernels   run, then the kernel row's columns   (only with `kernels: true`)
+ *   /classes   run, class, then the latency columns of that request class
  *
  * The metric and row columns, their names, types and order, are those of
  * sim/engine/schema.h (through run_record.h's tables; experiments/README.md
@@ -21,7 +23,7 @@
  * experiment_yaml (the experiment file's text), experiment (its name),
  * baseline (a policy label), sweep_params (the sweep columns, one per
  * line), runs_total (runs in the whole experiment), shard ("I/N" for a
- * `--shard` slice, else ""), kernels (0/1), layout ("hetsoc-results-1").
+ * `--shard` slice, else ""), kernels (0/1), layout ("hetsoc-results-2").
  */
 #ifndef HS_EXPERIMENTS_H5IO_H
 #define HS_EXPERIMENTS_H5IO_H
@@ -38,6 +40,7 @@ typedef struct hs_h5_meta {
     size_t nsweep;
     char **sweep;      /* column names */
     bool *numeric;     /* float64 column, else string */
+    bool *integer;     /* numeric and an int64 column; NULL: none */
 } hs_h5_meta;
 
 void hs_h5_meta_free(hs_h5_meta *m);
@@ -47,7 +50,9 @@ typedef struct hs_h5 hs_h5;
 
 /* Creates (truncates) a results file with empty tables. */
 hs_h5 *hs_h5_create(const char *path, const hs_h5_meta *m, hs_err *err);
-/* Opens a results file read-only. */
+/* Opens a results file read-only.  A file that fails a checksum or a
+ * check of its structure, here or in the readers below, is reported as
+ * "PATH: error: corrupt results file (WHAT)". */
 hs_h5 *hs_h5_open(const char *path, hs_err *err);
 const hs_h5_meta *hs_h5_get_meta(const hs_h5 *h);
 /* Appends a run: its /configs, /requests, /pus and /kernels rows, then its
@@ -64,7 +69,7 @@ int hs_h5_read_runs(hs_h5 *h, hs_run_record **out, size_t *n, hs_err *err);
 /* Adds run r->run's configuration and its /requests, /pus and /kernels
  * rows to r. */
 int hs_h5_read_rows(hs_h5 *h, hs_run_record *r, hs_err *err);
-/* Writes a table ("runs", "configs", "requests", "pus", "kernels") as CSV:
+/* Writes a table ("runs", "configs", "requests", "pus", "kernels", "classes") as CSV:
  * a header of column names, reals with 17 significant digits, without the
  * comma-separated columns of exclude (NULL: none). */
 int hs_h5_csv(hs_h5 *h, const char *table, const char *exclude, FILE *f, hs_err *err);

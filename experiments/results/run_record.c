@@ -5,7 +5,7 @@
  * journal beside its output file):
  *     u32 magic 'HSR2', i64 run, 16 bytes key, u8 ok, str message,
  *     metrics, u32 nstrs, str..., u64 npus, pu..., u64 nreqs, req...,
- *     u64 nkernels, kernel...
+ *     u64 nkernels, kernel..., u64 nclasses, class...
  * where str is u32 length + bytes and the metrics and each row are their
  * table's columns in order: i64 (INT, U32), f64 (REAL), u8 (FLAG) or u32
  * string index (TEXT, PU, NAME). */
@@ -15,7 +15,7 @@
 
 #include "experiments/results/run_record.h"
 
-#define REC_MAGIC 0x32525348u /* "HSR2" */
+#define REC_MAGIC 0x33525348u /* "HSR3" */
 
 /* ---- Tables ---------------------------------------------------------------- */
 /* A column of the record's struct rtype, read from the engine's etype found
@@ -33,11 +33,16 @@ static const hs_rec_col metrics_cols[] = {HS_LATENCY_COLUMNS(LATENCY_COL) HS_RUN
 static const hs_rec_col pu_cols[] = {HS_PU_COLUMNS(PU_COL)};
 static const hs_rec_col request_cols[] = {HS_REQUEST_COLUMNS(REQUEST_COL)};
 static const hs_rec_col kernel_cols[] = {HS_KERNEL_COLUMNS(KERNEL_COL)};
+#define CLASS_COL(...) REC_COL_AT(hs_rec_class, hs_latency_stats, offsetof(hs_class_metrics, s), __VA_ARGS__)
+static const hs_rec_col class_cols[] = {
+    {"class", HS_COL_NAME, offsetof(hs_rec_class, name), offsetof(hs_class_metrics, name)},
+    HS_LATENCY_COLUMNS(CLASS_COL)};
 
 #define TABLE(a) {a, sizeof a / sizeof a[0]}
 static const hs_rec_table tables[HS_REC_NTABLES] = {
     [HS_REC_METRICS] = TABLE(metrics_cols), [HS_REC_PUS] = TABLE(pu_cols),
     [HS_REC_REQUESTS] = TABLE(request_cols), [HS_REC_KERNELS] = TABLE(kernel_cols),
+    [HS_REC_CLASSES] = TABLE(class_cols),
 };
 
 const hs_rec_table *hs_rec_table_of(hs_rec_table_id id)
@@ -74,7 +79,10 @@ void hs_record_drop_rows(hs_run_record *r)
     free(r->pus);
     free(r->reqs);
     free(r->kernels);
+    free(r->classes);
     free(r->config);
+    r->classes = NULL;
+    r->nclasses = 0;
     r->strs = NULL;
     r->strhash = NULL;
     r->pus = NULL;
@@ -117,6 +125,19 @@ int hs_record_set_identity(hs_run_record *r, const char *policy, const char *hw,
     r->backend = dup_or_empty(backend);
     r->seed = seed;
     return r->policy && r->hw && r->workload && r->backend ? 0 : -1;
+}
+
+const char *hs_record_status(const hs_run_record *r)
+{
+    if (!r->ok)
+        return "error";
+    bool cut = r->m.truncated < r->nstrs && r->strs[r->m.truncated][0];
+    return cut ? "truncated" : "ok";
+}
+
+bool hs_record_status_ok(const char *status)
+{
+    return strcmp(status, "ok") == 0 || strcmp(status, "truncated") == 0;
 }
 
 void hs_record_fail(hs_run_record *r, const char *msg)
@@ -223,6 +244,16 @@ int hs_record_add_kernel(hs_run_record *r, const hs_rec_kernel *k)
     return 0;
 }
 
+int hs_record_add_class(hs_run_record *r, const hs_rec_class *c)
+{
+    hs_rec_class *n = realloc(r->classes, (r->nclasses + 1) * sizeof *n);
+    if (!n)
+        return -1;
+    r->classes = n;
+    n[r->nclasses++] = *c;
+    return 0;
+}
+
 int hs_record_add_pu(hs_run_record *r, const hs_rec_pu *p)
 {
     hs_rec_pu *n = realloc(r->pus, (r->npus + 1) * sizeof *n);
@@ -255,7 +286,7 @@ static int from_engine(hs_run_record *r, hs_rec_table_id id, void *dst, const vo
         case HS_COL_U32: *(int64_t *)out = *(const uint32_t *)in; continue;
         case HS_COL_REAL: *(double *)out = *(const double *)in; continue;
         case HS_COL_FLAG: *(bool *)out = *(const bool *)in; continue;
-        case HS_COL_TEXT: name = *(const char *const *)in; break;
+        case HS_COL_TEXT: name = *(const char *const *)in ? *(const char *const *)in : ""; break;
         case HS_COL_NAME: name = in; break;
         case HS_COL_PU: {
             int pu = *(const int *)in;
@@ -288,6 +319,11 @@ int hs_record_set_metrics(hs_run_record *r, const hs_run_metrics *m)
     for (size_t i = 0; i < m->npus; i++) {
         hs_rec_pu p;
         if (from_engine(r, HS_REC_PUS, &p, &m->pus[i], NULL) != 0 || hs_record_add_pu(r, &p) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < m->nclasses; i++) {
+        hs_rec_class c;
+        if (from_engine(r, HS_REC_CLASSES, &c, &m->classes[i], NULL) != 0 || hs_record_add_class(r, &c) != 0)
             return -1;
     }
     return 0;
@@ -392,6 +428,7 @@ int hs_record_encode(const hs_run_record *r, uint8_t **buf, size_t *len)
     put_rows(&b, HS_REC_PUS, r->pus, r->npus, sizeof *r->pus);
     put_rows(&b, HS_REC_REQUESTS, r->reqs, r->nreqs, sizeof *r->reqs);
     put_rows(&b, HS_REC_KERNELS, r->kernels, r->nkernels, sizeof *r->kernels);
+    put_rows(&b, HS_REC_CLASSES, r->classes, r->nclasses, sizeof *r->classes);
     if (b.oom) {
         free(b.p);
         return -1;
@@ -536,6 +573,7 @@ int hs_record_decode(const uint8_t *buf, size_t len, hs_run_record *r, hs_err *e
     r->capreqs = r->nreqs;
     r->kernels = get_rows(&b, HS_REC_KERNELS, sizeof *r->kernels, r, &r->nkernels);
     r->capkernels = r->nkernels;
+    r->classes = get_rows(&b, HS_REC_CLASSES, sizeof *r->classes, r, &r->nclasses);
     if (b.bad || b.pos != b.len || !r->message) {
         hs_record_clear(r);
         return hs_errf(err, "malformed run record");

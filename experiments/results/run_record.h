@@ -51,6 +51,12 @@ typedef struct hs_rec_kernel {
     HS_KERNEL_COLUMNS(HS_REC_FIELD)
 } hs_rec_kernel;
 
+/* One request class of a run (/classes): its name, then its latency columns. */
+typedef struct hs_rec_class {
+    uint32_t name;
+    HS_LATENCY_COLUMNS(HS_REC_FIELD)
+} hs_rec_class;
+
 /* The metric columns of /runs: the run's latency columns and totals. */
 typedef struct hs_rec_metrics {
     HS_LATENCY_COLUMNS(HS_REC_FIELD)
@@ -59,7 +65,7 @@ typedef struct hs_rec_metrics {
 
 /* ---- The record's tables: one per row struct, in schema order ---------------------- */
 typedef enum hs_rec_table_id {
-    HS_REC_METRICS, HS_REC_PUS, HS_REC_REQUESTS, HS_REC_KERNELS, HS_REC_NTABLES
+    HS_REC_METRICS, HS_REC_PUS, HS_REC_REQUESTS, HS_REC_KERNELS, HS_REC_CLASSES, HS_REC_NTABLES
 } hs_rec_table_id;
 
 typedef struct hs_rec_col {
@@ -100,6 +106,8 @@ typedef struct hs_run_record {
     hs_rec_pu *pus;
     hs_rec_req *reqs;
     hs_rec_kernel *kernels;
+    size_t nclasses;
+    hs_rec_class *classes;
 } hs_run_record;
 
 /* A zeroed record with NaN metrics. */
@@ -112,16 +120,24 @@ void hs_record_drop_rows(hs_run_record *r);
 /* Interns s in the record's strings.  Returns its index, or UINT32_MAX on
  * OOM. */
 uint32_t hs_record_str(hs_run_record *r, const char *s);
+/* The /runs status of the record: "error" (failed), "truncated" (its
+ * metrics' truncated column names why engine.max_events or engine.end_time
+ * cut it) or "ok". */
+const char *hs_record_status(const hs_run_record *r);
+/* Whether a /runs status read back from a file is a run with metrics
+ * ("ok" or "truncated"). */
+bool hs_record_status_ok(const char *status);
 /* Marks the record failed with a message (the metrics stay NaN). */
 void hs_record_fail(hs_run_record *r, const char *msg);
 /* Appenders; -1 on OOM. */
 int hs_record_add_req(hs_run_record *r, const hs_rec_req *q);
 int hs_record_add_kernel(hs_run_record *r, const hs_rec_kernel *k);
 int hs_record_add_pu(hs_run_record *r, const hs_rec_pu *p);
+int hs_record_add_class(hs_run_record *r, const hs_rec_class *c);
 /* The engine's rows and metrics, converted (names interned); -1 on OOM. */
 int hs_record_add_request_row(hs_run_record *r, const hs_request_row *row);
 int hs_record_add_kernel_row(hs_run_record *r, const hs_kernel_row *row, const hs_hw *hw);
-/* Sets the /runs metrics from m and adds its PUs' rows. */
+/* Sets the /runs metrics from m and adds its PUs' and classes' rows. */
 int hs_record_set_metrics(hs_run_record *r, const hs_run_metrics *m);
 /* Sets the identity's strings (copies); -1 on OOM. */
 int hs_record_set_identity(hs_run_record *r, const char *policy, const char *hw, const char *workload,

@@ -49,6 +49,7 @@ typedef struct group {
     size_t *rank;        /* per dimension */
     size_t first;        /* first run (for its values) */
     size_t total, ok;
+    size_t truncated;    /* ok runs cut by engine.max_events or end_time */
     double sum[NMETRICS], sum2[NMETRICS];
     double mean[NMETRICS], half[NMETRICS];
 } group;
@@ -146,7 +147,7 @@ void hs_summary_table(const hs_h5_meta *meta, const hs_run_record *runs, size_t 
         fprintf(f, "(out of memory)\n");
         goto out;
     }
-    size_t nfailed = 0;
+    size_t nfailed = 0, ntruncated = 0;
     char buf[1024];
     for (size_t i = 0; i < n; i++) {
         for (size_t d = 0; d < ndims; d++)
@@ -154,6 +155,7 @@ void hs_summary_table(const hs_h5_meta *meta, const hs_run_record *runs, size_t 
         snprintf(buf, sizeof buf, "%" PRId64, runs[i].seed);
         dim_rank(&seeds, buf);
         nfailed += !runs[i].ok;
+        ntruncated += strcmp(hs_record_status(&runs[i]), "truncated") == 0;
     }
     /* Groups: runs with equal ranks in every dimension (sorted, so that
      * equal ones are adjacent and a group's policies follow each other). */
@@ -179,6 +181,7 @@ void hs_summary_table(const hs_h5_meta *meta, const hs_run_record *runs, size_t 
         G->total++;
         if (!runs[i].ok)
             continue;
+        G->truncated += strcmp(hs_record_status(&runs[i]), "truncated") == 0;
         bool fin = true;
         for (int m = 0; m < NMETRICS; m++)
             fin &= isfinite(metric(&runs[i], m));
@@ -213,7 +216,9 @@ void hs_summary_table(const hs_h5_meta *meta, const hs_run_record *runs, size_t 
         fprintf(f, " (partial: %zu of %" PRId64 ")", n, meta->runs_total);
     if (nfailed)
         fprintf(f, ", %zu failed", nfailed);
-    else
+    if (ntruncated)
+        fprintf(f, ", %zu truncated*", ntruncated);
+    if (!nfailed && !ntruncated)
         fprintf(f, ", all ok");
     fprintf(f, "; seeds ");
     for (size_t i = 0; i < seeds.n && i < 12; i++)
@@ -283,6 +288,8 @@ void hs_summary_table(const hs_h5_meta *meta, const hs_run_record *runs, size_t 
             snprintf(buf, sizeof buf, "%zu", G->total);
         else
             snprintf(buf, sizeof buf, "%zu of %zu ok", G->ok, G->total);
+        if (G->truncated)
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " (%zu truncated*)", G->truncated);
         row[c++] = strdup(buf);
         for (int k = 0; k < NMETRICS; k++) {
             fmt_ci(buf, sizeof buf, G->ok, G->mean[k], G->half[k]);
@@ -320,6 +327,10 @@ void hs_summary_table(const hs_h5_meta *meta, const hs_run_record *runs, size_t 
         }
         fputc('\n', f);
     }
+    if (ntruncated)
+        fprintf(f, "\n  * truncated: engine.max_events or engine.end_time stopped the run with requests still to "
+                   "come; its metrics cover only the requests finished before the cut (/runs: status, truncated, "
+                   "in_flight)\n");
     for (size_t i = 0; i < (ng + 1) * ncols; i++)
         free(cells[i]);
     free(cells);

@@ -52,7 +52,8 @@ static int check_part(const merge *mg, size_t p, hs_err *err)
     if (m->kernels != m0->kernels || m->nsweep != m0->nsweep)
         return hs_err_at(err, parts[p], 0, 0, "its tables differ from those of %s", parts[0]);
     for (size_t i = 0; i < m->nsweep; i++)
-        if (strcmp(m->sweep[i], m0->sweep[i]) != 0 || m->numeric[i] != m0->numeric[i])
+        if (strcmp(m->sweep[i], m0->sweep[i]) != 0 || m->numeric[i] != m0->numeric[i] ||
+            m->integer[i] != m0->integer[i])
             return hs_err_at(err, parts[p], 0, 0, "its sweep column '%s' differs from %s", m->sweep[i], parts[0]);
     return 0;
 }

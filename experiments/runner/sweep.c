@@ -87,16 +87,18 @@ static void sweep_free(sweep *s)
 }
 
 /* ---- The outputs ---------------------------------------------------------- */
-static void meta_of(const hs_experiment *e, const char *shard, hs_h5_meta *m, char **names, bool *numeric)
+static void meta_of(const hs_experiment *e, const char *shard, hs_h5_meta *m, char **names, bool *numeric,
+                    bool *integer)
 {
     for (size_t a = 0; a < e->naxes; a++) {
         names[a] = e->axes[a].name;
         numeric[a] = e->axes[a].numeric;
+        integer[a] = e->axes[a].integer;
     }
     *m = (hs_h5_meta){
         .version = (char *)HS_VERSION_STRING, .experiment_yaml = e->text, .experiment = e->name,
         .baseline = e->baseline, .shard = (char *)shard, .runs_total = (int64_t)e->nruns, .kernels = e->kernels,
-        .nsweep = e->naxes, .sweep = names, .numeric = numeric,
+        .nsweep = e->naxes, .sweep = names, .numeric = numeric, .integer = integer,
     };
 }
 
@@ -107,11 +109,11 @@ static int open_outputs(sweep *s, hs_err *err)
     if (hs_runner_make_parent_dirs(s->out, err) != 0 || hs_journal_create(s, err) != 0)
         return -1;
     char *names[256];
-    bool numeric[256];
+    bool numeric[256], integer[256];
     hs_h5_meta m;
     if (s->e->naxes > 256)
         return hs_errf(err, "too many sweep parameters");
-    meta_of(s->e, s->shard, &m, names, numeric);
+    meta_of(s->e, s->shard, &m, names, numeric, integer);
     if (!(s->h5 = hs_h5_create(s->work, &m, err)))
         return -1;
     return hs_sweep_write_ready(s, err);

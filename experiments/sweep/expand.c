@@ -354,6 +354,13 @@ static bool is_number(const hs_node *n)
     return n->kind == HS_NODE_SCALAR && !n->quoted && hs_node_f64(n, -INFINITY, INFINITY, &d, NULL) == 0;
 }
 
+/* An integer as written ("40", not "40.0"), exactly a double. */
+static bool is_integer(const hs_node *n)
+{
+    int64_t v;
+    return is_number(n) && hs_node_i64(n, -(INT64_C(1) << 53), INT64_C(1) << 53, &v, NULL) == 0;
+}
+
 /* Parses one dotted path key into an axis: checks its shape and root. */
 static int make_axis(const hs_node *map, size_t i, const hs_node *values, bool single, size_t group,
                      hs_exp_axis *a, hs_err *err)
@@ -416,9 +423,12 @@ static int make_axis(const hs_node *map, size_t i, const hs_node *values, bool s
         for (size_t k = 0; k < values->len; k++)
             a->values[k] = values->items[k];
     }
-    a->numeric = true;
-    for (size_t k = 0; k < a->nvalues; k++)
+    a->numeric = a->integer = true;
+    for (size_t k = 0; k < a->nvalues; k++) {
         a->numeric &= is_number(a->values[k]);
+        a->integer &= is_integer(a->values[k]);
+    }
+    a->integer &= a->numeric;
     return 0;
 }
 

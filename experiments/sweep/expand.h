@@ -58,6 +58,7 @@ typedef struct hs_exp_axis {
     const hs_node **values;
     size_t group;      /* grid dimension; the axes of one zip group share it */
     bool numeric;      /* every value is a number: a float64 column */
+    bool integer;      /* ... an integer, too: an int64 column */
 } hs_exp_axis;
 
 typedef struct hs_exp_run {

@@ -603,10 +603,13 @@ static void finish_request(hs_sched *s, hs_req *r)
     const bool warm = (int64_t)r->arr.id < s->warmup;
     const hs_req_class *c = hs_request_class(r->dag);
     const double energy = s->x->ops->done_energy ? r->energy_j : NAN;
+    const double deadline = c->slo.latency_s > 0 ? r->arr.time + c->slo.latency_s : NAN;
     hs_request_row row = {
         .request = r->arr.id, .cls = c->name, .arrival_s = r->arr.time,
         .first_token_s = r->first_token, .finish_s = t, .latency_s = t - r->arr.time,
-        .warmup = warm, .energy_j = energy,
+        .warmup = warm, .energy_j = energy, .deadline_s = deadline,
+        .slo_met = isnan(deadline) ? UINT64_MAX : t - r->arr.time <= c->slo.latency_s,
+        .queue_s = r->queue_s, .service_s = r->service_s,
     };
     request_tokens(r, &row.prompt_tokens, &row.output_tokens);
     if (s->cfg->sink.request)
@@ -916,6 +919,25 @@ static __attribute__((noinline)) void attribute_energy(hs_sched *s, hs_work *w)
     }
 }
 
+/* Queueing and service seconds of finished w, to its request (each
+ * member's, for a batch: its own wait, the batch's run). */
+static void account_times(hs_sched *s, const hs_work *w)
+{
+    const double end = now(s);
+    if (!w->nmembers) {
+        if (w->req) {
+            w->req->queue_s += w->start_time - w->ready_time;
+            w->req->service_s += end - w->start_time;
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < w->nmembers; i++) {
+        hs_req *r = w->members[i]->req;
+        r->queue_s += w->start_time - w->members[i]->ready_time;
+        r->service_s += end - w->start_time;
+    }
+}
+
 /* The kernel row of finished w, for the run's sink. */
 static __attribute__((noinline)) void emit_kernel_row(hs_sched *s, const hs_work *w)
 {
@@ -964,6 +986,7 @@ static void work_done_cb(void *engine, void *token)
     p->last_end = now(s);
     if (s->x->ops->done_energy)
         attribute_energy(s, w);
+    account_times(s, w);
     if (s->cfg->sink.kernel)
         emit_kernel_row(s, w);
     if (s->pol->work_done)
@@ -1059,6 +1082,7 @@ static void collect(hs_sched *s, hs_run_metrics *m, double wall)
     for (size_t i = 0; i < s->hw->npus; i++) {
         hs_pu_metrics *p = &m->pus[i];
         snprintf(p->name, sizeof p->name, "%s", s->hw->pus[i].name);
+        p->kind = hs_pu_kind_name(s->hw->pus[i].kind);
         s->x->ops->pu_stats(s->x, (int)i, &p->busy_s, &p->energy_j);
         p->utilization = span > 0 ? p->busy_s / span : 0;
         energy += p->energy_j;
@@ -1111,6 +1135,14 @@ static bool runnable_anywhere(hs_sched *s, const hs_work *w)
     return false;
 }
 
+static uint64_t requests_in_flight(const hs_sched *s)
+{
+    uint64_t n = 0;
+    for (const hs_req *r = s->req_head; r; r = r->next)
+        n++;
+    return n;
+}
+
 static void check_stall(hs_sched *s, double end, uint64_t events, uint64_t max_events)
 {
     const hs_exec_ops *x = s->x->ops;
@@ -1121,9 +1153,7 @@ static void check_stall(hs_sched *s, double end, uint64_t events, uint64_t max_e
     bool drained = x->next_time ? x->next_time(s->x) == INFINITY : x->now(s->x) < end;
     if (!drained)
         return;
-    size_t inflight = 0, ready = 0;
-    for (const hs_req *r = s->req_head; r; r = r->next)
-        inflight++;
+    size_t inflight = (size_t)requests_in_flight(s), ready = 0;
     const hs_work *stuck = NULL;   /* the first ready work no PU can run */
     for (hs_work *w = s->ready_head; w; w = w->ready_next) {
         ready++;
@@ -1138,6 +1168,22 @@ static void check_stall(hs_sched *s, double end, uint64_t events, uint64_t max_e
     hs_sched_fail(s, "the run stalled at t = %.9g s with %zu request(s) in flight and nothing left to happen: "
                      "%zu work item(s) ready but never dispatched by policy '%s'%s",
                   s->t, inflight, ready, s->pol->name, why);
+}
+
+/* Why run() returned with something still to happen (an arrival or a
+ * completion pending): the event budget or the end time cut the run, whose
+ * metrics then cover only the requests finished by then. */
+static const char *truncation(hs_sched *s, uint64_t events, uint64_t max_events)
+{
+    const hs_exec_ops *x = s->x->ops;
+    if (s->failed)
+        return "";
+    bool pending = x->next_time ? x->next_time(s->x) < INFINITY : s->req_head != NULL;
+    if (!pending)
+        return "";
+    /* Otherwise run() reached the end time (a drained run with requests
+     * left is check_stall's failure). */
+    return max_events && events >= max_events ? "max_events" : "end_time";
 }
 
 int hs_run(const hs_run_cfg *cfg, hs_run_metrics *out, hs_err *err)
@@ -1160,6 +1206,8 @@ int hs_run(const hs_run_cfg *cfg, hs_run_metrics *out, hs_err *err)
     out->events = s.x->ops->run(s.x, end, cfg->max_events);
     check_stall(&s, end, out->events, cfg->max_events);
     collect(&s, out, wall_clock() - t0);
+    out->truncated = truncation(&s, out->events, cfg->max_events);
+    out->in_flight = requests_in_flight(&s);
     if (s.failed) {
         *err = s.err;
         rc = -1;

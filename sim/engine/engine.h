@@ -96,8 +96,14 @@ typedef struct hs_run_cfg {
  * with hs_run_metrics_free in both cases. */
 int hs_run(const hs_run_cfg *cfg, hs_run_metrics *out, hs_err *err);
 void hs_run_metrics_free(hs_run_metrics *m);
+/* Whether engine.max_events or engine.end_time stopped the run with an
+ * arrival or a completion still to come (m->truncated names which; m->in_flight
+ * counts the requests then unfinished).  The metrics of such a run cover
+ * only the requests finished before the cut. */
+bool hs_run_truncated(const hs_run_metrics *m);
 /* Writes the single-run JSON object: the latency columns, the run totals and
- * counters, "classes" (name: latency columns) and "pus" (the PU columns). */
+ * counters, "status" ("ok", or "truncated": hs_run_truncated), "classes"
+ * (name: latency columns) and "pus" (the PU columns). */
 void hs_run_metrics_json(const hs_run_metrics *m, FILE *f);
 
 /* Validates params against a policy's parameter list without running

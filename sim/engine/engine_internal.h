@@ -99,6 +99,7 @@ struct hs_req {
     uint32_t nstages_seen, stages_cap;
     size_t active;           /* works READY, QUEUED or RUNNING */
     double energy_j;         /* attributed: its kernels' active + DRAM energy */
+    double queue_s, service_s;   /* its works' ready-to-start and start-to-end seconds, summed */
     void *policy_data;
     hs_req *prev, *next;     /* requests in flight, arrival order */
 };

@@ -126,6 +126,7 @@ void hs_run_metrics_json(const hs_run_metrics *m, FILE *f)
     json_columns(f, HS_SCHEMA_RUN, m);
     fputs(", ", f);
     json_columns(f, HS_SCHEMA_COUNTERS, m);
+    fprintf(f, ", \"status\": \"%s\"", hs_run_truncated(m) ? "truncated" : "ok");
     fputs(", \"classes\": {", f);
     for (size_t i = 0; i < m->nclasses; i++) {
         fputs(i ? ", " : "", f);
@@ -141,6 +142,11 @@ void hs_run_metrics_json(const hs_run_metrics *m, FILE *f)
         fputc('}', f);
     }
     fputs("]}\n", f);
+}
+
+bool hs_run_truncated(const hs_run_metrics *m)
+{
+    return m->truncated && m->truncated[0];
 }
 
 void hs_run_metrics_free(hs_run_metrics *m)

@@ -21,7 +21,7 @@ static const hs_column kernel_cols[] = {HS_KERNEL_COLUMNS(KERNEL_COLUMN)};
 
 #define SET(rec, out, json, a) {rec, out, json, a, sizeof a / sizeof a[0]}
 static const hs_column_set sets[HS_SCHEMA_COUNT] = {
-    [HS_SCHEMA_LATENCY] = SET("run and class metrics", "JSON (top level, each class), /runs", true, latency_cols),
+    [HS_SCHEMA_LATENCY] = SET("run and class metrics", "JSON (top level, each class), /runs, /classes", true, latency_cols),
     [HS_SCHEMA_RUN] = SET("run metrics", "JSON (top level), /runs", true, run_cols),
     [HS_SCHEMA_COUNTERS] = SET("run counters", "JSON (top level)", true, counter_cols),
     [HS_SCHEMA_PU] = SET("PU row", "JSON (pus), /pus", true, pu_cols),

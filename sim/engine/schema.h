@@ -49,7 +49,9 @@
     X(events, "events", INT, "", "executor events handled")                                             \
     X(wall_s, "wall_s", REAL, "s", "wall-clock time of the run")                                       \
     X(engine, "engine", TEXT, "", "engine preset (the policy's `engine` parameter); \"\": none")         \
-    X(engine_fit, "engine_fit", TEXT, "", "fitted, no-figures (profile unchanged), profile; \"\": none")
+    X(engine_fit, "engine_fit", TEXT, "", "fitted, no-figures (profile unchanged), profile; \"\": none")    \
+    X(truncated, "truncated", TEXT, "", "why the run stopped early: max_events, end_time; \"\": it did not")  \
+    X(in_flight, "in_flight", INT, "", "requests arrived but unfinished when the run stopped")
 
 /* Engine counters: the JSON's top level only. */
 #define HS_RUN_COUNTER_COLUMNS(X)                                                                       \
@@ -73,7 +75,8 @@
     X(name, "pu", NAME, "", "the PU's name")                                                            \
     X(busy_s, "busy_s", REAL, "s", "time the PU ran work")                                              \
     X(utilization, "utilization", REAL, "", "busy_s / the run's span")                                  \
-    X(energy_j, "energy_j", REAL, "J", "the PU's active + idle energy")
+    X(energy_j, "energy_j", REAL, "J", "the PU's active + idle energy")                                \
+    X(kind, "kind", TEXT, "", "the PU's kind (cpu, gpu, npu, ...: hw/hw.h)")
 
 /* One finished request: /requests. */
 #define HS_REQUEST_COLUMNS(X)                                                                           \
@@ -86,7 +89,11 @@
     X(warmup, "warmup", FLAG, "", "1: left out of the metrics")                                         \
     X(prompt_tokens, "prompt_tokens", INT, "", "prompt tokens of its LLM stages")                       \
     X(output_tokens, "output_tokens", INT, "", "output tokens of its LLM stages")                       \
-    X(energy_j, "energy_j", REAL, "J", "its kernels' active + DRAM energy (idle: nobody's)")
+    X(energy_j, "energy_j", REAL, "J", "its kernels' active + DRAM energy (idle: nobody's)")          \
+    X(deadline_s, "deadline_s", REAL, "s", "arrival_s + its class's SLO latency; NaN when none")       \
+    X(slo_met, "slo_met", INT, "", "1: finished by deadline_s, 0: late, -1: no SLO")                    \
+    X(queue_s, "queue_s", REAL, "s", "seconds its work items waited ready to run, summed")            \
+    X(service_s, "service_s", REAL, "s", "seconds its work items ran on PUs, summed (split parts add)")
 
 /* One executed kernel (work item): /kernels, with `kernels: true`. */
 #define HS_KERNEL_COLUMNS(X)                                                                            \

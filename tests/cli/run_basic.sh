@@ -19,14 +19,14 @@ expect_status 0 "$HETSOC" summary "$tmp/r.h5"
 
 # The tables and their columns (experiments/README.md, "Results columns").
 expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv runs
-printf '%s\n' "$out" | head -n 1 | grep -qx 'run,key,policy,hw,workload,seed,backend,status,message,workload.arrival.rate,requests,mean_latency_s,p50_latency_s,p90_latency_s,p99_latency_s,mean_ttft_s,slo_attainment,throughput_rps,s_per_token,j_per_token,makespan_s,energy_j,events,wall_s,engine,engine_fit' \
+printf '%s\n' "$out" | head -n 1 | grep -qx 'run,key,policy,hw,workload,seed,backend,status,message,workload.arrival.rate,requests,mean_latency_s,p50_latency_s,p90_latency_s,p99_latency_s,mean_ttft_s,slo_attainment,throughput_rps,s_per_token,j_per_token,makespan_s,energy_j,events,wall_s,engine,engine_fit,truncated,in_flight' \
     || fail "columns of /runs: $(printf '%s\n' "$out" | head -n 1)"
 [ "$(printf '%s\n' "$out" | sed 1d | cut -d, -f1 | tr '\n' ' ')" = "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 " ] \
     || fail "runs not in order"
 printf '%s\n' "$out" | sed -n 2p | grep -q '^0,[0-9a-f]\{16\},p1-only,generic-2pu,synthetic-mm1,1,sim,ok,,0.5,1900,' \
     || fail "first run row: $(printf '%s\n' "$out" | sed -n 2p)"
 expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv requests
-printf '%s\n' "$out" | head -n 1 | grep -qx 'run,request,class,arrival_s,first_token_s,finish_s,latency_s,warmup,prompt_tokens,output_tokens,energy_j' \
+printf '%s\n' "$out" | head -n 1 | grep -qx 'run,request,class,arrival_s,first_token_s,finish_s,latency_s,warmup,prompt_tokens,output_tokens,energy_j,deadline_s,slo_met,queue_s,service_s' \
     || fail "columns of /requests"
 [ "$(printf '%s\n' "$out" | sed 1d | wc -l)" = 36000 ] || fail "expected 18 x 2000 request rows"
 # p50/p90/p99 in /runs are the exact order statistics of the run's measured
@@ -43,7 +43,7 @@ for run in 0 9 17; do
     [ "$exact" = "$got" ] || fail "run $run: p50/p90/p99 are $got, the exact order statistics $exact"
 done
 expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv pus
-printf '%s\n' "$out" | head -n 1 | grep -qx 'run,pu,busy_s,utilization,energy_j' || fail "columns of /pus"
+printf '%s\n' "$out" | head -n 1 | grep -qx 'run,pu,busy_s,utilization,energy_j,kind' || fail "columns of /pus"
 [ "$(printf '%s\n' "$out" | grep -c '^17,P[12],')" = 2 ] || fail "PU rows of run 17"
 expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv configs
 expect_out '^run,key,config'

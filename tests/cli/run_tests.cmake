@@ -13,3 +13,10 @@ foreach(t basic jobs resume shard mpi notebook)
   set_tests_properties(cli_run_${t} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
     ENVIRONMENT "HS_SOURCE=${CMAKE_SOURCE_DIR};HS_MPIEXEC=${hs_mpiexec};HS_PYTHON=/usr/bin/python3")
 endforeach()
+# Results files: truncated runs marked, corrupted files reported, not crashed on.
+foreach(t truncated corrupt)
+  add_test(NAME cli_run_${t} COMMAND sh ${HS_RUN_TESTS_DIR}/run_${t}.sh $<TARGET_FILE:hetsoc>
+           WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  set_tests_properties(cli_run_${t} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
+    ENVIRONMENT "HS_SOURCE=${CMAKE_SOURCE_DIR};HS_PYTHON=/usr/bin/python3")
+endforeach()

@@ -49,6 +49,8 @@ static void make_record(hs_run_record *r, int64_t i, bool kernels)
     hs_rec_pu gpu = {.name = hs_record_str(r, "gpu"), .busy_s = 9, .utilization = 0.9, .energy_j = 20};
     assert_int_equal(hs_record_add_pu(r, &cpu), 0);
     assert_int_equal(hs_record_add_pu(r, &gpu), 0);
+    hs_rec_class cls = {.name = hs_record_str(r, "proactive"), .requests = 2, .mean_latency_s = 2.5};
+    assert_int_equal(hs_record_add_class(r, &cls), 0);
     for (int k = 0; kernels && k < 5000; k++) {
         hs_rec_kernel row = {.work = k, .request = k % 7 == 0 ? -1 : k / 3,
                              .stage = hs_record_str(r, k % 2 ? "respond" : "batch"),
@@ -119,6 +121,12 @@ static void expect_same(const hs_run_record *a, const hs_run_record *b, bool ide
         assert_string_equal(a->strs[a->pus[i].name], b->strs[b->pus[i].name]);
         assert_true(a->pus[i].busy_s == b->pus[i].busy_s && a->pus[i].utilization == b->pus[i].utilization &&
                     a->pus[i].energy_j == b->pus[i].energy_j);
+    }
+    assert_int_equal(a->nclasses, b->nclasses);
+    for (size_t i = 0; i < a->nclasses; i++) {
+        assert_string_equal(a->strs[a->classes[i].name], b->strs[b->classes[i].name]);
+        assert_int_equal(a->classes[i].requests, b->classes[i].requests);
+        assert_true(same_f(a->classes[i].mean_latency_s, b->classes[i].mean_latency_s));
     }
     assert_int_equal(a->nkernels, b->nkernels);
     for (size_t i = 0; i < a->nkernels; i++) {
@@ -254,16 +262,22 @@ static void h5_round_trip(bool kernels)
     assert_int_equal(hs_h5_csv(h, "requests", NULL, f, &err), 0);
     fclose(f);
     assert_non_null(strstr(text, "run,request,class,arrival_s,first_token_s,finish_s,latency_s,warmup,"
-                                 "prompt_tokens,output_tokens,energy_j\n"
-                                 "0,0,reactive,0,0.10000000000000001,1.5,1.5,1,0,0,0\n"));
-    assert_non_null(strstr(text, "0,2,reactive,2,nan,3.5,1.5,0,0,0,0\n"));
+                                 "prompt_tokens,output_tokens,energy_j,deadline_s,slo_met,queue_s,service_s\n"
+                                 "0,0,reactive,0,0.10000000000000001,1.5,1.5,1,0,0,0,0,0,0,0\n"));
+    assert_non_null(strstr(text, "0,2,reactive,2,nan,3.5,1.5,0,0,0,0,0,0,0,0\n"));
+    free(text);
+    f = open_memstream(&text, &len);
+    assert_int_equal(hs_h5_csv(h, "classes", NULL, f, &err), 0);
+    fclose(f);
+    assert_non_null(strstr(text, "run,class,requests,mean_latency_s,"));
+    assert_non_null(strstr(text, "\n0,proactive,2,2.5,"));
     free(text);
     f = open_memstream(&text, &len);
     assert_int_equal(hs_h5_csv(h, "kernels", NULL, f, &err), kernels ? 0 : -1);
     fclose(f);
     free(text);
     assert_int_equal(hs_h5_csv(h, "nope", NULL, stderr, &err), -1);
-    assert_string_equal(err.msg, "error: unknown table 'nope'; tables: runs, configs, requests, pus, kernels");
+    assert_string_equal(err.msg, "error: unknown table 'nope'; tables: runs, configs, requests, pus, kernels, classes");
     hs_h5_close(h, NULL);
     unlink(path);
 }

@@ -144,6 +144,9 @@ static void test_hdf5_and_csv_have_every_column(void **state)
         expect_header(header, "run", rows[i].set);
         free(header);
     }
+    char *classes = csv_header(path, "classes");
+    expect_header(classes, "class", HS_SCHEMA_LATENCY);
+    free(classes);
     free(runs);
     remove(path);
 }
