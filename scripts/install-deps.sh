@@ -4,12 +4,14 @@
 # apt-get; otherwise it prints the command to run and fails.
 #   HS_WITH_MPI=1   also install OpenMPI (optional: multi-rank sweeps)
 #   HS_WITH_PY=1    also install the notebook packages (system python3)
+#   HS_WITH_FUZZ=1  also install clang (libFuzzer: scripts/fuzz.sh)
 set -eu
 
 pkgs="build-essential cmake pkg-config libgsl-dev libyaml-dev libhdf5-dev \
 ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev libcmocka-dev zlib1g-dev"
 [ "${HS_WITH_MPI:-0}" = 1 ] && pkgs="$pkgs libopenmpi-dev openmpi-bin"
 [ "${HS_WITH_PY:-0}" = 1 ] && pkgs="$pkgs python3 python3-h5py python3-pandas python3-matplotlib python3-nbconvert python3-nbformat python3-ipykernel"
+[ "${HS_WITH_FUZZ:-0}" = 1 ] && pkgs="$pkgs clang"
 
 missing=""
 for p in $pkgs; do

@@ -20,16 +20,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "experiments/runner/sweep_internal.h"
 #include "hs_version.h"
 
 #define J_MAGIC 0x4c4e524au /* "JRNL" */
-enum { J_HEADER = 1, J_RUN = 2, J_FRAME = 24 };
+enum { J_HEADER = HS_JOURNAL_HEADER, J_RUN = HS_JOURNAL_RUN, J_FRAME = 24 };
 
 /* ---- Writing -------------------------------------------------------------- */
-static int j_frame(int fd, uint32_t type, const uint8_t *p, size_t len)
+int hs_journal_write_frame(int fd, uint32_t type, const uint8_t *p, size_t len)
 {
     uint8_t *b = malloc(J_FRAME + len);
     if (!b)
@@ -55,7 +56,7 @@ static void put_str(uint8_t **p, const char *s)
     *p += 4 + n;
 }
 
-static int j_header(int fd, const hs_experiment *e, const char *shard)
+int hs_journal_write_header(int fd, const hs_experiment *e, const char *shard)
 {
     size_t len = 12 + strlen(HS_VERSION_STRING) + strlen(e->text) + strlen(shard);
     uint8_t *b = malloc(len), *p = b;
@@ -64,7 +65,7 @@ static int j_header(int fd, const hs_experiment *e, const char *shard)
     put_str(&p, HS_VERSION_STRING);
     put_str(&p, e->text);
     put_str(&p, shard);
-    int rc = j_frame(fd, J_HEADER, b, len);
+    int rc = hs_journal_write_frame(fd, J_HEADER, b, len);
     free(b);
     return rc;
 }
@@ -77,7 +78,7 @@ static int j_run(int fd, const hs_run_record *r)
     size_t len;
     if (hs_record_encode(r, &buf, &len) != 0)
         return -1;
-    int rc = j_frame(fd, J_RUN, buf, len);
+    int rc = hs_journal_write_frame(fd, J_RUN, buf, len);
     free(buf);
     return rc != 0 ? -2 : 0;
 }
@@ -97,7 +98,7 @@ int hs_journal_create(sweep *s, hs_err *err)
     int fd = open(s->jtmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return hs_err_at(err, s->jtmp, 0, 0, "cannot create: %s", strerror(errno));
-    int rc = j_header(fd, s->e, s->shard);
+    int rc = hs_journal_write_header(fd, s->e, s->shard);
     for (size_t p = 0; rc == 0 && p < s->nmine; p++)
         if (s->pending[p])
             rc = j_run(fd, s->pending[p]);
@@ -112,6 +113,15 @@ int hs_journal_create(sweep *s, hs_err *err)
 }
 
 /* ---- Reading -------------------------------------------------------------- */
+/* Whether the rest of f holds len bytes: a torn or corrupted length must
+ * end the journal, not allocate what the file cannot hold. */
+static bool rest_holds(FILE *f, uint64_t len)
+{
+    struct stat st;
+    long at = ftell(f);
+    return at >= 0 && fstat(fileno(f), &st) == 0 && st.st_size >= at && len <= (uint64_t)(st.st_size - at);
+}
+
 /* Reads one frame; 0 ok, 1 end or torn frame. */
 static int j_next(FILE *f, uint32_t *type, uint8_t **payload, size_t *len)
 {
@@ -124,7 +134,7 @@ static int j_next(FILE *f, uint32_t *type, uint8_t **payload, size_t *len)
     memcpy(type, h + 4, 4);
     memcpy(&l, h + 8, 8);
     memcpy(&hash, h + 16, 8);
-    if (magic != J_MAGIC || l > ((uint64_t)1 << 40))
+    if (magic != J_MAGIC || !rest_holds(f, l))
         return 1;
     uint8_t *p = malloc(l ? (size_t)l : 1);
     if (!p)

@@ -60,6 +60,11 @@ typedef struct hs_sweep_stats {
  * o->out (failed runs included: see st->failed), -1 with err set
  * otherwise (I/O error, a resumed file of another experiment, SIGINT). */
 int hs_sweep_run(const hs_experiment *e, const hs_sweep_opts *o, hs_sweep_stats *st, hs_err *err);
+/* What `--resume` would recover from o->out's journal, else from a
+ * complete o->out, into st (recovered, done, failed), without running or
+ * writing anything; -1 with err set as hs_sweep_run would stop (a
+ * journal or file of another experiment, an unreadable file). */
+int hs_sweep_recover(const hs_experiment *e, const hs_sweep_opts *o, hs_sweep_stats *st, hs_err *err);
 
 /* Runs run i in this process and fills r's result half (r->run, r->key,
  * status, message, metrics, rows); r must be hs_record_init'ed.  A failure

@@ -233,3 +233,15 @@ int hs_sweep_run(const hs_experiment *e, const hs_sweep_opts *o, hs_sweep_stats 
     st->wall_s = hs_runner_now_s() - s.t0;
     return rc;
 }
+
+int hs_sweep_recover(const hs_experiment *e, const hs_sweep_opts *o, hs_sweep_stats *st, hs_err *err)
+{
+    memset(st, 0, sizeof *st);
+    sweep s = {.e = e, .o = o, .st = st, .out = o->out, .jfd = -1, .mpi_size = 1};
+    bool complete;
+    int rc = sweep_init(&s, err);
+    if (rc == 0)
+        rc = hs_sweep_resume(&s, &complete, err);
+    sweep_free(&s);
+    return rc;
+}

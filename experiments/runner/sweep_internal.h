@@ -116,6 +116,12 @@ int hs_journal_append(sweep *s, const hs_run_record *r, hs_err *err);
  * its first torn frame.  Returns 1 when there is no journal (or only a
  * torn header), 0 when replayed, -1 with err set. */
 int hs_journal_replay(sweep *s, hs_err *err);
+/* The frames themselves, for tests that forge journals: one frame of a
+ * type and payload, and the header frame of experiment e and shard ("" for
+ * all runs).  0, or -1 (out of memory, or a failed write with errno set). */
+enum { HS_JOURNAL_HEADER = 1, HS_JOURNAL_RUN = 2 };
+int hs_journal_write_frame(int fd, uint32_t type, const uint8_t *p, size_t len);
+int hs_journal_write_header(int fd, const hs_experiment *e, const char *shard);
 
 /* ---- resume.c ------------------------------------------------------------- */
 /* --resume: recovers the finished runs from the journal, else from a

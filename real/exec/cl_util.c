@@ -1,5 +1,6 @@
 /* hetsoc real/: OpenCL helpers -- error names, the wall clock, device
- * discovery, program builds with their logs. */
+ * discovery, program builds with their logs, buffer allocation, and the
+ * test-only fault injection of HS_CL_FAULT. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,21 @@ double rl_wall(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+bool rl_fault(const char *what)
+{
+    const char *f = getenv("HS_CL_FAULT");
+    return f && strcmp(f, what) == 0;
+}
+
+cl_mem rl_create_buffer(cl_context ctx, cl_mem_flags flags, size_t size, cl_int *rc)
+{
+    if (rl_fault("alloc")) {
+        *rc = CL_MEM_OBJECT_ALLOCATION_FAILURE;
+        return NULL;
+    }
+    return clCreateBuffer(ctx, flags, size, NULL, rc);
+}
+
 int rl_build_program(cl_context ctx, cl_uint ndev, const cl_device_id *devs, const char *src,
                      cl_program *out, hs_err *err)
 {
@@ -62,7 +78,7 @@ int rl_build_program(cl_context ctx, cl_uint ndev, const cl_device_id *devs, con
     cl_program p = clCreateProgramWithSource(ctx, 1, &src, NULL, &rc);
     if (!p)
         return rl_cl_fail(err, rc, "cannot create the kernels' program");
-    rc = clBuildProgram(p, ndev, devs, "-cl-std=CL1.2", NULL, NULL);
+    rc = rl_fault("build") ? CL_BUILD_PROGRAM_FAILURE : clBuildProgram(p, ndev, devs, "-cl-std=CL1.2", NULL, NULL);
     if (rc != CL_SUCCESS) {
         char log[700] = "";
         for (cl_uint i = 0; i < ndev && !log[0]; i++) {
@@ -102,7 +118,7 @@ int rl_list_devices(rl_dev **devs, size_t *n, hs_err *err)
     *devs = NULL;
     *n = 0;
     cl_uint np = 0;
-    cl_int rc = clGetPlatformIDs(0, NULL, &np);
+    cl_int rc = rl_fault("no-platform") ? -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ : clGetPlatformIDs(0, NULL, &np);
     if (rc != CL_SUCCESS || np == 0)
         return hs_errf(err, "no OpenCL platform found (install an ICD, e.g. pocl-opencl-icd, and check "
                             "`clinfo -l`)%s%s",

@@ -18,6 +18,15 @@ const char *rl_cl_strerror(cl_int code);
 /* err = "error: WHAT: OpenCL error NAME (code)"; returns -1. */
 int rl_cl_fail(hs_err *err, cl_int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 double rl_wall(void);   /* CLOCK_MONOTONIC seconds */
+/* Test-only fault injection: whether the environment variable HS_CL_FAULT
+ * names this fault -- "no-platform" (no OpenCL platform is found),
+ * "build" (building the kernels fails), "alloc" (every device buffer
+ * allocation fails) -- so that tests reach the error paths of a working
+ * OpenCL installation.  Unset in normal use. */
+bool rl_fault(const char *what);
+/* clCreateBuffer, failing with CL_MEM_OBJECT_ALLOCATION_FAILURE under
+ * HS_CL_FAULT=alloc. */
+cl_mem rl_create_buffer(cl_context ctx, cl_mem_flags flags, size_t size, cl_int *rc);
 
 /* The OpenCL C source of real/exec/kernels/NAME.cl (generated). */
 extern const unsigned char hs_real_cl_source[];

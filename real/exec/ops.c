@@ -74,7 +74,7 @@ int rl_ensure(rl_exec *e, rl_ctx *c, rl_buf *b, size_t bytes, int fill, hs_err *
                             "allocation (%.1f MiB)",
                        (double)bytes / 1048576.0, (double)c->max_alloc / 1048576.0);
     cl_int rc;
-    cl_mem m = clCreateBuffer(c->ctx, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, want, NULL, &rc);
+    cl_mem m = rl_create_buffer(c->ctx, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, want, &rc);
     if (!m)
         return rl_cl_fail(err, rc, "cannot allocate a buffer of %.1f MiB", (double)want / 1048576.0);
     void *p = clEnqueueMapBuffer(c->fillq, m, CL_TRUE, CL_MAP_WRITE_INVALIDATE_REGION, 0, want, 0, NULL,

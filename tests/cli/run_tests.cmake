@@ -7,7 +7,7 @@ set(hs_mpiexec "")
 if(HS_HAVE_MPI AND MPIEXEC_EXECUTABLE)
   set(hs_mpiexec ${MPIEXEC_EXECUTABLE})
 endif()
-foreach(t basic jobs resume shard mpi notebook)
+foreach(t basic jobs resume shard mpi notebook faults)
   add_test(NAME cli_run_${t} COMMAND sh ${HS_RUN_TESTS_DIR}/run_${t}.sh $<TARGET_FILE:hetsoc>
            WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
   set_tests_properties(cli_run_${t} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
