@@ -75,14 +75,14 @@ static void test_loader_errors(void **state)
     (void)state;
     assert_string_equal(load_text(HEAD "  - {id: a, paper: p, where: T1, value: 1, unit: s, tag: fit, sets: x}\n"),
                         "");
-    expect_error(HEAD "  - {id: a, paper: q, where: T1, value: 1, unit: s, tag: fit}\n", ":3:18: error:",
+    expect_error(HEAD "  - {id: a, paper: q, where: T1, value: 1, unit: s, tag: fit}\n", ":3:20: error:",
                  "unknown paper 'q'");
     expect_error(HEAD "  - {id: a, paper: p, where: T1, value: 1, unit: s, tag: fitted}\n", ":3:", "tag");
     expect_error(HEAD "  - {id: a, paper: p, where: T1, value: 1, unit: s, tag: held-out, sets: x}\n", ":3:",
                  "not both");
     expect_error(HEAD "  - {id: a, paper: p, where: T1, value: 1, unit: s, tag: fit}\n"
                       "  - {id: a, paper: p, where: T2, value: 2, unit: s, tag: held-out}\n",
-                 ":4:9: error:", "already defined at line 3");
+                 ":4:10: error:", "already defined at line 3");
     expect_error(HEAD "  - {id: A b, paper: p, where: T1, value: 1, unit: s, tag: fit}\n", ":3:", "lowercase");
     expect_error(HEAD "  - {id: a, paper: p, where: T1, value: x, unit: s, tag: fit}\n", ":3:", "'value'");
     expect_error(HEAD "  - {id: a, paper: p, where: T1, unit: s, tag: fit}\n", ":3:", "missing key 'value'");
