@@ -466,12 +466,64 @@ typedef struct hs_check_row {
     const char *source;
     bool asserted;              /* part of the pass/fail verdict */
     bool pass;
+    const char *figure;         /* id in hw/published/figures.yaml */
+    const char *tag;            /* the figure's tag, "fit" or "held-out" (hs_check_tag) */
+    char note[320];             /* the figure's note (why a held-out row misses), "" if none */
 } hs_check_row;
 
 /* Computes the check table from the built-in profiles.  *rows is
  * malloc'd (free it).  Returns the number of asserted rows that failed
  * (0 = all pass), or -1 with err set (a profile failed to load). */
 int hs_hw_check(hs_check_row **rows, size_t *nrows, hs_err *err);
+
+/* ---- Published figures (hw/published/figures.yaml, hw/README.md "Fit versus held-out"). */
+/* Every published figure the project uses, each tagged `fit` (it set a
+ * parameter, which names it as `[fit: ID]`) or `held-out` (it set
+ * nothing: its check row is a prediction). */
+typedef enum hs_fig_tag { HS_FIG_FIT, HS_FIG_HELD_OUT } hs_fig_tag;
+
+typedef struct hs_figure {
+    const char *id, *paper, *where, *page, *unit, *sets, *note;  /* owned by the set; "" when absent */
+    double value;
+    hs_fig_tag tag;
+    int line, col;              /* position of the entry in its file */
+} hs_figure;
+
+typedef struct hs_figures hs_figures;
+
+/* Loads the set from name_or_path (NULL: the built-in "figures").  Errors
+ * (PATH:LINE:COL): an unknown key, a missing id, paper, where, value, unit
+ * or tag; an unknown paper (not under `papers:`) or tag; an id that is not
+ * lowercase-with-dashes or appears twice; a `sets` on a held-out figure.
+ * Returns NULL with err set. */
+hs_figures *hs_figures_load(const char *name_or_path, hs_err *err);
+void hs_figures_free(hs_figures *f);
+size_t hs_figures_count(const hs_figures *f);
+const hs_figure *hs_figures_at(const hs_figures *f, size_t i);
+/* The figure with this id, or NULL. */
+const hs_figure *hs_figures_find(const hs_figures *f, const char *id);
+const char *hs_fig_tag_name(hs_fig_tag t);   /* "fit", "held-out" */
+
+/* Fills tag and note of each row from the built-in figures by its
+ * `figure` id; a fit row is asserted (a fit that no longer holds fails the
+ * check), a held-out row is not (its miss is a finding, reported with the
+ * figure's note).  -1 with err set on an unknown id or a load error. */
+int hs_check_tag(hs_check_row *rows, size_t n, hs_err *err);
+
+/* Relative error of a row: predicted / published - 1, or for a range-only
+ * row (published NaN) the distance outside [lo, hi] relative to the bound
+ * passed (0 inside). */
+double hs_check_rel_err(const hs_check_row *r);
+
+typedef struct hs_check_summary {
+    size_t n, pass;
+    double median_abs;          /* median |relative error| */
+    double worst;               /* the signed relative error of largest magnitude */
+    const char *worst_what;     /* its row (NULL when n = 0) */
+} hs_check_summary;
+
+/* Summary of the rows whose tag is `tag`. */
+void hs_check_summarise(const hs_check_row *rows, size_t n, const char *tag, hs_check_summary *s);
 
 /* ---- Engine presets (hw/engines/NAME.yaml, hw/README.md "Engine presets"). */
 /* A baseline is an engine as well as a schedule: llama.cpp, MLC, MNN,

@@ -315,7 +315,9 @@ int hs_lower_encode(const hs_model *m, hs_quant q, int64_t batch, int64_t seq, b
 /* The check against the papers: single-request prefill and decode rates
  * of built-in models on built-in profiles vs published figures (the table
  * of workloads/README.md; `hetsoc workload check`).  *rows is malloc'd.
- * Returns the number of asserted rows outside +-25%, or -1 with err set. */
+ * Each row is tagged from hw/published/figures.yaml (hs_check_tag).
+ * Returns the number of fit (asserted) rows outside +-25% (held-out rows
+ * are predictions: reported, not counted), or -1 with err set. */
 int hs_workload_check(hs_check_row **rows, size_t *nrows, hs_err *err);
 
 /* One single-request rate as the check computes it (the rules above

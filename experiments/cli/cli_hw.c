@@ -488,10 +488,28 @@ static int predict_run(int argc, char **argv)
 
 /* ---- hetsoc hw check. --------------------------------------------------- */
 
+void hs_cli_check_summary(FILE *out, const hs_check_row *rows, size_t n)
+{
+    static const char *const tags[] = {"fit", "held-out"};
+    static const char *const what[] = {"fit-consistency: the figure set a parameter", "predictions"};
+    for (int t = 0; t < 2; t++) {
+        hs_check_summary s;
+        hs_check_summarise(rows, n, tags[t], &s);
+        fprintf(out, "%-8s rows (%s): %zu, %zu pass", tags[t], what[t], s.n, s.pass);
+        if (s.n)
+            fprintf(out, "; median |error| %.1f%%, worst %+.1f%% (%s)", 100 * s.median_abs, 100 * s.worst,
+                    s.worst_what);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!rows[i].pass && rows[i].tag && strcmp(rows[i].tag, "held-out") == 0)
+            fprintf(out, "  held-out FAIL: %s: %s\n", rows[i].what, *rows[i].note ? rows[i].note : "(no reason)");
+}
+
 static void check_text(const hs_check_row *r, size_t n, int failed)
 {
-    printf("%-10s %-17s %-44s %10s %10s %21s %-4s %s\n", "group", "hw", "what", "published", "predicted",
-           "pass range", "unit", "verdict");
+    printf("%-10s %-17s %-44s %-8s %10s %10s %21s %-4s %s\n", "group", "hw", "what", "tag", "published",
+           "predicted", "pass range", "unit", "verdict");
     size_t asserted = 0;
     for (size_t i = 0; i < n; i++) {
         char range[48];
@@ -501,13 +519,13 @@ static void check_text(const hs_check_row *r, size_t n, int failed)
             snprintf(pub, sizeof pub, "%.4g", r[i].published);
         else
             snprintf(pub, sizeof pub, "-");
-        printf("%-10s %-17s %-44s %10s %10.4g %21s %-4s %s%s\n", r[i].group, r[i].hw, r[i].what, pub,
-               r[i].predicted, range, r[i].unit, r[i].pass ? "pass" : "FAIL",
-               r[i].asserted ? "" : " (not asserted)");
+        printf("%-10s %-17s %-44s %-8s %10s %10.4g %21s %-4s %s\n", r[i].group, r[i].hw, r[i].what, r[i].tag, pub,
+               r[i].predicted, range, r[i].unit, r[i].pass ? "pass" : "FAIL");
         asserted += r[i].asserted;
     }
-    printf("\n%zu of %zu asserted checks pass.  Sources: see hw/README.md.\n", asserted - (size_t)failed,
-           asserted);
+    printf("\n%zu of %zu fit checks pass (fit rows make the exit status).  Sources: hw/published/figures.yaml.\n",
+           asserted - (size_t)failed, asserted);
+    hs_cli_check_summary(stdout, r, n);
 }
 
 static void check_json(const hs_check_row *r, size_t n, int failed)
@@ -526,6 +544,8 @@ static void check_json(const hs_check_row *r, size_t n, int failed)
         json_num(stdout, r[i].hi);
         printf(", \"unit\": \"%s\", \"source\": ", r[i].unit);
         hs_json_string(stdout, r[i].source);
+        printf(", \"figure\": \"%s\", \"tag\": \"%s\", \"note\": ", r[i].figure, r[i].tag);
+        hs_json_string(stdout, r[i].note);
         printf(", \"asserted\": %s, \"pass\": %s}", r[i].asserted ? "true" : "false",
                r[i].pass ? "true" : "false");
     }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "experiments/cli/cli.h"
+#include "hw/hw.h"
 
 extern const hs_cli_cmd hs_cli_hw;
 
@@ -21,5 +22,11 @@ int hs_cli_list_engines(FILE *out);
  * when none is named) and prints stored vs fitted; HS_EXIT_FAIL when a
  * stored value differs from its fit or a fit fails.  argv[0] is "engines". */
 int hs_cli_hw_engines(int argc, char **argv);
+
+/* Prints the summary of check rows (`hw check`, `workload check`): for the
+ * fit rows and, separately, the held-out rows, the count, how many pass,
+ * the median and the worst relative error; then each failing held-out row
+ * with its figure's note (the reason it misses). */
+void hs_cli_check_summary(FILE *out, const hs_check_row *rows, size_t n);
 
 #endif

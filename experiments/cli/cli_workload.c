@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experiments/cli/cli_hw.h"
 #include "experiments/cli/cli_workload.h"
 #include "hw/hw.h"
 #include "workloads/workloads.h"
@@ -381,13 +382,15 @@ static int check_run(int argc, char **argv)
         hs_err_print(&err, stderr);
         return HS_EXIT_FAIL;
     }
-    printf("| rate | profile | published | predicted | error | verdict |\n|---|---|---|---|---|---|\n");
+    printf("| rate | profile | tag | published | predicted | error | verdict |\n|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < n; i++) {
         const hs_check_row *r = &rows[i];
-        printf("| %s | %s | %.1f %s | %.1f | %+.0f%% | %s |\n", r->what, r->hw, r->published,
-               r->unit, r->predicted, 100 * (r->predicted / r->published - 1),
-               r->pass ? "within 25%" : r->asserted ? "FAIL" : "documented miss");
+        printf("| %s | %s | %s | %.*f %s | %.*f | %+.0f%% | %s |\n", r->what, r->hw, r->tag, r->published < 10 ? 2 : 1,
+               r->published, r->unit, r->published < 10 ? 2 : 1, r->predicted, 100 * hs_check_rel_err(r),
+               r->pass ? "within 25%" : "FAIL");
     }
+    printf("\n");
+    hs_cli_check_summary(stdout, rows, n);
     printf("\nSources:\n");
     for (size_t i = 0; i < n; i++)
         if (i == 0 || strcmp(rows[i].source, rows[i - 1].source) != 0)

@@ -6,6 +6,9 @@ expect_status 0 "$HETSOC" workload check
 expect_out 'PowerServe NPU decode, Llama-3.2-1B'
 expect_out 'HeteroInfer GPU\+NPU decode'
 expect_out 'within 25%'
+expect_out '^\| HeteroInfer GPU\+NPU prefill, Llama-8B.* \| held-out \| 247\.9 tok/s'
+expect_out '^held-out rows \(predictions\): [0-9]+, [0-9]+ pass; median'
+expect_out '^fit +rows \(fit-consistency'
 expect_status 2 "$HETSOC" workload check extra
 
 expect_status 0 "$HETSOC" list models
