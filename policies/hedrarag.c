@@ -14,8 +14,8 @@
  *   reordering       within a request the clusters go in probe order,
  *                    which the cluster-hit model makes similarity order (a
  *                    hit's probe rank is Zipf: clusters holding hits come
- *                    first); across requests the searches still moving
- *                    go before the early-terminated ones (§4.2.2).  The
+ *                    first); an early-terminated search leaves the
+ *                    wavefront (§4.2.2, terminate_early).  The
  *                    model draws each search's hits independently, so a
  *                    request's earlier hits (H_v) and its cached top-20
  *                    predict nothing about its next search: neither is
@@ -40,12 +40,10 @@
  *
  * §4.2 item 2, similarity-aware reordering and speculation (speculate):
  *   early termination -- a search whose running top-k has not changed
- *     over the last term_window clusters (hs_req_search_progress) ends for
- *     its consumer, which starts from that top-k; the engine has no call
- *     that drops a scan's remaining clusters, so they still run, behind
- *     every search still moving (the reordering above), and decide
- *     whether the early result stood (a rollback if a later cluster held
- *     a hit: the risk early termination takes);
+ *     over the last term_window clusters (hs_req_search_progress) ends:
+ *     hs_search_drop_rest drops its unsearched clusters, and it returns
+ *     the top-k of those it searched (a hit in a dropped cluster is lost:
+ *     the recall early termination risks); its consumer starts then;
  *   speculative generation -- while the generation sub-stage's throughput
  *     ratio T_curr / T_max < tau, generations of partially searched
  *     requests start from their partial top-k, at most spec_total_size a
@@ -75,8 +73,10 @@
  * batches per decode step only at `granularity: step` (at layer or op granularity the items
  * of one layer batch; at stage granularity a whole decode never batches).
  *
- * Cost.  One pass over the ready list per cycle (as fifo), none when no
- * work became ready and both workers are busy; per-request
+ * Cost.  No walk of the ready list: the policy's own per-worker index of
+ * it (hedrarag_ready.c), read only when work became ready or a worker is
+ * free; the generation sub-stage passes over the items of another batch
+ * key without reading them; per-request
  * state is touched only by that request's work; the decode curve is
  * memoised per batch size.
  */
