@@ -14,8 +14,8 @@
  *   reordering       within a request the clusters go in probe order,
  *                    which the cluster-hit model makes similarity order (a
  *                    hit's probe rank is Zipf: clusters holding hits come
- *                    first); across requests the searches still moving
- *                    go before the early-terminated ones (§4.2.2).  The
+ *                    first); an early-terminated search leaves the
+ *                    wavefront (§4.2.2, terminate_early).  The
  *                    model draws each search's hits independently, so a
  *                    request's earlier hits (H_v) and its cached top-20
  *                    predict nothing about its next search: neither is
@@ -40,12 +40,10 @@
  *
  * §4.2 item 2, similarity-aware reordering and speculation (speculate):
  *   early termination -- a search whose running top-k has not changed
- *     over the last term_window clusters (hs_req_search_progress) ends for
- *     its consumer, which starts from that top-k; the engine has no call
- *     that drops a scan's remaining clusters, so they still run, behind
- *     every search still moving (the reordering above), and decide
- *     whether the early result stood (a rollback if a later cluster held
- *     a hit: the risk early termination takes);
+ *     over the last term_window clusters (hs_req_search_progress) ends:
+ *     hs_search_drop_rest drops its unsearched clusters, and it returns
+ *     the top-k of those it searched (a hit in a dropped cluster is lost:
+ *     the recall early termination risks); its consumer starts then;
  *   speculative generation -- while the generation sub-stage's throughput
  *     ratio T_curr / T_max < tau, generations of partially searched
  *     requests start from their partial top-k, at most spec_total_size a
@@ -75,8 +73,10 @@
  * batches per decode step only at `granularity: step` (at layer or op granularity the items
  * of one layer batch; at stage granularity a whole decode never batches).
  *
- * Cost.  One pass over the ready list per cycle (as fifo), none when no
- * work became ready and both workers are busy; per-request
+ * Cost.  No walk of the ready list: the policy's own per-worker index of
+ * it (hedrarag_ready.c), read only when work became ready or a worker is
+ * free; the generation sub-stage passes over the items of another batch
+ * key without reading them; per-request
  * state is touched only by that request's work; the decode curve is
  * memoised per batch size.
  */
@@ -156,7 +156,8 @@ typedef struct hedra {
     int64_t fresh;                 /* works announced ready since the last cycle */
     double kv_reserved;            /* KV bytes the admitted generations reserve (admit_kv) */
     hr_cache cache;
-    hs_work **scans, **gens, **cpu_parts, **gpu_parts;  /* scratch, cap entries each */
+    hr_ready ready;                /* the READY works by worker (hedrarag_ready.c) */
+    hs_work **scans, **cpu_parts, **gpu_parts;  /* scratch, cap entries each */
     struct hr_cand *cands;
     size_t cap;
 } hedra;
@@ -168,6 +169,7 @@ typedef struct hr_req {
     double kv_reserved;   /* KV bytes its admitted generations reserve (under a KV budget) */
     uint32_t nkv;         /* stages ids < nkv looked at for a reservation */
     uint8_t *kv_done;     /* [nkv]: the stage's KV is reserved */
+    bool speculated;      /* a stage of it was speculated: a rollback may withdraw its work */
 } hr_req;
 
 /* ---- Helpers -------------------------------------------------------------- */
@@ -180,11 +182,6 @@ static bool worker_free(const hs_sched *s, int pu)
 static bool is_scan(const hs_item *it)
 {
     return it->phase == HS_PHASE_SEARCH && it->slot == HS_SLOT_SCAN;
-}
-
-static bool is_generation(const hs_item *it)
-{
-    return it->model && (it->phase == HS_PHASE_PREFILL || it->phase == HS_PHASE_DECODE);
 }
 
 static const hs_stage_info *stage_of(const hs_req *r, uint32_t id)
@@ -216,13 +213,25 @@ static int eft_pu(hs_sched *s, hs_work *w)
 }
 
 /* Dispatches w to pu, or to its EFT PU when pu cannot take it now; leaves
- * it READY when nothing fits (a later completion frees memory). */
-static void place(hs_sched *s, hs_work *w, int pu)
+ * it READY (and indexed) when nothing fits (a later completion frees
+ * memory). */
+static void place(hs_sched *s, hedra *h, hs_work *w, int pu)
 {
     if (pu < 0 || !isfinite(hs_predict(s, w, pu)) || !hs_mem_fits(s, w, pu))
         pu = eft_pu(s, w);
-    if (pu >= 0)
-        hs_dispatch(s, w, pu);
+    if (pu < 0)
+        return;
+    hr_ready_take(&h->ready, w);
+    hs_dispatch(s, w, pu);
+}
+
+/* hs_speculate, noting that r's work may now be withdrawn by a rollback. */
+static int speculate(hs_sched *s, hs_req *r, uint32_t stage)
+{
+    hr_req *q = hs_req_data(r);
+    if (q)
+        q->speculated = true;
+    return hs_speculate(s, r, stage);
 }
 
 /* ---- §4.2.1: the retrieval sub-stage budget --------------------------------
@@ -258,9 +267,8 @@ static int64_t clusters_per_request(const hedra *h, size_t n)
  * retrieval PU joins t_R (marked through its work data). */
 static void measure_scan(hs_sched *s, hedra *h, hs_work *w)
 {
-    if (hs_work_is_part(w) || hs_work_data(w))
+    if (hs_work_is_part(w) || hr_ready_measured(w))
         return;
-    hs_work_set_data(w, h);
     double t = hs_predict(s, w, h->cpu);
     if (!isfinite(t))
         return;
@@ -282,10 +290,7 @@ static bool search_settled(const hedra *h, hs_work *w, double *searched_share)
         return false;
     }
     *searched_share = (double)p.searched / (double)p.clusters;
-    /* The window must lie past rank 0, where the empty heap fills (a
-     * change the progress query reports only while the window reaches
-     * before it). */
-    return p.searched > h->term_window && !p.changed;
+    return !p.changed;   /* past rank 0 too, where the empty heap fills */
 }
 
 /* Speculates every speculable consumer of stage `stage` of r; the number
@@ -296,7 +301,7 @@ static int speculate_consumers(hs_sched *s, hs_req *r, uint32_t stage)
     size_t n = hs_request_outputs(hs_req_dag(r), stage, out, 8);
     int started = 0;
     for (size_t i = 0; i < n && i < 8; i++)
-        if (speculable(stage_of(r, out[i].node)) && hs_speculate(s, r, out[i].node) == 0)
+        if (speculable(stage_of(r, out[i].node)) && speculate(s, r, out[i].node) == 0)
             started++;
     return started;
 }
@@ -337,22 +342,33 @@ static bool baseline_due(const hedra *h, hs_work *w)
     return done >= (h->spec == HR_SPEC_RALMSPEC ? 1 : h->ragcache_steps);
 }
 
+/* Early termination (§4.2.2): settled search w's remaining clusters are
+ * dropped (hs_search_drop_rest): it ends with the clusters searched or
+ * being searched, and its consumer starts when they are done. */
+static void terminate_early(hs_sched *s, hedra *h, hs_work *w)
+{
+    hr_ready_take(&h->ready, w);
+    hs_search_drop_rest(s, hs_work_req(w), hs_work_stage(w));
+}
+
 /* Early termination and speculative generation over the searches in
- * progress (scans[0..n), each a request's remaining clusters). */
-static void speculate_generation(hs_sched *s, hedra *h, size_t n)
+ * progress (scans[0..*n), each a request's remaining clusters); the
+ * searches ended early leave scans (*n shrinks, the order kept). */
+static void speculate_generation(hs_sched *s, hedra *h, size_t *n)
 {
     hr_cand *c = h->cands;
-    size_t nc = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t nc = 0, kept = 0;
+    for (size_t i = 0; i < *n; i++) {
         hs_work *w = h->scans[i];
         double share;
         bool settled = search_settled(h, w, &share);
+        if (h->early_termination && settled) {
+            terminate_early(s, h, w);
+            continue;
+        }
+        h->scans[kept++] = w;
         if (share <= 0)
             continue;
-        if (h->early_termination && settled) {
-            speculate_consumers(s, hs_work_req(w), hs_work_stage(w));
-            continue;   /* ended early for its consumer */
-        }
         if (h->spec == HR_SPEC_OFF)
             continue;
         if (h->spec != HR_SPEC_HEDRARAG) {
@@ -362,6 +378,7 @@ static void speculate_generation(hs_sched *s, hedra *h, size_t n)
         }
         c[nc++] = (hr_cand){w, settled, share};
     }
+    *n = kept;
     if (nc > 1)
         qsort(c, nc, sizeof *c, by_closeness);
     int64_t started = 0;
@@ -376,33 +393,41 @@ static void speculate_generation(hs_sched *s, hedra *h, size_t n)
  * spec_gen_share of its tokens, the encode (embed) stage it feeds and the
  * search that one feeds start now, while the retrieval worker's ratio
  * (searches in progress / retrieval_batch) is under tau. */
-static void speculate_retrieval(hs_sched *s, hedra *h, size_t ngens, size_t nscans)
+static void speculate_retrieval(hs_sched *s, hedra *h, size_t nscans, uint64_t horizon)
 {
     int64_t started = 0;
-    for (size_t i = 0; i < ngens && started < h->spec_total_size; i++) {
+    hr_entry *next;
+    for (hr_entry *x = hr_ready_first(&h->ready, HR_LIST_GENS);
+         hr_ready_before(x, horizon) && started < h->spec_total_size; x = next) {
+        next = hr_ready_next(x);
         if ((double)(nscans + (size_t)started) / (double)h->retrieval_batch >= h->tau)
             return;
-        hs_req *r = hs_work_req(h->gens[i]);
+        if (hr_ready_feeds_no_encoder(x))
+            continue;
+        hs_work *w = hr_ready_live(&h->ready, x);
+        hs_req *r = w ? hs_work_req(w) : NULL;
         if (!r)
             continue;
-        const hs_stage_info *g = stage_of(r, hs_work_stage(h->gens[i]));
-        if (g->speculative || g->output <= 0 ||
-            (double)g->tokens_out < h->spec_gen_share * (double)g->output)
-            continue;
+        const hs_stage_info *g = stage_of(r, hs_work_stage(w));
         hs_dep enc[4];
         size_t ne = hs_request_outputs(hs_req_dag(r), g->id, enc, 4);
+        if (ne == 0)
+            hr_ready_set_feeds_no_encoder(x);   /* a last stage: not looked at again for this item */
+        if (ne == 0 || g->speculative || g->output <= 0 ||
+            (double)g->tokens_out < h->spec_gen_share * (double)g->output)
+            continue;
         for (size_t e = 0; e < ne && e < 4; e++) {
             const hs_stage_info *si = stage_of(r, enc[e].node);
             if (si->kind != HS_STAGE_EMBED || !speculable(si))
                 continue;
             hs_dep srch[4];
             size_t ns = hs_request_outputs(hs_req_dag(r), si->id, srch, 4);
-            if (hs_speculate(s, r, si->id) != 0)
+            if (speculate(s, r, si->id) != 0)
                 return;
             for (size_t k = 0; k < ns && k < 4; k++)
                 if (stage_of(r, srch[k].node)->kind == HS_STAGE_SEARCH &&
                     speculable(stage_of(r, srch[k].node)))
-                    hs_speculate(s, r, srch[k].node);
+                    speculate(s, r, srch[k].node);
             started++;
         }
     }
@@ -421,11 +446,13 @@ static int cut_substage(hs_sched *s, hedra *h, hs_work *w, int64_t c, double hit
     int64_t gpu = (int64_t)llround(hit * (double)take);
     hs_work *parts[2];
     int64_t sizes[2] = {take, extent - take};
+    hr_ready_take(&h->ready, w);
     if (hs_split(s, w, HS_SPLIT_CLUSTERS, sizes, take < extent ? 2 : 1, parts) != 0)
         return -1;
     hs_work *head = parts[0];
     if (gpu > 0 && gpu < take) {
         int64_t two[2] = {take - gpu, gpu};
+        hr_ready_take(&h->ready, head);
         if (hs_split(s, head, HS_SPLIT_CLUSTERS, two, 2, parts) != 0)
             return -1;
         h->cpu_parts[(*ncpu)++] = parts[0];
@@ -441,37 +468,22 @@ static int cut_substage(hs_sched *s, hedra *h, hs_work *w, int64_t c, double hit
     return 0;
 }
 
-/* Batches parts[0..n) (n >= 2) into one minibatch and dispatches it. */
-static void dispatch_minibatch(hs_sched *s, hs_work **parts, size_t n, int pu)
+/* Batches parts[0..n) into one minibatch (n >= 2) and dispatches it. */
+static void dispatch_minibatch(hs_sched *s, hedra *h, hs_work **parts, size_t n, int pu)
 {
     hs_work *b = parts[0];
+    for (size_t i = 0; n > 1 && i < n; i++)
+        hr_ready_take(&h->ready, parts[i]);
     if (n > 1 && hs_batch(s, parts, n, &b) != 0)
         return;
     if (n > 0)
-        place(s, b, pu);
-}
-
-/* Moves the early-terminated searches behind the others (stable). */
-static void order_searches(hedra *h, size_t n)
-{
-    hs_work **tmp = h->cpu_parts;
-    size_t k = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < n; i++) {
-            double share;
-            bool ended = h->early_termination && search_settled(h, h->scans[i], &share);
-            if (ended == (pass == 1))
-                tmp[k++] = h->scans[i];
-        }
-    memcpy(h->scans, tmp, n * sizeof *tmp);
+        place(s, h, b, pu);
 }
 
 static void retrieval_substage(hs_sched *s, hedra *h, size_t n)
 {
     if (n == 0)
         return;
-    if (h->early_termination)
-        order_searches(h, n);
     size_t take = n < (size_t)h->retrieval_batch ? n : (size_t)h->retrieval_batch;
     int64_t c = clusters_per_request(h, take);
     if (h->substages % h->refresh_substages == 0)
@@ -481,8 +493,8 @@ static void retrieval_substage(hs_sched *s, hedra *h, size_t n)
     for (size_t i = 0; i < take; i++)
         if (cut_substage(s, h, h->scans[i], c, h->cache.hit_rate, &ncpu, &ngpu) != 0)
             return;
-    dispatch_minibatch(s, h->cpu_parts, ncpu, h->cpu);
-    dispatch_minibatch(s, h->gpu_parts, ngpu, h->cache.gpu);
+    dispatch_minibatch(s, h, h->cpu_parts, ncpu, h->cpu);
+    dispatch_minibatch(s, h, h->gpu_parts, ngpu, h->cache.gpu);
 }
 
 /* ---- §4.2.1: one generation sub-stage (continuous batching) --------------- */
@@ -525,23 +537,34 @@ static bool admit_kv(hedra *h, hs_work *w)
     return true;
 }
 
-static void gen_substage(hs_sched *s, hedra *h, size_t n)
+/* The first admitted generation item in ready order and, after it, every
+ * one batchable with it and admitted, up to max_num_seqs (items of
+ * another batch key are passed over unread), among those ready before
+ * the cycle began. */
+static void gen_substage(hs_sched *s, hedra *h, uint64_t horizon)
 {
     size_t k = 0;
     hs_work *first = NULL;
-    for (size_t i = 0; i < n && k < (size_t)h->cache.max_num_seqs; i++) {
-        hs_work *w = h->gens[i];
-        if (first && !hs_item_batchable(hs_work_item(first), hs_work_item(w)))
+    uint64_t key = 0;
+    hr_entry *next;
+    for (hr_entry *e = hr_ready_first(&h->ready, HR_LIST_GENS);
+         hr_ready_before(e, horizon) && k < (size_t)h->cache.max_num_seqs; e = next) {
+        next = hr_ready_next(e);
+        if (first && hr_ready_key(e) != key)
+            continue;   /* not batchable with the first */
+        hs_work *w = hr_ready_live(&h->ready, e);
+        if (!w || (first && !hs_item_batchable(hs_work_item(first), hs_work_item(w))) || !admit_kv(h, w))
             continue;
-        if (!admit_kv(h, w))
-            continue;
-        first = first ? first : w;
+        if (!first) {
+            first = w;
+            key = hs_work_item(w)->batch_key;
+        }
         h->cpu_parts[k++] = w;
     }
     if (k == 0)
         return;
     h->decode_batch = (int64_t)k;
-    dispatch_minibatch(s, h->cpu_parts, k, h->gen);
+    dispatch_minibatch(s, h, h->cpu_parts, k, h->gen);
 }
 
 /* ---- The cycle ------------------------------------------------------------- */
@@ -553,8 +576,8 @@ static int grow_scratch(hedra *h, size_t n)
     size_t cap = h->cap ? h->cap : 64;
     while (cap < n)
         cap *= 2;
-    hs_work ***arrays[4] = {&h->scans, &h->gens, &h->cpu_parts, &h->gpu_parts};
-    for (int i = 0; i < 4; i++) {
+    hs_work ***arrays[3] = {&h->scans, &h->cpu_parts, &h->gpu_parts};
+    for (int i = 0; i < 3; i++) {
         hs_work **grown = realloc(*arrays[i], cap * sizeof **arrays[i]);
         if (!grown)
             return -1;
@@ -568,28 +591,38 @@ static int grow_scratch(hedra *h, size_t n)
     return 0;
 }
 
-/* The wavefront: the ready scans and generation steps of every request are
- * collected; anything else goes at once to its worker -- the coarse
- * quantizer to the retrieval worker, the rest (the query encoder, other
- * compute) to the generation worker -- or, when that cannot take it, to
- * its EFT PU. */
-static void collect(hs_sched *s, hedra *h, size_t *nscans, size_t *ngens)
+/* The works of list l still READY, to out (in the order they became
+ * ready); their number. */
+static size_t gather(hedra *h, hr_list_id l, hs_work **out)
 {
-    hs_work *next;
-    for (hs_work *w = hs_ready_first(s); w; w = next) {
-        next = hs_ready_next(s, w);
-        const hs_item *it = hs_work_item(w);
-        if (hs_work_batch_size(w) > 1) {
-            place(s, w, it->phase == HS_PHASE_SEARCH ? h->cpu : h->gen);  /* one that did not fit */
-        } else if (is_scan(it) && hs_item_split_extent(it, HS_SPLIT_CLUSTERS) > 0) {
-            measure_scan(s, h, w);
-            h->scans[(*nscans)++] = w;
-        } else if (is_generation(it) && it->batch_key) {
-            h->gens[(*ngens)++] = w;
-        } else {
-            place(s, w, it->phase == HS_PHASE_SEARCH ? h->cpu : h->gen);
-        }
+    size_t n = 0;
+    hr_entry *next;
+    for (hr_entry *e = hr_ready_first(&h->ready, l); e; e = next) {
+        next = hr_ready_next(e);
+        hs_work *w = hr_ready_live(&h->ready, e);
+        if (w)
+            out[n++] = w;
     }
+    return n;
+}
+
+/* The wavefront, from the ready index: anything that is neither a scan
+ * nor a generation step goes at once to its worker -- the coarse
+ * quantizer to the retrieval worker, the rest (the query encoder, other
+ * compute, a batch that did not fit) to the generation worker -- or, when
+ * that cannot take it, to its EFT PU; the ready scans of every request
+ * are collected (their whole-scan times join t_R).  The generation steps
+ * stay in the index, read by the generation sub-stage. */
+static void collect(hs_sched *s, hedra *h, size_t *nscans)
+{
+    size_t n = gather(h, HR_LIST_OTHER, h->cpu_parts);
+    for (size_t i = 0; i < n; i++) {
+        const hs_item *it = hs_work_item(h->cpu_parts[i]);
+        place(s, h, h->cpu_parts[i], it->phase == HS_PHASE_SEARCH ? h->cpu : h->gen);
+    }
+    *nscans = gather(h, HR_LIST_SCANS, h->scans);
+    for (size_t i = 0; i < *nscans; i++)
+        measure_scan(s, h, h->scans[i]);
 }
 
 static void hedrarag_schedule(hs_sched *s, void *state)
@@ -599,19 +632,21 @@ static void hedrarag_schedule(hs_sched *s, void *state)
     if (!h->fresh && !cpu_free && !gen_free)
         return;   /* nothing new to place, no worker to feed: the wavefront waits */
     h->fresh = 0;
-    if (grow_scratch(h, hs_ready_count(s)) != 0) {
+    const size_t *c = h->ready.count;
+    if (grow_scratch(h, c[HR_LIST_SCANS] + c[HR_LIST_GENS] + c[HR_LIST_OTHER] + 1) != 0) {
         hs_sched_fail(s, "out of memory");
         return;
     }
-    size_t nscans = 0, ngens = 0;
-    collect(s, h, &nscans, &ngens);
-    speculate_generation(s, h, nscans);
+    uint64_t horizon = h->ready.added;
+    size_t nscans = 0;
+    collect(s, h, &nscans);
+    speculate_generation(s, h, &nscans);
     if (h->spec == HR_SPEC_HEDRARAG && h->spec_retrieval && gen_free)
-        speculate_retrieval(s, h, ngens, nscans);   /* tokens move only when a step ends */
+        speculate_retrieval(s, h, nscans, horizon);   /* tokens move only when a step ends */
     if (cpu_free && worker_free(s, h->cpu))
         retrieval_substage(s, h, nscans);
     if (gen_free && worker_free(s, h->gen))
-        gen_substage(s, h, ngens);
+        gen_substage(s, h, horizon);
 }
 
 /* ---- Hooks ---------------------------------------------------------------- */
@@ -622,6 +657,8 @@ static void free_req_data(hedra *h, hs_req *r)
     if (!q)
         return;
     h->kv_reserved = fmax(0, h->kv_reserved - q->kv_reserved);
+    if (q->speculated)
+        hr_ready_forget(&h->ready, r);
     free(q->kv_done);
     free(q);
     hs_req_set_data(r, NULL);
@@ -635,8 +672,8 @@ static void hedrarag_fini(hs_sched *s, void *state)
     for (hs_req *r = hs_req_first(s); r; r = hs_req_next(s, r))
         free_req_data(h, r);   /* requests still in flight (a failed or cut-short run) */
     hr_cache_free(&h->cache);
+    hr_ready_free(&h->ready);
     free(h->scans);
-    free(h->gens);
     free(h->cpu_parts);
     free(h->gpu_parts);
     free(h->cands);
@@ -773,9 +810,12 @@ static void hedrarag_work_done(hs_sched *s, void *state, hs_work *w)
 
 static void hedrarag_work_ready(hs_sched *s, void *state, hs_work *w)
 {
-    (void)s;
-    (void)w;
-    ((hedra *)state)->fresh++;
+    hedra *h = state;
+    hs_req *r = hs_work_req(w);
+    hr_req *q = r ? hs_req_data(r) : NULL;
+    if (hr_ready_add(&h->ready, w, q ? &q->speculated : NULL) != 0)
+        hs_sched_fail(s, "out of memory");
+    h->fresh++;
 }
 
 static void hedrarag_request_done(hs_sched *s, void *state, hs_req *r)

@@ -58,4 +58,54 @@ bool hr_cache_part_runs(hs_sched *s, hr_cache *c, hs_work *part);
 
 void hr_cache_free(hr_cache *c);
 
+/* The per-worker ready index (hedrarag_ready.c): the READY works the
+ * policy has not acted on yet, in three lists in the order they became
+ * ready. */
+typedef enum hr_list_id {
+    HR_LIST_SCANS,   /* IVF or flat scans with clusters left: the retrieval worker's */
+    HR_LIST_GENS,    /* batchable prefill chunks and decode steps: the generation worker's */
+    HR_LIST_OTHER,   /* the rest (encoder, quantizer, a batch that did not fit): placed at once */
+    HR_NLISTS,
+} hr_list_id;
+
+typedef struct hr_entry hr_entry;
+typedef struct hr_ready {
+    hr_entry *head[HR_NLISTS], *tail[HR_NLISTS];
+    size_t count[HR_NLISTS];
+    hr_entry *free;   /* recycled entries */
+    uint64_t added;   /* entries added so far: a cycle's horizon */
+} hr_ready;
+
+/* The list w belongs to. */
+hr_list_id hr_classify(const hs_work *w);
+/* w became READY: appended to its list (its work data points at the
+ * entry).  speculated: its request's flag, set once a stage of it is
+ * speculated (so its work may be withdrawn by a rollback); NULL for
+ * work of no request.  Returns 0, or -1 out of memory. */
+int hr_ready_add(hr_ready *x, hs_work *w, const bool *speculated);
+/* The policy is about to dispatch, split or batch w: it leaves the index
+ * (nothing for a work that is not in it). */
+void hr_ready_take(hr_ready *x, hs_work *w);
+/* The first entry of list l, the entry after e (NULL at the end). */
+hr_entry *hr_ready_first(const hr_ready *x, hr_list_id l);
+hr_entry *hr_ready_next(const hr_entry *e);
+/* The batch key of e's item (read without touching the work). */
+uint64_t hr_ready_key(const hr_entry *e);
+/* Whether e is not NULL and was added before the horizon (the `added`
+ * count when a cycle began: work that became ready during the cycle waits
+ * for the next). */
+bool hr_ready_before(const hr_entry *e, uint64_t horizon);
+/* The work of entry e, or NULL when a rollback withdrew it (the entry is
+ * then dropped: read hr_ready_next before calling). */
+hs_work *hr_ready_live(hr_ready *x, hr_entry *e);
+/* Speculative retrieval's memo: e's stage was found to feed no encoder. */
+bool hr_ready_feeds_no_encoder(const hr_entry *e);
+void hr_ready_set_feeds_no_encoder(hr_entry *e);
+/* Whether indexed w was marked measured before; marks it. */
+bool hr_ready_measured(hs_work *w);
+/* Drops the entries of request r (one that leaves with work withdrawn by
+ * a rollback still indexed). */
+void hr_ready_forget(hr_ready *x, const hs_req *r);
+void hr_ready_free(hr_ready *x);
+
 #endif

@@ -493,7 +493,7 @@ double hs_join_cost(hs_sched *s, const hs_work *w, const int *pus, size_t n);
  * search"): clusters searched so far (the finished prefix of the probe
  * order: a cluster part that finishes before an earlier one counts once
  * the gap is filled) and whether the running top-k changed within the
- * last m clusters searched (m >= 1; true while nothing is searched): what
+ * last m clusters searched (m >= 1; true while searched <= m): what
  * HedraRAG's engine sees.  A speculation on a consumer of the search made
  * now holds iff every final hit lies in the searched prefix, which the
  * policy does not see.  The hit ranks come from r's own stream, never from
@@ -608,6 +608,38 @@ hs_work *hs_pu_work_next(const hs_sched *s, const hs_work *w);
  * active share) stretches.  Idle power is nobody's.  INFINITY when pu
  * cannot run w or is not a PU. */
 double hs_predict_energy_j(hs_sched *s, const hs_work *w, int pu);
+/* ---- Early termination of a search -------------------------------------------
+ * HedraRAG §4.2.2: once a retrieval's running top-k has settled, the
+ * rest of its IVF scan is not searched (similarity-aware reordering puts
+ * the likely clusters first, so it ends up to 28% earlier).  The search
+ * then returns the top-k of the clusters it searched: final hits in the
+ * dropped clusters are lost (a recall loss), not awaited. */
+
+/* Drops the parts of r's split scan of search stage `stage` that have not
+ * started, so the search ends with what its other parts search.
+ * Preconditions: `stage` is a revealed search stage of r, READY and
+ * running its scan (the stage's last item), which the policy split along
+ * HS_SPLIT_CLUSTERS, and at least one part of it has finished
+ * (hs_req_search_progress: searched > 0 or a later part done).
+ * Dropped: every part of that scan that is READY or QUEUED on a PU,
+ * except a part inside a batch (the batch runs for its other members, the
+ * part with it) and a part split again (its own parts run).  A dropped
+ * part is gone when the call returns (its pointer is invalid; a policy
+ * that indexes its ready work forgets it first); no work_done or
+ * work_ready is called for it; it never runs, so it adds nothing to the
+ * run's busy time, energy, `works`, kernel rows or wasted_* columns (it
+ * is not a rollback).  Parts RUNNING (or kept) finish as usual and
+ * extend the searched prefix.  When no part of the scan is left, the
+ * scan joins (with the join's sync when its parts ran on several PUs) in
+ * an event of this instant after the call: the stage completes, its
+ * successors become ready, never inside the call.  The search's final
+ * searched prefix is then the finished parts' prefix (workloads.h,
+ * hs_request_search_truncate), which also decides any speculation on its
+ * consumers: it holds iff no hit lies between the prefix searched when it
+ * was made and that final prefix.  Returns the number of parts dropped
+ * (0: all had started; the stage still ends at their prefix), or -1 on a
+ * misuse, which fails the run with a message naming the policy. */
+int hs_search_drop_rest(hs_sched *s, hs_req *r, uint32_t stage);
 
 #pragma GCC visibility pop
 

@@ -44,12 +44,12 @@ static void on_kernel(void *ctx, const hs_kernel_row *row)
 }
 
 #if defined(HS_TESTS_YAML_TEST_H) && defined(HS_POLICIES_REGISTRY_H)
-/* Runs built-in policy `policy` (params: YAML text or NULL) on the profile
- * and workload given as YAML text, seed 1, recording the kernels into tr.
- * Returns hs_run's status (err gets its message); a profile or workload
- * that does not load, or an unknown policy, fails the test. */
-static inline int trace_try(const char *policy, const char *hw_yaml, const char *wl_yaml,
-                            const char *params, hs_run_metrics *m, hs_err *err)
+/* Runs policy p (params: YAML text or NULL) on the profile and workload
+ * given as YAML text, seed 1, recording the kernels into tr.  Returns
+ * hs_run's status (err gets its message); a profile or workload that does
+ * not load fails the test. */
+static inline int trace_try_ops(const hs_policy_ops *p, const char *hw_yaml, const char *wl_yaml,
+                                const char *params, hs_run_metrics *m, hs_err *err)
 {
     hs_node *hn = yaml(hw_yaml), *wn = yaml(wl_yaml), *pn = params ? yaml(params) : NULL;
     hs_hw *hw = hs_hw_from_node(hn, err);
@@ -57,9 +57,6 @@ static inline int trace_try(const char *policy, const char *hw_yaml, const char 
         fail_msg("%s", err->msg);
     hs_workload *wl = NULL;
     if (hs_workload_from_node(wn, &wl, err) != 0)
-        fail_msg("%s", err->msg);
-    const hs_policy_ops *p = hs_policy_lookup(policy, err);
-    if (!p)
         fail_msg("%s", err->msg);
     memset(&tr, 0, sizeof tr);
     hs_run_cfg cfg = {.hw = hw, .wl = wl, .policy = p, .policy_params = pn, .seed = 1,
@@ -71,6 +68,16 @@ static inline int trace_try(const char *policy, const char *hw_yaml, const char 
     hs_node_free(wn);
     hs_node_free(pn);
     return rc;
+}
+
+/* trace_try_ops of built-in policy `policy`. */
+static inline int trace_try(const char *policy, const char *hw_yaml, const char *wl_yaml,
+                            const char *params, hs_run_metrics *m, hs_err *err)
+{
+    const hs_policy_ops *p = hs_policy_lookup(policy, err);
+    if (!p)
+        fail_msg("%s", err->msg);
+    return trace_try_ops(p, hw_yaml, wl_yaml, params, m, err);
 }
 
 /* trace_try, and a run that fails fails the test with its message. */

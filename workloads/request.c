@@ -49,8 +49,8 @@ typedef struct rnode {
     int64_t searched;          /* search: the searched prefix of the probe order */
     uint64_t *part_bits;       /* search: clusters of finished parts (lazily; NULL: none) */
     int64_t *hits;             /* search: memo of its hits' probe ranks (lazily; NULL: none) */
-    bool spec_search;          /* speculated with a search among its inputs ... */
-    bool spec_hits_ok;         /* ... which had then all found their final hits */
+    bool spec_search;          /* speculated with a search among its inputs */
+    bool truncated;            /* search: its scan's unsearched clusters were dropped */
     hs_pu_cost cost1;
     double delay, flops, bytes, work;
     const wl_task *task;
@@ -64,6 +64,7 @@ typedef struct redge {
     uint32_t from, to;
     double comm;
     int64_t stream;
+    int64_t spec_searched;     /* from a search to a speculated stage: the searched prefix then */
     bool statik, taken, satisfied;
 } redge;
 
@@ -926,7 +927,7 @@ int hs_request_item_done(hs_request *r, uint32_t id)
     x->outstanding = false;
     x->pos++;
     x->info.items_done++;
-    if (x->lk == LK_SEARCH && x->pos == x->count)
+    if (x->lk == LK_SEARCH && x->pos == x->count && !x->truncated)
         x->searched = scan_clusters(x);   /* the scan is the last item */
     uint32_t v = r->vis[id];
     if (x->last_emits > 0)
@@ -940,21 +941,46 @@ int hs_request_item_done(hs_request *r, uint32_t id)
 
 /* ---- Speculation. ------------------------------------------------------- */
 
-static bool all_hits_found(const hs_request *r, uint32_t v);
+static int64_t hit_rank(const hs_request *r, uint32_t v, int64_t j);
 
-/* Whether x is fed by a search, and whether every such search has found
- * all its final hits now (what its speculation will be judged by). */
-static void note_search_inputs(const hs_request *r, rnode *x)
+/* Whether x is fed by a search, and each such search's searched prefix
+ * now (what its speculation will be judged by). */
+static void note_search_inputs(hs_request *r, rnode *x)
 {
     x->spec_search = false;
-    x->spec_hits_ok = true;
     for (uint32_t i = 0; i < x->nin; i++) {
-        uint32_t u = r->edges[r->ein[x->in0 + i]].from;
-        if (r->nodes[u].lk != LK_SEARCH)
+        redge *e = &r->edges[r->ein[x->in0 + i]];
+        if (r->nodes[e->from].lk != LK_SEARCH)
             continue;
         x->spec_search = true;
-        x->spec_hits_ok = x->spec_hits_ok && all_hits_found(r, u);
+        e->spec_searched = r->nodes[e->from].searched;
     }
+}
+
+/* Whether the top-k of search u over its first `from` clusters is its
+ * final one: no hit lies in [from, the final searched prefix) -- all
+ * clusters for a whole scan, fewer for one cut short (hs_request_search_
+ * truncate: the hits it dropped are lost, not awaited). */
+static bool search_settled_at(const hs_request *r, uint32_t u, int64_t from)
+{
+    for (int64_t j = 0; j < r->nodes[u].info.top_k; j++) {
+        int64_t k = hit_rank(r, u, j);
+        if (k >= from && k < r->nodes[u].searched)
+            return false;
+    }
+    return true;
+}
+
+/* A speculated stage fed by searches holds iff each had its final top-k
+ * when the stage was speculated. */
+static bool search_inputs_held(const hs_request *r, const rnode *x)
+{
+    for (uint32_t i = 0; i < x->nin; i++) {
+        const redge *e = &r->edges[r->ein[x->in0 + i]];
+        if (r->nodes[e->from].lk == LK_SEARCH && !search_settled_at(r, e->from, e->spec_searched))
+            return false;
+    }
+    return true;
 }
 
 int hs_request_speculate(hs_request *r, uint32_t id)
@@ -974,7 +1000,7 @@ int hs_request_speculate(hs_request *r, uint32_t id)
 static bool spec_held(const hs_request *r, uint32_t v)
 {
     if (r->nodes[v].spec_search)
-        return r->nodes[v].spec_hits_ok;
+        return search_inputs_held(r, &r->nodes[v]);
     uint64_t req = hs_rng_derive(r->run_seed, r->cls->req_domain, r->arr.seq);
     uint64_t h = hs_rng_derive(req, "spec", v);
     double u = (double)(h >> 11) * 0x1p-53;
@@ -1010,6 +1036,7 @@ static void resolve(hs_request *r, uint32_t v)
     x->info.tokens_out = 0;
     x->info.rollbacks++;
     x->searched = 0;
+    x->truncated = false;
     free(x->part_bits);
     x->part_bits = NULL;
     push_ev(r, HS_EV_READY, x->vis);
@@ -1117,19 +1144,6 @@ static int64_t hit_rank(const hs_request *r, uint32_t v, int64_t j)
     return x->hits ? x->hits[j] : draw_hit_rank(r, v, j);
 }
 
-static int64_t hits_found(const hs_request *r, uint32_t v)
-{
-    int64_t n = 0;
-    for (int64_t j = 0; j < r->nodes[v].info.top_k; j++)
-        n += hit_rank(r, v, j) < r->nodes[v].searched;
-    return n;
-}
-
-static bool all_hits_found(const hs_request *r, uint32_t v)
-{
-    return hits_found(r, v) == r->nodes[v].info.top_k;
-}
-
 static const rnode *search_node(const hs_request *r, uint32_t id)
 {
     const rnode *x = r ? visible(r, id) : NULL;
@@ -1154,7 +1168,7 @@ int hs_request_search_progress(const hs_request *r, uint32_t id, int64_t m,
         return -1;
     uint32_t v = r->vis[id];
     int64_t lo = x->searched - (m > 0 ? m : 1);
-    bool changed = x->searched == 0 || lo < 0;   /* rank 0 always changes it */
+    bool changed = lo <= 0;   /* rank 0 (the empty heap fills) is in the window */
     for (int64_t j = 0; j < x->info.top_k && !changed; j++) {
         int64_t k = hit_rank(r, v, j);
         changed = k >= lo && k < x->searched;
@@ -1165,6 +1179,16 @@ int hs_request_search_progress(const hs_request *r, uint32_t id, int64_t m,
 }
 
 static bool bit(const uint64_t *b, int64_t i) { return b[i / 64] >> (i % 64) & 1; }
+
+int hs_request_search_truncate(hs_request *r, uint32_t id)
+{
+    rnode *x = r ? visible(r, id) : NULL;
+    if (!x || x->lk != LK_SEARCH || x->info.state != HS_NODE_READY || !x->outstanding ||
+        x->pos != x->count - 1 || !x->part_bits)
+        return -1;
+    x->truncated = true;
+    return 0;
+}
 
 int hs_request_search_part_done(hs_request *r, uint32_t id, int64_t first, int64_t n)
 {

@@ -575,9 +575,11 @@ bool hs_request_finished(const hs_request *r);
  * Resolution, when its inputs are all satisfied (when it would have become
  * READY).  A stage fed by at least one search stage (an input edge from
  * it) is decided by progress, not by a coin: held iff, when it was
- * speculated, every such search had found all its final hits
- * (every hit's probe rank < searched), i.e. the top-k it speculated on
- * is the final one; its spec_accuracy is not used.  Any other stage:
+ * speculated, every such search had found all its final hits (no hit's
+ * probe rank lies between the searched prefix then and the search's
+ * final searched prefix: every cluster, or fewer for a scan cut short by
+ * hs_request_search_truncate), i.e. the top-k it speculated on is the
+ * final one; its spec_accuracy is not used.  Any other stage:
  * held ~ Bernoulli(spec_accuracy), drawn from the request's own
  * "spec" stream, one draw per stage (hs_rng_derive(request seed, "spec",
  * k), k the stage's creation index; the request seed is its DAG stream's,
@@ -625,7 +627,7 @@ typedef struct hs_search_progress {
     int64_t searched;   /* the searched prefix, 0 .. clusters */
     int64_t top_k;
     bool changed;       /* the running top-k changed within the last m clusters searched
-                           (true while nothing is searched) */
+                           (true while searched <= m: the window holds rank 0) */
 } hs_search_progress;
 
 /* Hit share of the g hottest of nclusters clusters under the skew law:
@@ -655,6 +657,16 @@ int64_t hs_request_search_hits(const hs_request *r, uint32_t id, int64_t *ranks,
  * outside it.  The whole scan's completion (hs_request_item_done) marks
  * every cluster searched. */
 int hs_request_search_part_done(hs_request *r, uint32_t id, int64_t first, int64_t n);
+/* The engine: the outstanding scan of READY search stage id is cut short
+ * (early termination, HedraRAG §4.2.2; the engine's hs_search_drop_rest):
+ * its completion no longer marks every cluster searched, so its final
+ * searched prefix is what its finished parts covered, and the final hits
+ * beyond it are lost (the search returns the top-k of the clusters it
+ * searched; hs_request_search_hits still gives the exact search's).
+ * Returns 0, or -1 (nothing changes) for a bad id, a stage not running
+ * its scan, or a scan no part of which has finished (nothing searched:
+ * nothing to stop at).  A rollback of the stage forgets it. */
+int hs_request_search_truncate(hs_request *r, uint32_t id);
 
 /* ---- Look-ahead: what the workflow template says is to come (HeRo Eq.
  * 4's CS_F).  The model (workloads/lookahead.c): P(s), the chance template

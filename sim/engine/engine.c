@@ -114,6 +114,7 @@ static inline void work_reset(hs_sched *s, hs_work *w)
     w->state = HS_WORK_READY;
     w->role = HS_WORK_PLAIN;
     w->first_of_stage = false;
+    w->cut = false;
     w->epoch = 0;
     w->pu = -1;
     w->ready_time = now(s);
@@ -836,6 +837,20 @@ static void search_part_done(hs_sched *s, const hs_work *part)
         engine_fail(s, "error: internal: workload refused a search part");
 }
 
+/* The last part of split item parent is gone (finished or dropped): it
+ * finishes on the PU of its last part, after the join when its parts ran
+ * on more than one PU -- in an event of this instant when `defer`, so
+ * that no request moves on inside a policy's call. */
+static void join_parts(hs_sched *s, hs_work *parent, bool defer)
+{
+    parent->pu = parent->parts_pus ? parent->part_last_pu : -1;
+    double join = hs_engine_join_s(s, parent->parts_pus, parent->item.parts.out);
+    if (join > 0 || defer)
+        post(s, now(s) + join, join_cb, (uint64_t)(uintptr_t)parent);
+    else
+        finish_work(s, parent);
+}
+
 /* The last part of a split item finished: if its parts ran on more than
  * one PU, the join pays the largest pairwise sync cost and the copy of the
  * parts' outputs first (hs_engine_join_s).  Out of line
@@ -848,17 +863,65 @@ static __attribute__((noinline)) void finish_part(hs_sched *s, hs_work *part)
     parent->part_last_pu = part->pu;
     parent->busy_s += part->busy_s;
     parent->energy_j += part->energy_j;
-    if (part->item.slot == HS_SLOT_SCAN && part->item.units == parent->item.units && !stale(s, part))
+    if (part->item.slot == HS_SLOT_SCAN && part->item.units == parent->item.units && !stale(s, part) &&
+        !part->cut)
         search_part_done(s, part);
+    parent->cut |= part->cut;
     work_free(s, part);
-    if (--parent->parts_left)
-        return;
-    parent->pu = parent->part_last_pu;
-    double join = hs_engine_join_s(s, parent->parts_pus, parent->item.parts.out);
-    if (join > 0)
-        post(s, now(s) + join, join_cb, (uint64_t)(uintptr_t)parent);
-    else
-        finish_work(s, parent);
+    if (--parent->parts_left == 0)
+        join_parts(s, parent, false);
+}
+
+/* ---- Early termination of a search (hs_search_drop_rest) --------------------
+ * The parts of the stage's split scan that have not started -- READY, or
+ * QUEUED on a PU, not inside a batch (whose other members need it) -- are
+ * dropped: freed unrun.  The part they were split from is marked cut: it
+ * no longer covers its clusters (finish_part reports only what its parts
+ * that ran searched), nor does any part above it.  When no part is left the scan joins
+ * in an event of this instant (after the policy's call returns), paying
+ * the join of the parts that ran. */
+
+static bool droppable(const hs_work *w, const hs_req *r, uint32_t stage)
+{
+    return w->parent && w->req == r && w->stage == stage && !w->nmembers &&
+           w->role == HS_WORK_PLAIN && w->item.slot == HS_SLOT_SCAN;
+}
+
+static void drop_part(hs_sched *s, hs_work *part)
+{
+    hs_work *parent = part->parent;
+    parent->cut = true;
+    work_free(s, part);
+    if (--parent->parts_left == 0)
+        join_parts(s, parent, true);
+}
+
+size_t hs_engine_drop_rest(hs_sched *s, hs_req *r, uint32_t stage)
+{
+    size_t n = 0;
+    hs_work *next;
+    for (hs_work *w = s->ready_head; w; w = next) {
+        next = w->ready_next;
+        if (droppable(w, r, stage)) {
+            hs_engine_unready(s, w);
+            drop_part(s, w);
+            n++;
+        }
+    }
+    for (int pu = 0; pu < (int)s->hw->npus; pu++) {
+        size_t before = n;
+        for (hs_work *w = s->pus[pu].queue_head; w; w = next) {
+            next = w->queue_next;
+            if (droppable(w, r, stage)) {
+                hs_engine_dequeue(s, w);
+                drop_part(s, w);
+                n++;
+            }
+        }
+        if (n > before)
+            try_start(s, pu);
+    }
+    return n;
 }
 
 /* Batch w finished (on w->pu): each member finishes -- an item moves its

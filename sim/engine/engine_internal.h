@@ -36,6 +36,8 @@ struct hs_work {
     hs_work_state state;
     uint8_t role;            /* hs_work_role */
     bool first_of_stage;     /* its inputs are the stage's DAG inputs */
+    bool cut;                /* a split scan (or part) some of whose parts were dropped unrun
+                                (hs_search_drop_rest): it does not cover its clusters */
     int32_t epoch;           /* its stage's rollback count when it was issued */
     int pu;
     double ready_time, start_time, predicted_s;
@@ -219,6 +221,10 @@ HS_ENGINE_HIDDEN void hs_engine_enqueue(hs_sched *s, hs_work *w, int pu);
  * then starts what the queue can start without it (hs_engine_try_start). */
 HS_ENGINE_HIDDEN void hs_engine_dequeue(hs_sched *s, hs_work *w);
 HS_ENGINE_HIDDEN void hs_engine_try_start(hs_sched *s, int pu);
+/* Drops the unstarted parts of r's split scan of `stage` (READY or
+ * QUEUED, not batched): hs_search_drop_rest's engine side.  Returns how
+ * many. */
+HS_ENGINE_HIDDEN size_t hs_engine_drop_rest(hs_sched *s, hs_req *r, uint32_t stage);
 
 /* preempt.c: recall, preemption, graph pre-builds, join costs. */
 /* Preempted w reached its stop (and is not stale): its remainder replaces

@@ -442,6 +442,17 @@ int hs_timer(hs_sched *s, double delay, uint64_t tag)
 
 int hs_speculate(hs_sched *s, hs_req *r, uint32_t stage) { return hs_engine_speculate(s, r, stage); }
 
+int hs_search_drop_rest(hs_sched *s, hs_req *r, uint32_t stage)
+{
+    if (!r || hs_request_search_truncate(r->dag, stage) != 0) {
+        hs_sched_fail(s, "hs_search_drop_rest of request %llu stage %u: not a search running a split "
+                         "scan with a part finished",
+                      r ? (unsigned long long)r->arr.id : 0ull, stage);
+        return -1;
+    }
+    return (int)hs_engine_drop_rest(s, r, stage);
+}
+
 /* ---- Speculation by progress, look-ahead, energy per request --------------------- */
 
 int hs_req_search_progress(const hs_req *r, uint32_t stage, int64_t m, hs_search_progress *out)

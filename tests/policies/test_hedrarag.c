@@ -191,20 +191,24 @@ static void test_minibatch_of_two(void **state)
     hs_run_metrics_free(&m);
 }
 
-/* ---- Reordering and early termination (§4.2.2) ------------------------------
+/* ---- Early termination (§4.2.2, hs_search_drop_rest) ----------------------
  * retrieval_batch 1 (one request a sub-stage), count 2, term_window 2:
  * a's hit at probe rank 1, b's at rank 3.  The running top-k changes at
  * rank 0 (the heap fills) and at each hit.  The ready list takes the
- * remainder of a split at its tail, so the requests alternate unless a
- * search has ended.  From t0 = A + 2 Tc, sub-stages of T(2):
+ * remainder of a split at its tail, so the requests alternate while both
+ * search.  From t0 = A + 2 Tc, sub-stages of T(2):
  *   k=0 a[0,2) changed;  k=1 b[0,2) changed;
- *   k=2 a[2,4): unchanged over 2 -> a ends: ga speculated at t0 + 3 T(2);
- *   k=3 b[2,4) (b first anyway) holds rank 3: changed;
- *   k=4 b[4,6): b is still moving, a has ended: b goes first (without
- *       termination a would) -> unchanged: b ends, gb speculated;
- *   k=5 a[4,6), k=6 b[6,8), k=7 a[6,8).
- * Order a b a b b a b a (a b a b a b a b without early termination).
- * Both speculations hold (rank 1 < 4, rank 3 < 6): nothing rolled back. */
+ *   k=2 a[2,4): unchanged over the last 2 (and 4 > 2 searched) -> at the
+ *       next cycle (t0 + 3 T(2)) a's rest [4,8) is dropped: its scan
+ *       joins in that instant, ga runs [t0 + 3 T(2), + Tg] on the GPU;
+ *   k=3 b[2,4) holds rank 3: changed;
+ *   k=4 b[4,6): unchanged -> b's rest [6,8) dropped at t0 + 5 T(2), gb
+ *       runs [t0 + 5 T(2), + Tg].
+ * Five scan kernels (a b a b b), three dropped clusters' parts never run:
+ * no speculation, nothing wasted.  Latencies (arrivals at A, a's
+ * quantizer first): a 2 Tc + 3 T(2) + Tg, b 2 Tc + 5 T(2) + Tg; mean
+ * 2 Tc + 4 T(2) + Tg.  Without early termination: a b a b a b a b, all
+ * eight. */
 static void test_reorder_early_termination(void **state)
 {
     (void)state;
@@ -214,14 +218,18 @@ static void test_reorder_early_termination(void **state)
     const char *params = "{speculation: off, budget: count, nprobe_minibatch: 2, retrieval_batch: 1, "
                          "term_window: 2}";
     run_hedrarag(hw_unified, two_requests(wl, sizeof wl, "[1]", "[3]"), params, &m);
-    const char *want[8] = {"ra", "rb", "ra", "rb", "rb", "ra", "rb", "ra"};
-    assert_int_equal(scan_rows(idx, 16), 8);
-    for (int i = 0; i < 8; i++) {
+    const char *want[5] = {"ra", "rb", "ra", "rb", "rb"};
+    assert_int_equal(scan_rows(idx, 16), 5);
+    for (int i = 0; i < 5; i++) {
         assert_string_equal(tr.row[idx[i]].stage, want[i]);
         assert_near(tr.row[idx[i]].start, A + 2 * Tc + i * T(2));
     }
-    assert_int_equal(m.speculations, 2);
-    assert_int_equal(m.rollbacks, 0);
+    for (size_t i = 0; i < tr.n; i++)
+        if (strcmp(tr.row[i].stage, "ga") == 0 || strcmp(tr.row[i].stage, "gb") == 0)
+            assert_near(tr.row[i].start, A + 2 * Tc + (tr.row[i].stage[1] == 'a' ? 3 : 5) * T(2));
+    assert_int_equal(m.speculations, 0);
+    assert_int_equal(m.wasted_works, 0);
+    assert_near(m.all.mean_latency_s, 2 * Tc + 4 * T(2) + Tg);
     hs_run_metrics_free(&m);
 
     run_hedrarag(hw_unified, two_requests(wl, sizeof wl, "[1]", "[3]"),
@@ -339,6 +347,78 @@ static void test_gpu_index_cache(void **state)
     hs_run_metrics_free(&m);
 }
 
+/* ---- The KV-cache versus index-cache split (§4.2.3, best_kv_split) ----------
+ * The GPU has its own memory of W + F bytes, W the weights of tiny-llm
+ * (fp32), F = 1.5 MB what they leave; it runs at 1000 TFLOPS and 1000 GB/s,
+ * so its decode step is microseconds: T_G = b / t_step(b) / 2 (output 2)
+ * is over 1e5 requests/s even at b = 1 and grows with b (the weights are
+ * read once a step).  The CPU scans at 1 GB/s: t_scan = T(8) = 4.0005 ms,
+ * T_R = 1 / (t_scan (1 - h)) = 250 / (1 - h) requests/s.  kv_seq = 512
+ * B/token (2 layers x 2 KV heads x 32 x 2 x fp16) x (16 + 2) tokens = 9216
+ * B; a list L = 500000 B.  split_grid 4: KV_i = kv_seq + (F - kv_seq) i/4,
+ * index I_i = (F - kv_seq)(1 - i/4), F - kv_seq = 1490784:
+ *   i        4      3        2        1         0
+ *   I_i      0      372696   745392   1118088   1490784
+ *   lists g  0      0        1        2         2
+ *   b        162    122      81       41        1   (floor(KV_i / kv_seq))
+ * cluster_skew 50: the hottest list has h = 1/H(100, 50) = 1 - 9e-16 of
+ *   the hits, so T_R is 250 at i = 4, 3 and about 3e17 from i = 2 down;
+ *   min{T_G, T_R} is 250 at i = 4, 3 and T_G(b) at i <= 2, largest at
+ *   the largest b: i = 2, an index cache of 745392 B (one list).
+ * cluster_skew 0.001 (near uniform): h(g) is about g/100, so T_R < 256
+ *   <<  T_G everywhere and min = T_R, largest where g is largest: i = 1
+ *   and i = 0 tie (g = 2); ties go to the larger KV: i = 1, 1118088 B. */
+static double spied_cache = -1;
+static void (*hedrarag_schedule_hook)(hs_sched *, void *);
+
+static void spy_schedule(hs_sched *s, void *state)
+{
+    hedrarag_schedule_hook(s, state);
+    spied_cache = hs_mem_index_cache(s, hs_pu_of(s, hs_pu_find(s, "gpu"))->mem);
+}
+
+static void test_kv_index_split(void **state)
+{
+    (void)state;
+    hs_err err;
+    hs_model tiny;
+    assert_int_equal(hs_model_load("tiny-llm", &tiny, &err), 0);
+    char hw[1024], wl[1024];
+    snprintf(hw, sizeof hw,
+             "name: d\nmemory: {name: dram, bandwidth_gbps: 1}\n"
+             "memories:\n  - {name: vram, bandwidth_gbps: 1000, capacity_gb: %.17g}\n"
+             "links:\n  - {name: pcie, from: dram, to: vram, bandwidth_gbps: 1000000, latency_us: 0}\n"
+             "pus:\n"
+             "  - {name: cpu, kind: cpu, slots: 1, peak_tflops: {fp32: 0.001}}\n"
+             "  - {name: gpu, kind: gpu, memory: vram, slots: 1, peak_tflops: {fp32: 1000, fp16: 1000}}\n",
+             (hs_model_weight_bytes(&tiny) + 1.5e6) / 1e9);
+    hs_policy_ops spy = *hs_policy_lookup("hedrarag", &err);
+    hedrarag_schedule_hook = spy.schedule;
+    spy.schedule = spy_schedule;
+    const double skew[2] = {50, 0.001}, want[2] = {745392, 1118088};
+    for (int k = 0; k < 2; k++) {
+        snprintf(wl, sizeof wl,
+                 "kind: workflow\nrequests: 1\n"
+                 "classes:\n"
+                 "  - name: q\n"
+                 "    arrival: {process: deterministic, rate: 1}\n"
+                 "    workflow:\n"
+                 "      name: t\n"
+                 "      stages:\n"
+                 "        - {name: retrieve, kind: vector_search, cluster_skew: %g,\n"
+                 "           index: {type: ivf, vectors: 100000, dim: 125, nlist: 100, nprobe: 8}}\n"
+                 "        - {name: answer, kind: llm, model: tiny-llm, quant: fp32, prompt: 16, output: 2}\n"
+                 "      edges: [{from: retrieve, to: answer}]\n",
+                 skew[k]);
+        hs_run_metrics m;
+        spied_cache = -1;
+        if (trace_try_ops(&spy, hw, wl, "{" QUIET ", index_cache: curves, split_grid: 4}", &m, &err) != 0)
+            fail_msg("%s", err.msg);
+        assert_near(spied_cache, want[k]);
+        hs_run_metrics_free(&m);
+    }
+}
+
 /* A misspelt choice is refused at init, naming the choices. */
 static void test_bad_choice(void **state)
 {
@@ -361,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_reorder_early_termination),
         cmocka_unit_test(test_speculation),
         cmocka_unit_test(test_gpu_index_cache),
+        cmocka_unit_test(test_kv_index_split),
         cmocka_unit_test(test_bad_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

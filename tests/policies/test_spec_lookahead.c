@@ -197,6 +197,26 @@ static void test_speculation_holds(void **state)
     hs_run_metrics_free(&m);
 }
 
+/* One hit at probe rank 3: the running top-k changes at ranks 0 (the
+ * empty heap fills) and 3.
+ *   after part 0 (searched 2 = M): window [0, 2) holds rank 0: changed
+ *   after part 1 (searched 4): window [2, 4) holds rank 3: changed
+ *   after part 2 (searched 6): unchanged: speculate at Tc + 3 Tp; held. */
+static void test_progress_counts_rank_zero(void **state)
+{
+    (void)state;
+    hs_run_metrics m;
+    req_rows q;
+    run_spec("[3]", 2e6, &m, &q);
+    assert_int_equal(g_log.n, 4);
+    bool changed[4] = {true, true, false, false};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(g_log.changed[i], changed[i]);
+    expect_near(g_log.t_spec - A, Tc + 3 * Tp);
+    assert_int_equal(m.rollbacks, 0);
+    hs_run_metrics_free(&m);
+}
+
 /* Hits at probe ranks 1 and 5: changes at ranks 0, 1, 5.
  *   after part 0: changed; after part 1 (window [2, 4)): unchanged:
  *     speculate at Tc + 2 Tp, but rank 5 is not searched: it will fail.
@@ -470,6 +490,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_speculation_holds),
+        cmocka_unit_test(test_progress_counts_rank_zero),
         cmocka_unit_test(test_speculation_rolls_back),
         cmocka_unit_test(test_cluster_hit_share),
         cmocka_unit_test(test_hit_model_errors),
