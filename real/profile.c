@@ -758,10 +758,23 @@ static int plan_layout(const hs_real_profile_opts *o, layout *L, char *devdesc, 
     int want = o->cpu_pus > 0 ? o->cpu_pus : 2;
     if (cpu) {
         L->ncpu = want;
-        if ((cl_uint)L->ncpu > cpu->units)
+        if ((cl_uint)L->ncpu > cpu->units) {
+            /* An explicit request the device cannot back is refused (a profile
+             * named for N PUs must have N); the default shrinks to fit. */
+            if (o->cpu_pus > 0) {
+                hs_errf(err, "%d CPU PUs asked, but the CPU device (%s) has %u compute unit%s: ask for at most %u",
+                        o->cpu_pus, cpu->name, cpu->units, cpu->units == 1 ? "" : "s", cpu->units);
+                free(d);
+                return -1;
+            }
             L->ncpu = (int)cpu->units;
+        }
         if (L->ncpu < 1)
             L->ncpu = 1;
+    } else if (o->cpu_pus > 0) {
+        hs_errf(err, "%d CPU PUs asked, but this machine has no OpenCL CPU device", o->cpu_pus);
+        free(d);
+        return -1;
     }
     free(d);
     if (L->ngpu + L->ncpu == 0)
@@ -1183,14 +1196,19 @@ static hs_node *profile_tree(const prof *p, const layout *L, const char *name, c
     snprintf(buf, sizeof buf, "%s: %d OpenCL PU%s measured by hetsoc profile (%s)", name, (int)hw->npus,
              hw->npus == 1 ? "" : "s", L->npu ? "the last CPU sub-device emulates an NPU" : "no NPU");
     put(root, "description", text(buf), &oom);
-    char host[128] = "unknown host";
+    char host[128] = "unknown host", machine[1024];
     gethostname(host, sizeof host - 1);
-    snprintf(buf, sizeof buf,
+    hs_err merr;
+    if (hs_real_machine(machine, sizeof machine, &merr) != 0)
+        snprintf(machine, sizeof machine, "unknown");
+    char notes[2048];
+    /* The machine last: hs_real_machine_check reads it up to the end. */
+    snprintf(notes, sizeof notes,
              "Calibrated on %s.  Tables cover the kernels of the workload it was measured for; other shapes "
              "fall back to the fitted roofline.  The NPU (if any) is a CPU sub-device run with static shapes "
-             "(padded), tile %d, no attention or vector search.",
-             host, NPU_TILE);
-    put(root, "notes", text(buf), &oom);
+             "(padded), tile %d, no attention or vector search.  Machine: %s",
+             host, NPU_TILE, machine);
+    put(root, "notes", text(notes), &oom);
     put_memories(root, p, L, r, &oom);
     hs_node *pus = put(root, "pus", collection(HS_NODE_SEQ, false), &oom);
     for (size_t pu = 0; pu < hw->npus; pu++)
