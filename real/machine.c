@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "real/real_internal.h"
 
@@ -67,11 +68,24 @@ int hs_real_machine(char *buf, size_t size, hs_err *err)
     return 0;
 }
 
+/* The file profile hw came from: its path, less the ":LINE" a profile
+ * inlined in a run specification carries; false when there is none. */
+static bool profile_file(const hs_hw *hw, char *buf, size_t size)
+{
+    if (!hw->path || snprintf(buf, size, "%s", hw->path) >= (int)size)
+        return false;
+    char *colon = strrchr(buf, ':');
+    if (access(buf, R_OK) != 0 && colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1))
+        *colon = '\0';
+    return access(buf, R_OK) == 0;
+}
+
 /* The signature in profile hw's notes, folded, into buf; false if none. */
 static bool recorded_machine(const hs_hw *hw, char *buf, size_t size)
 {
     hs_err err;
-    hs_node *root = hw->path ? hs_conf_load_file(hw->path, &err) : NULL;
+    char path[4096];
+    hs_node *root = profile_file(hw, path, sizeof path) ? hs_conf_load_file(path, &err) : NULL;
     const hs_node *notes = root ? hs_map_get(root, "notes") : NULL;
     const char *at = notes && notes->kind == HS_NODE_SCALAR ? strstr(notes->scalar, MARK) : NULL;
     if (at)
