@@ -73,7 +73,11 @@ typedef struct hs_real_kernel_class {
     double impact_s;               /* summed (sim - real): where the time error lies */
 } hs_real_kernel_class;
 
+enum { HS_REAL_MAX_REPEAT = 100 };   /* repetitions of one validation, at most */
+
 typedef struct hs_real_validation {
+    double mape_request_latency_reps[HS_REAL_MAX_REPEAT];   /* each repetition's, [0, repeat) */
+    double mape_request_latency_median;   /* their median */
     double mape_request_latency;   /* mean |sim - real| / real over requests paired by id (mean over
                                       repetitions) */
     double mape_request_latency_ci;        /* half-width of its 95% confidence interval (t over the
@@ -101,7 +105,7 @@ typedef struct hs_real_validation {
 /* Runs cfg (its profile should be calibrated for this machine) in the
  * simulator and on the hardware with the same policy, parameters and
  * seed, and compares them.  The hardware runs ro->repeat times (0 reads as
- * 1), each repetition ro->runs runs (0 reads as 1) whose request latencies
+ * 1, at most HS_REAL_MAX_REPEAT), each repetition ro->runs runs (0 reads as 1) whose request latencies
  * and kernel durations are averaged; every repetition is compared with the
  * simulation (the MAPEs are the means over repetitions) and with the
  * previous repetition (the noise floor), so the same runs and the same

@@ -432,6 +432,10 @@ static void summarise_reps(const reps *R, int runs, const hs_run_metrics *ms, hs
     mean_ci(R->bias, (size_t)R->n, &v->bias_request_latency, &half);
     mean_ci(R->kmape, (size_t)R->n, &v->mape_kernel_latency, &half);
     mean_ci(R->noise, (size_t)R->nnoise, &v->noise_floor_request_latency, &v->noise_floor_request_latency_ci);
+    memcpy(v->mape_request_latency_reps, R->mape, (size_t)R->n * sizeof *R->mape);
+    double sorted[HS_REAL_MAX_REPEAT];
+    memcpy(sorted, R->mape, (size_t)R->n * sizeof *R->mape);
+    v->mape_request_latency_median = median(sorted, (size_t)R->n);
     v->unpaired_kernels = R->unpaired;
     v->runs = runs;
     v->repeat = R->n;
@@ -483,6 +487,8 @@ int hs_real_validate(const hs_run_cfg *cfg, const hs_real_opts *ro, hs_real_vali
 {
     memset(v, 0, sizeof *v);
     int repeat = ro && ro->repeat > 1 ? ro->repeat : 1;
+    if (repeat > HS_REAL_MAX_REPEAT)
+        return hs_errf(err, "at most %d repetitions, not %d", HS_REAL_MAX_REPEAT, repeat);
     side sim = {0};
     pairs kp = {0};
     reps R;

@@ -53,6 +53,11 @@ void hs_real_validation_json(const hs_real_validation *v, const char *extra, FIL
         fputs(extra, f);
     num(f, "mape_request_latency", v->mape_request_latency, false);
     num(f, "mape_request_latency_ci", v->mape_request_latency_ci, false);
+    num(f, "mape_request_latency_median", v->mape_request_latency_median, false);
+    fputs("\"mape_request_latency_reps\": [", f);
+    for (int i = 0; i < v->repeat; i++)
+        fprintf(f, "%s%.6g", i ? ", " : "", v->mape_request_latency_reps[i]);
+    fputs("], ", f);
     num(f, "noise_floor_request_latency", v->noise_floor_request_latency, false);
     num(f, "noise_floor_request_latency_ci", v->noise_floor_request_latency_ci, false);
     num(f, "mape_kernel_latency", v->mape_kernel_latency, false);
@@ -113,6 +118,8 @@ void hs_real_validation_print(const hs_real_validation *v, size_t top, FILE *f)
     fprintf(f, "  request latency error (MAPE)  %s  (%zu requests; mean signed %+.1f%%)\n",
             pct_ci(v->mape_request_latency, v->mape_request_latency_ci, a, sizeof a), v->requests,
             100 * v->bias_request_latency);
+    if (v->repeat >= 2)
+        fprintf(f, "  median over repetitions       %6.1f%%\n", 100 * v->mape_request_latency_median);
     if (v->repeat >= 2)
         fprintf(f, "  noise floor (real vs real)    %s  (%d repetitions: error %s against a noise floor of %s)\n",
                 pct_ci(v->noise_floor_request_latency, v->noise_floor_request_latency_ci, b, sizeof b), v->repeat,
