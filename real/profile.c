@@ -652,7 +652,10 @@ static int measure_stream(prof *p, hs_err *err)
 
 static double launch_of(const prof *p, int pu)
 {
-    return (p->launch[pu] + p->eng_extra + p->insitu[pu]) * (p->insitu_scale > 0 ? p->insitu_scale : 1);
+    /* The in-situ shift is signed, and so is the engine's processing: a
+     * launch is still never negative. */
+    double L = (p->launch[pu] + p->eng_extra + p->insitu[pu]) * (p->insitu_scale > 0 ? p->insitu_scale : 1);
+    return fmax(L, 0);
 }
 
 /* Bandwidth a measured kernel draws alone: bytes / (time - launch). */
