@@ -650,12 +650,16 @@ static int measure_stream(prof *p, hs_err *err)
 
 /* ---- Fitting ------------------------------------------------------------------------ */
 
+/* The shortest launch a profile states (chosen: a kernel's completion
+ * cannot be seen sooner than a microsecond after its enqueue here). */
+static const double MIN_LAUNCH_S = 1e-6;
+
 static double launch_of(const prof *p, int pu)
 {
     /* The in-situ shift is signed, and so is the engine's processing: a
-     * launch is still never negative. */
+     * launch still takes at least MIN_LAUNCH_S. */
     double L = (p->launch[pu] + p->eng_extra + p->insitu[pu]) * (p->insitu_scale > 0 ? p->insitu_scale : 1);
-    return fmax(L, 0);
+    return fmax(L, MIN_LAUNCH_S);
 }
 
 /* Bandwidth a measured kernel draws alone: bytes / (time - launch). */
