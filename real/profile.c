@@ -143,6 +143,8 @@ typedef struct prof {
     size_t ntabs;
     int reps;
     double eng_extra;    /* the engine's per-kernel processing beyond the profiler's loop */
+    double eng_kernel;   /* an empty kernel's start-to-end time in that run (the launch validate sees) */
+    hs_real_stats eng_stats;   /* the executor's statistics of that run */
     double launch[64], launch_spread[64];
     double stream_bps[64], stream_all_bps;
     const hs_item *bg_item;
@@ -358,6 +360,13 @@ static int cycle(prof *p, int pu, const hs_item *it, double *prev, double *t, hs
  * clock hits every point a little rather than one point a lot. */
 enum { ROUNDS = 3 };
 
+/* A cycle of the profiler's loop as a run would see it: plus the engine's
+ * processing, and never less than an empty kernel takes in a run. */
+static double in_run(const prof *p, double cycle)
+{
+    return fmax(cycle + p->eng_extra, p->eng_kernel);
+}
+
 static int measure_table(prof *p, table *t, bool corun, hs_err *err)
 {
     double prev, dummy;
@@ -380,7 +389,7 @@ static int measure_table(prof *p, table *t, bool corun, hs_err *err)
             }
         for (size_t j = 0; j < t->npts; j++) {
             for (int r = 0; r < p->reps; r++)
-                t->pts[j].runs[r] += p->eng_extra;
+                t->pts[j].runs[r] = in_run(p, t->pts[j].runs[r]);
             rl_robust(t->pts[j].runs, (size_t)p->reps, &t->pts[j].st);
             t->pts[j].block = t->pts[j].st.median;
         }
@@ -397,7 +406,7 @@ static int measure_table(prof *p, table *t, bool corun, hs_err *err)
         rc = cycle(p, t->pu, &pt->item, &prev, &runs[r], err);
     if (rc == 0) {
         for (int r = 0; r < p->reps; r++)
-            runs[r] += p->eng_extra;
+            runs[r] = in_run(p, runs[r]);
         rl_robust(runs, (size_t)p->reps, &pt->cst);
         pt->corun = pt->cst.median;
     }
@@ -485,7 +494,7 @@ static int replay(prof *p, const rl_shapes *seq, int reps, size_t limit, hs_err 
                     pt->rep = g;
                     pt->caprep = cap;
                 }
-                pt->rep[pt->nrep++] = t + p->eng_extra;
+                pt->rep[pt->nrep++] = in_run(p, t);
             }
         }
     for (size_t i = 0; i < p->ntabs; i++) {
@@ -543,14 +552,14 @@ static int measure_launch(prof *p, hs_err *err)
     return rc;
 }
 
-/* The engine's own processing per kernel: empty kernels through hs_run (a
- * closed loop of small LLM calls) against the profiler's loop. */
-static const char eng_wl[] = "kind: llm\n"
-                             "model: tiny-llm\n"
-                             "granularity: op\n"
-                             "requests: 2\n"
-                             "arrival: {process: closed, users: 1}\n"
-                             "tokens: {prompt: 8, output: 6}\n";
+/* The engine's own processing per kernel: the profile's workload under eft
+ * (the policy the shapes were collected with that decides the most) with
+ * empty kernels through hs_run, for at most ENGINE_RUN_S of its time,
+ * against the profiler's loop.  Its wall clock stamps are those validate
+ * pairs, so this is the launch validate sees (launch + processing).  The
+ * host time per kernel validate reports (overhead_us_per_kernel) also
+ * counts the enqueue, which the launch already holds. */
+static const double ENGINE_RUN_S = 3.0;   /* chosen: a few hundred kernels of a tiny workload */
 
 typedef struct dur_acc {
     double *v;
@@ -571,37 +580,32 @@ static void on_kernel(void *ctx, const hs_kernel_row *row)
     a->v[a->n++] = row->end_s - row->start_s;
 }
 
-static int measure_engine(prof *p, hs_err *err)
+static int measure_engine(prof *p, const hs_workload *wl, hs_err *err)
 {
-    hs_node *root = hs_conf_load_string(eng_wl, sizeof eng_wl - 1, "<profile engine workload>", err);
-    hs_workload *wl = NULL;
-    if (!root || hs_workload_from_node(root, &wl, err) != 0) {
-        hs_node_free(root);
+    const hs_policy_ops *pol = hs_policy_lookup("eft", err);
+    if (!pol)
         return -1;
-    }
-    hs_node_free(root);
-    const hs_policy_ops *pol = hs_policy_lookup("fifo", err);
     dur_acc acc = {0};
-    int rc = pol ? 0 : -1;
-    if (rc == 0) {
-        rl_exec *e = p->e;
-        bool noop = e->opts.noop;
-        e->opts.noop = true;
-        hs_run_cfg cfg = {.hw = p->hw, .wl = wl, .policy = pol, .seed = 1, .end_time = INFINITY,
-                          .exec = &e->base, .sink = {.ctx = &acc, .kernel = on_kernel}};
-        hs_run_metrics m;
-        rc = hs_run(&cfg, &m, err);
-        hs_run_metrics_free(&m);
-        e->opts.noop = noop;
-    }
+    rl_exec *e = p->e;
+    bool noop = e->opts.noop;
+    e->opts.noop = true;
+    hs_run_cfg cfg = {.hw = p->hw, .wl = wl, .policy = pol, .seed = 1, .end_time = ENGINE_RUN_S,
+                      .exec = &e->base, .sink = {.ctx = &acc, .kernel = on_kernel}};
+    hs_run_metrics m;
+    int rc = hs_run(&cfg, &m, err);
+    hs_run_metrics_free(&m);
+    hs_real_stats_get(&e->base, &p->eng_stats);
+    e->opts.noop = noop;
     if (rc == 0 && acc.n > 0) {
         rl_stat st;
         rl_robust(acc.v, acc.n, &st);
-        double base = p->launch[0];
-        p->eng_extra = st.median > base ? st.median - base : 0;
+        /* Signed: a run's engine thread often has work when a completion
+         * comes, where the profiler's loop always sleeps, so a run's
+         * launch may be shorter than the loop's cycle. */
+        p->eng_kernel = st.median;
+        p->eng_extra = st.median - p->launch[0];
     }
     free(acc.v);
-    hs_workload_free(wl);
     return rc;
 }
 
@@ -646,9 +650,16 @@ static int measure_stream(prof *p, hs_err *err)
 
 /* ---- Fitting ------------------------------------------------------------------------ */
 
+/* The shortest launch a profile states (chosen: a kernel's completion
+ * cannot be seen sooner than a microsecond after its enqueue here). */
+static const double MIN_LAUNCH_S = 1e-6;
+
 static double launch_of(const prof *p, int pu)
 {
-    return (p->launch[pu] + p->eng_extra + p->insitu[pu]) * (p->insitu_scale > 0 ? p->insitu_scale : 1);
+    /* The in-situ shift is signed, and so is the engine's processing: a
+     * launch still takes at least MIN_LAUNCH_S. */
+    double L = (p->launch[pu] + p->eng_extra + p->insitu[pu]) * (p->insitu_scale > 0 ? p->insitu_scale : 1);
+    return fmax(L, MIN_LAUNCH_S);
 }
 
 /* Bandwidth a measured kernel draws alone: bytes / (time - launch). */
@@ -758,10 +769,23 @@ static int plan_layout(const hs_real_profile_opts *o, layout *L, char *devdesc, 
     int want = o->cpu_pus > 0 ? o->cpu_pus : 2;
     if (cpu) {
         L->ncpu = want;
-        if ((cl_uint)L->ncpu > cpu->units)
+        if ((cl_uint)L->ncpu > cpu->units) {
+            /* An explicit request the device cannot back is refused (a profile
+             * named for N PUs must have N); the default shrinks to fit. */
+            if (o->cpu_pus > 0) {
+                hs_errf(err, "%d CPU PUs asked, but the CPU device (%s) has %u compute unit%s: ask for at most %u",
+                        o->cpu_pus, cpu->name, cpu->units, cpu->units == 1 ? "" : "s", cpu->units);
+                free(d);
+                return -1;
+            }
             L->ncpu = (int)cpu->units;
+        }
         if (L->ncpu < 1)
             L->ncpu = 1;
+    } else if (o->cpu_pus > 0) {
+        hs_errf(err, "%d CPU PUs asked, but this machine has no OpenCL CPU device", o->cpu_pus);
+        free(d);
+        return -1;
     }
     free(d);
     if (L->ngpu + L->ncpu == 0)
@@ -1040,11 +1064,13 @@ static void write_header(const prof *p, const char *name, const char *devdesc, F
                "interleaved rounds, shifted by their table's median replay-minus-block difference.\n"
                "Outliers beyond 3.5 scaled MADs are dropped; spread = IQR / median.  A run's time is the\n"
                "executor's cycle (previous completion seen -> this completion) plus the engine's own\n"
-               "processing per kernel, %.1f us (empty kernels through hs_run vs the profiler's loop).\n"
+               "processing per kernel, %.1f us (empty kernels of the workload under eft through hs_run,\n"
+               "%.1f us start to end, vs the profiler's loop, %.1f us; the run's host time per kernel,\n"
+               "enqueue included, %.1f us).\n"
                "Everything runs in fp32 (PoCL has no fp16), so every dtype gets the fp32 figures.  Power and\n"
                "DRAM energy are assumed, not metered.\n",
             p->o->workload ? p->o->workload : "tiny-agentic-rag", (unsigned long long)p->replay_seed, p->reps,
-            1e6 * p->eng_extra);
+            1e6 * p->eng_extra, 1e6 * p->eng_kernel, 1e6 * p->launch[0], p->eng_stats.overhead_us);
     size_t n = 0;
     for (size_t pu = 0; pu < hw->npus && pu < 64; pu++)
         n += p->insitu_n[pu];
@@ -1183,14 +1209,19 @@ static hs_node *profile_tree(const prof *p, const layout *L, const char *name, c
     snprintf(buf, sizeof buf, "%s: %d OpenCL PU%s measured by hetsoc profile (%s)", name, (int)hw->npus,
              hw->npus == 1 ? "" : "s", L->npu ? "the last CPU sub-device emulates an NPU" : "no NPU");
     put(root, "description", text(buf), &oom);
-    char host[128] = "unknown host";
+    char host[128] = "unknown host", machine[1024];
     gethostname(host, sizeof host - 1);
-    snprintf(buf, sizeof buf,
+    hs_err merr;
+    if (hs_real_machine(machine, sizeof machine, &merr) != 0)
+        snprintf(machine, sizeof machine, "unknown");
+    char notes[2048];
+    /* The machine last: hs_real_machine_check reads it up to the end. */
+    snprintf(notes, sizeof notes,
              "Calibrated on %s.  Tables cover the kernels of the workload it was measured for; other shapes "
              "fall back to the fitted roofline.  The NPU (if any) is a CPU sub-device run with static shapes "
-             "(padded), tile %d, no attention or vector search.",
-             host, NPU_TILE);
-    put(root, "notes", text(buf), &oom);
+             "(padded), tile %d, no attention or vector search.  Machine: %s",
+             host, NPU_TILE, machine);
+    put(root, "notes", text(notes), &oom);
     put_memories(root, p, L, r, &oom);
     hs_node *pus = put(root, "pus", collection(HS_NODE_SEQ, false), &oom);
     for (size_t pu = 0; pu < hw->npus; pu++)
@@ -1422,9 +1453,14 @@ hs_node *hs_real_profile_tree(const hs_real_profile_opts *o, hs_err *err)
         rc = measure_launch(&p, err);
     }
     if (rc == 0)
-        rc = measure_engine(&p, err);
+        rc = measure_engine(&p, wl, err);
     if (rc == 0) {
-        logf_(&p, "profile: engine processing %.1f us a kernel; streaming bandwidth\n", 1e6 * p.eng_extra);
+        logf_(&p,
+              "profile: engine processing %.1f us a kernel (an empty kernel: %.1f us in a run of %s under eft, "
+              "%.1f us in the profiler's loop; host time %.1f us a kernel, of which enqueue %.1f us); "
+              "streaming bandwidth\n",
+              1e6 * p.eng_extra, 1e6 * p.eng_kernel, hs_workload_name(wl), 1e6 * p.launch[0],
+              p.eng_stats.overhead_us, p.eng_stats.enqueue_us);
         rc = measure_stream(&p, err);
     }
     for (size_t i = 0; rc == 0 && i < p.ntabs; i++) {

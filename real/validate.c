@@ -8,6 +8,7 @@
  * kernel of a stage is the same item in both runs, whereas work ids follow
  * creation order, which differs once requests overlap differently.  Fan-out
  * instances of one stage (foreach) share a name and may pair crosswise. */
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@
 typedef struct krow {
     uint64_t key;
     double dur;
+    const char *slot;     /* hs_slot_name: a static string */
+    int pu;
+    double flops, bytes;  /* the shape */
 } krow;
 
 typedef struct side {
@@ -98,7 +102,8 @@ static void side_average(side *s)
         double sum = 0;
         while (j < s->nk && s->k[j].key == s->k[i].key)
             sum += s->k[j++].dur;
-        s->k[out++] = (krow){.key = s->k[i].key, .dur = sum / (double)(j - i)};
+        s->k[out] = s->k[i];
+        s->k[out++].dur = sum / (double)(j - i);
         i = j;
     }
     s->nk = out;
@@ -158,7 +163,8 @@ static void on_kernel(void *ctx, const hs_kernel_row *row)
         s->k = g;
         s->capk = cap;
     }
-    s->k[s->nk++] = (krow){.key = mix(base, n), .dur = row->end_s - row->start_s};
+    s->k[s->nk++] = (krow){.key = mix(base, n), .dur = row->end_s - row->start_s, .slot = row->slot,
+                           .pu = row->pu, .flops = row->flops, .bytes = row->bytes};
 }
 
 static void side_free(side *s)
@@ -168,6 +174,7 @@ static void side_free(side *s)
     free(s->k);
     free(s->occ_key);
     free(s->occ_n);
+    memset(s, 0, sizeof *s);
 }
 
 static int cmp_krow(const void *a, const void *b)
@@ -176,25 +183,58 @@ static int cmp_krow(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void compare(const side *sim, const side *real, hs_real_validation *v)
+/* Mean absolute and signed relative error of a's request latencies
+ * against b's, requests paired by id; returns the pairs. */
+static size_t compare_requests(const side *a, const side *b, double *mape, double *bias)
 {
-    double sum = 0, bias = 0;
+    double sum = 0, signed_sum = 0;
     size_t n = 0;
-    for (size_t i = 0; i < sim->nlat && i < real->nlat; i++) {
-        double s = sim->lat[i], r = real->lat[i];
+    for (size_t i = 0; i < a->nlat && i < b->nlat; i++) {
+        double s = a->lat[i], r = b->lat[i];
         if (isnan(s) || isnan(r) || !(r > 0))
             continue;
         sum += fabs(s - r) / r;
-        bias += (s - r) / r;
+        signed_sum += (s - r) / r;
         n++;
     }
-    v->requests = n;
-    v->mape_request_latency = n ? sum / (double)n : NAN;
-    v->bias_request_latency = n ? bias / (double)n : NAN;
-    qsort(sim->k, sim->nk, sizeof *sim->k, cmp_krow);
-    qsort(real->k, real->nk, sizeof *real->k, cmp_krow);
-    size_t i = 0, j = 0, paired = 0;
-    double ksum = 0;
+    *mape = n ? sum / (double)n : NAN;
+    *bias = n ? signed_sum / (double)n : NAN;
+    return n;
+}
+
+/* One paired kernel, kept for the breakdown by op class and shape. */
+typedef struct kpair {
+    krow sim;
+    double real;
+} kpair;
+
+typedef struct pairs {
+    kpair *v;
+    size_t n, cap;
+    bool oom;
+} pairs;
+
+static void pairs_add(pairs *p, const krow *sim, double real)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 1024;
+        kpair *g = realloc(p->v, cap * sizeof *g);
+        if (!g) {
+            p->oom = true;
+            return;
+        }
+        p->v = g;
+        p->cap = cap;
+    }
+    p->v[p->n++] = (kpair){.sim = *sim, .real = real};
+}
+
+/* Pairs sim's kernels with real's (both sorted by key); returns the mean
+ * absolute relative error and counts the pairs into *paired. */
+static double compare_kernels(const side *sim, const side *real, pairs *out, size_t *paired, size_t *unpaired)
+{
+    size_t i = 0, j = 0, n = 0;
+    double sum = 0;
     while (i < sim->nk && j < real->nk) {
         if (sim->k[i].key < real->k[j].key) {
             i++;
@@ -202,65 +242,279 @@ static void compare(const side *sim, const side *real, hs_real_validation *v)
             j++;
         } else {
             if (real->k[j].dur > 0) {
-                ksum += fabs(sim->k[i].dur - real->k[j].dur) / real->k[j].dur;
-                paired++;
+                sum += fabs(sim->k[i].dur - real->k[j].dur) / real->k[j].dur;
+                pairs_add(out, &sim->k[i], real->k[j].dur);
+                n++;
             }
             i++, j++;
         }
     }
-    v->kernels = paired;
-    v->unpaired_kernels = (sim->nk > real->nk ? sim->nk : real->nk) - paired;
-    v->mape_kernel_latency = paired ? ksum / (double)paired : NAN;
+    *paired = n;
+    *unpaired = (sim->nk > real->nk ? sim->nk : real->nk) - n;
+    return n ? sum / (double)n : NAN;
+}
+
+/* ---- Statistics over repetitions ----------------------------------------------------------- */
+
+/* Mean of v[0..n) and the half-width of its 95% confidence interval
+ * (Student's t, n - 1 degrees of freedom; NaN below two values). */
+static void mean_ci(const double *v, size_t n, double *mean, double *half)
+{
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        s += v[i];
+    *mean = n ? s / (double)n : NAN;
+    for (size_t i = 0; i < n; i++)
+        ss += (v[i] - *mean) * (v[i] - *mean);
+    *half = n >= 2 ? gsl_cdf_tdist_Pinv(0.975, (double)(n - 1)) * sqrt(ss / (double)(n - 1) / (double)n) : NAN;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median of v[0..n), which it sorts. */
+static double median(double *v, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* ---- Breakdown by op class and shape -------------------------------------------------------- */
+
+static int cmp_pair_shape(const void *a, const void *b)
+{
+    const krow *x = &((const kpair *)a)->sim, *y = &((const kpair *)b)->sim;
+    int c = strcmp(x->slot, y->slot);
+    if (c)
+        return c;
+    if (x->pu != y->pu)
+        return x->pu < y->pu ? -1 : 1;
+    if (x->flops != y->flops)
+        return x->flops < y->flops ? -1 : 1;
+    return x->bytes < y->bytes ? -1 : x->bytes > y->bytes;
+}
+
+static bool same_class(const krow *a, const krow *b, bool by_shape)
+{
+    return strcmp(a->slot, b->slot) == 0 && a->pu == b->pu &&
+           (!by_shape || (a->flops == b->flops && a->bytes == b->bytes));
+}
+
+/* Summarises the pairs v[0..n) (one class or one shape) into *c; scratch
+ * holds n doubles. */
+static void summarise(const kpair *v, size_t n, const hs_hw *hw, bool by_shape, double *scratch,
+                      hs_real_kernel_class *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->op, sizeof c->op, "%s", v[0].sim.slot);
+    snprintf(c->pu, sizeof c->pu, "%s", (size_t)v[0].sim.pu < hw->npus ? hw->pus[v[0].sim.pu].name : "?");
+    if (by_shape)
+        c->flops = v[0].sim.flops, c->bytes = v[0].sim.bytes;
+    c->kernels = n;
+    for (size_t i = 0; i < n; i++)
+        c->impact_s += v[i].sim.dur - v[i].real;
+    for (size_t i = 0; i < n; i++)
+        scratch[i] = v[i].sim.dur;
+    c->sim_s = median(scratch, n);
+    for (size_t i = 0; i < n; i++)
+        scratch[i] = v[i].real;
+    c->real_s = median(scratch, n);
+    for (size_t i = 0; i < n; i++)
+        scratch[i] = (v[i].sim.dur - v[i].real) / v[i].real;
+    c->median_error = median(scratch, n);
+    for (size_t i = 0; i < n; i++)
+        scratch[i] = fabs(v[i].sim.dur - v[i].real) / v[i].real;
+    c->median_abs_error = median(scratch, n);
+}
+
+/* Groups the pairs (sorted by shape) by class or by shape into *out. */
+static int group(const pairs *p, const hs_hw *hw, bool by_shape, double *scratch, hs_real_kernel_class **out,
+                 size_t *nout)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++)
+        n += i == 0 || !same_class(&p->v[i - 1].sim, &p->v[i].sim, by_shape);
+    *out = calloc(n ? n : 1, sizeof **out);
+    if (!*out)
+        return -1;
+    *nout = 0;
+    for (size_t i = 0; i < p->n;) {
+        size_t j = i + 1;
+        while (j < p->n && same_class(&p->v[i].sim, &p->v[j].sim, by_shape))
+            j++;
+        summarise(&p->v[i], j - i, hw, by_shape, scratch, &(*out)[(*nout)++]);
+        i = j;
+    }
+    return 0;
+}
+
+static int cmp_impact(const void *a, const void *b)
+{
+    double x = fabs(((const hs_real_kernel_class *)a)->impact_s), y = fabs(((const hs_real_kernel_class *)b)->impact_s);
+    return x > y ? -1 : x < y;
+}
+
+/* The breakdown of every repetition's kernel pairs: by op class and PU,
+ * and by shape (largest time error first), plus the median error. */
+static int breakdown(pairs *p, const hs_hw *hw, hs_real_validation *v)
+{
+    v->median_kernel_error = NAN;
+    if (p->n == 0)
+        return 0;
+    double *scratch = malloc(p->n * sizeof *scratch);
+    if (!scratch)
+        return -1;
+    for (size_t i = 0; i < p->n; i++)
+        scratch[i] = fabs(p->v[i].sim.dur - p->v[i].real) / p->v[i].real;
+    v->median_kernel_error = median(scratch, p->n);
+    qsort(p->v, p->n, sizeof *p->v, cmp_pair_shape);
+    int rc = group(p, hw, false, scratch, &v->classes, &v->nclasses);
+    if (rc == 0)
+        rc = group(p, hw, true, scratch, &v->shapes, &v->nshapes);
+    if (rc == 0) {
+        qsort(v->classes, v->nclasses, sizeof *v->classes, cmp_impact);
+        qsort(v->shapes, v->nshapes, sizeof *v->shapes, cmp_impact);
+    }
+    free(scratch);
+    return rc;
+}
+
+/* ---- The validation ------------------------------------------------------------------------- */
+
+/* What the repetitions leave for the summary. */
+typedef struct reps {
+    double *mape, *bias, *kmape, *noise;   /* per repetition (noise: per consecutive pair) */
+    int n, nnoise;
+    size_t unpaired;
+    double makespan, mean;                 /* summed over the hardware runs */
+} reps;
+
+/* One repetition: ro->runs hardware runs on x averaged into *cur, then
+ * compared with the simulation and with the previous repetition. */
+static int repetition(hs_run_cfg *c, hs_exec *x, int runs, side *sim, side *prev, side *cur, reps *R,
+                      pairs *kp, hs_run_metrics *mr, hs_real_validation *v, hs_err *err)
+{
+    int rc = 0;
+    for (int r = 0; rc == 0 && r < runs; r++) {
+        hs_run_metrics_free(mr);
+        side_next_run(cur);
+        c->sink = (hs_run_sink){.ctx = cur, .request = on_request, .kernel = on_kernel};
+        rc = hs_run(c, mr, err);
+        if (rc == 0)
+            rc = hs_real_check(x, err);
+        hs_real_stats_get(x, &v->stats);
+        R->makespan += mr->makespan_s;
+        R->mean += mr->all.mean_latency_s;
+    }
+    if (rc == 0 && cur->oom)
+        rc = hs_errf(err, "out of memory");
+    if (rc != 0)
+        return rc;
+    side_average(cur);
+    int i = R->n++;
+    v->requests = compare_requests(sim, cur, &R->mape[i], &R->bias[i]);
+    R->kmape[i] = compare_kernels(sim, cur, kp, &v->kernels, &R->unpaired);
+    double bias;
+    if (i > 0)
+        compare_requests(prev, cur, &R->noise[R->nnoise++], &bias);
+    return kp->oom ? hs_errf(err, "out of memory") : 0;
+}
+
+static void summarise_reps(const reps *R, int runs, const hs_run_metrics *ms, hs_real_validation *v)
+{
+    double half;
+    mean_ci(R->mape, (size_t)R->n, &v->mape_request_latency, &v->mape_request_latency_ci);
+    mean_ci(R->bias, (size_t)R->n, &v->bias_request_latency, &half);
+    mean_ci(R->kmape, (size_t)R->n, &v->mape_kernel_latency, &half);
+    mean_ci(R->noise, (size_t)R->nnoise, &v->noise_floor_request_latency, &v->noise_floor_request_latency_ci);
+    memcpy(v->mape_request_latency_reps, R->mape, (size_t)R->n * sizeof *R->mape);
+    double sorted[HS_REAL_MAX_REPEAT];
+    memcpy(sorted, R->mape, (size_t)R->n * sizeof *R->mape);
+    v->mape_request_latency_median = median(sorted, (size_t)R->n);
+    v->unpaired_kernels = R->unpaired;
+    v->runs = runs;
+    v->repeat = R->n;
+    v->sim_makespan_s = ms->makespan_s;
+    v->real_makespan_s = R->makespan / (runs * R->n);
+    v->sim_mean_latency_s = ms->all.mean_latency_s;
+    v->real_mean_latency_s = R->mean / (runs * R->n);
+    v->makespan_error = v->real_makespan_s > 0 ? fabs(ms->makespan_s - v->real_makespan_s) / v->real_makespan_s
+                                               : NAN;
+}
+
+/* The hardware repetitions of a validation (the simulation is done):
+ * `repeat` of them, each of ro->runs runs averaged. */
+static int hardware(hs_run_cfg *c, const hs_real_opts *ro, int repeat, side *sim, pairs *kp, hs_run_metrics *mr,
+                    reps *R, hs_real_validation *v, hs_err *err)
+{
+    hs_exec *x = hs_exec_real_create(c->hw, ro, err);
+    if (!x)
+        return -1;
+    c->exec = x;
+    c->sink = (hs_run_sink){0};
+    int rc = hs_real_prepare(x, c, err);
+    int runs = ro && ro->runs > 1 ? ro->runs : 1;
+    side a = {0}, b = {0}, *prev = &a, *cur = &b;
+    for (int i = 0; rc == 0 && i < repeat; i++) {
+        side *t = prev;   /* the older side is reused for this repetition */
+        prev = cur, cur = t;
+        side_free(cur);
+        rc = repetition(c, x, runs, sim, prev, cur, R, kp, mr, v, err);
+    }
+    side_free(&a);
+    side_free(&b);
+    x->ops->destroy(x);
+    return rc;
+}
+
+static int reps_alloc(reps *R, int repeat)
+{
+    memset(R, 0, sizeof *R);
+    double *all = calloc(4 * (size_t)repeat, sizeof *all);
+    if (!all)
+        return -1;
+    R->mape = all, R->bias = all + repeat, R->kmape = all + 2 * repeat, R->noise = all + 3 * repeat;
+    return 0;
 }
 
 int hs_real_validate(const hs_run_cfg *cfg, const hs_real_opts *ro, hs_real_validation *v,
                      hs_run_metrics *sim_out, hs_run_metrics *real_out, hs_err *err)
 {
     memset(v, 0, sizeof *v);
-    side sim = {0}, real = {0};
+    int repeat = ro && ro->repeat > 1 ? ro->repeat : 1;
+    if (repeat > HS_REAL_MAX_REPEAT)
+        return hs_errf(err, "at most %d repetitions, not %d", HS_REAL_MAX_REPEAT, repeat);
+    side sim = {0};
+    pairs kp = {0};
+    reps R;
     hs_run_metrics ms = {0}, mr = {0};
     hs_run_cfg c = *cfg;
     c.exec = NULL;
     c.sink = (hs_run_sink){.ctx = &sim, .request = on_request, .kernel = on_kernel};
-    int rc = hs_run(&c, &ms, err);
-    hs_exec *x = NULL;
-    if (rc == 0 && !(x = hs_exec_real_create(cfg->hw, ro, err)))
-        rc = -1;
-    if (rc == 0) {
-        c.exec = x;
-        c.sink = (hs_run_sink){0};
-        rc = hs_real_prepare(x, &c, err);
-    }
-    int runs = ro && ro->runs > 1 ? ro->runs : 1;
-    double makespan = 0, mean = 0;
-    for (int r = 0; rc == 0 && r < runs; r++) {
-        hs_run_metrics_free(&mr);
-        side_next_run(&real);
-        c.sink = (hs_run_sink){.ctx = &real, .request = on_request, .kernel = on_kernel};
-        rc = hs_run(&c, &mr, err);
-        if (rc == 0)
-            rc = hs_real_check(x, err);
-        hs_real_stats_get(x, &v->stats);
-        makespan += mr.makespan_s;
-        mean += mr.all.mean_latency_s;
-    }
-    v->runs = runs;
-    if (rc == 0 && (sim.oom || real.oom))
+    int rc = reps_alloc(&R, repeat) == 0 ? 0 : hs_errf(err, "out of memory");
+    if (rc == 0)
+        rc = hs_run(&c, &ms, err);
+    if (rc == 0 && sim.oom)
         rc = hs_errf(err, "out of memory");
     if (rc == 0) {
         side_average(&sim);
-        side_average(&real);
-        compare(&sim, &real, v);
-        v->sim_makespan_s = ms.makespan_s;
-        v->real_makespan_s = makespan / runs;
-        v->sim_mean_latency_s = ms.all.mean_latency_s;
-        v->real_mean_latency_s = mean / runs;
-        v->makespan_error = v->real_makespan_s > 0 ? fabs(ms.makespan_s - v->real_makespan_s) / v->real_makespan_s : NAN;
+        rc = hardware(&c, ro, repeat, &sim, &kp, &mr, &R, v, err);
     }
-    if (x)
-        x->ops->destroy(x);
+    if (rc == 0) {
+        summarise_reps(&R, ro && ro->runs > 1 ? ro->runs : 1, &ms, v);
+        if (breakdown(&kp, cfg->hw, v) != 0)
+            rc = hs_errf(err, "out of memory");
+    }
+    free(R.mape);
+    free(kp.v);
     side_free(&sim);
-    side_free(&real);
+    if (rc != 0)
+        hs_real_validation_free(v);
     if (sim_out)
         *sim_out = ms;
     else
@@ -272,32 +526,10 @@ int hs_real_validate(const hs_run_cfg *cfg, const hs_real_opts *ro, hs_real_vali
     return rc;
 }
 
-static void num(FILE *f, const char *key, double v, bool last)
+void hs_real_validation_free(hs_real_validation *v)
 {
-    if (isfinite(v))
-        fprintf(f, "\"%s\": %.6g%s", key, v, last ? "" : ", ");
-    else
-        fprintf(f, "\"%s\": null%s", key, last ? "" : ", ");
-}
-
-void hs_real_validation_json(const hs_real_validation *v, const char *extra, FILE *f)
-{
-    fputc('{', f);
-    if (extra)
-        fputs(extra, f);
-    num(f, "mape_request_latency", v->mape_request_latency, false);
-    num(f, "mape_kernel_latency", v->mape_kernel_latency, false);
-    num(f, "makespan_error", v->makespan_error, false);
-    num(f, "bias_request_latency", v->bias_request_latency, false);
-    fprintf(f, "\"requests\": %zu, \"kernels\": %zu, \"unpaired_kernels\": %zu, ", v->requests, v->kernels,
-            v->unpaired_kernels);
-    num(f, "sim_makespan_s", v->sim_makespan_s, false);
-    num(f, "real_makespan_s", v->real_makespan_s, false);
-    num(f, "sim_mean_latency_s", v->sim_mean_latency_s, false);
-    num(f, "real_mean_latency_s", v->real_mean_latency_s, false);
-    fprintf(f, "\"runs\": %d, ", v->runs);
-    num(f, "overhead_us_per_kernel", v->stats.overhead_us, false);
-    num(f, "overhead_cpu_us_per_kernel", v->stats.overhead_cpu_us, false);
-    num(f, "enqueue_us_per_kernel", v->stats.enqueue_us, true);
-    fputs("}\n", f);
+    free(v->classes);
+    free(v->shapes);
+    v->classes = v->shapes = NULL;
+    v->nclasses = v->nshapes = 0;
 }

@@ -23,6 +23,14 @@ FILE *hs_cli_real_log(void)
     return v && *v && strcmp(v, "0") != 0 ? stderr : NULL;
 }
 
+/* See cli_run.h. */
+void hs_cli_real_machine_warn(const hs_hw *hw)
+{
+    char why[3072];
+    if (hs_real_machine_check(hw, why, sizeof why) != 1)
+        fprintf(stderr, "warning: %s\n", why);
+}
+
 static int real_run(int argc, char **argv)
 {
     hs_cli_run_opts opt;
@@ -34,6 +42,7 @@ static int real_run(int argc, char **argv)
     hs_node *spec = hs_cli_run_resolve(&opt, &o);
     if (!spec)
         return HS_EXIT_FAIL;
+    hs_cli_real_machine_warn(o.hw);
     hs_real_opts ro = {.data_seed = o.seed, .log = hs_cli_real_log()};
     hs_exec *x = hs_exec_real_create(o.hw, &ro, &err);
     hs_timeline *tl = NULL;

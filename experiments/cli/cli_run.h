@@ -32,6 +32,9 @@ hs_run_cfg hs_cli_run_cfg(const hs_run_objs *o);
 /* Where the real backend logs: stderr when $HETSOC_REAL_LOG is set and not
  * "0", else NULL. */
 FILE *hs_cli_real_log(void);
+/* Warns on stderr when profile hw was not measured on this machine (or
+ * does not say where it was), with how to profile this one. */
+void hs_cli_real_machine_warn(const hs_hw *hw);
 /* The readable summary of a run. */
 void hs_cli_run_summary(const hs_run_objs *o, const hs_run_metrics *m, const char *backend);
 /* Says on stderr when engine.max_events or engine.end_time cut the run

@@ -45,6 +45,7 @@ typedef struct hs_real_opts {
     bool noop;           /* run an empty kernel for every item: the overhead benchmark */
     FILE *log;           /* progress (binding, warm-up) for humans; NULL: quiet */
     int runs;            /* hs_real_validate: hardware runs averaged (0 reads as 1) */
+    int repeat;          /* hs_real_validate: repetitions, each of `runs` runs (0 reads as 1) */
 } hs_real_opts;
 
 /* Binds the profile's PUs to OpenCL devices, builds the kernels, creates

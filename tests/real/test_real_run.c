@@ -188,6 +188,7 @@ static void test_validate(void **state)
             fail_msg("validation JSON lacks %s: %s", keys[i], buf);
     assert_true(buf[0] == '{' && strstr(buf, "}\n"));
     free(buf);
+    hs_real_validation_free(&v);
     hs_run_metrics_free(&ms);
     hs_run_metrics_free(&mr);
     hs_workload_free(wl);
