@@ -845,6 +845,38 @@ static int load_items(hs_experiment *e, const char *key, const char *dir, const 
     return check_unique(*out, *n, e->root, key, what, err);
 }
 
+/* A run's edited values, "PATH=VALUE, ..." (sets, then sweep axes). */
+static void run_values(const hs_experiment *e, size_t run, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t k = 0; k < e->nsets + e->naxes && used < size; k++) {
+        const hs_exp_axis *a = k < e->nsets ? &e->sets[k] : &e->axes[k - e->nsets];
+        const hs_node *v = k < e->nsets ? a->values[0] : a->values[hs_experiment_value(e, run, k - e->nsets)];
+        used += (size_t)snprintf(buf + used, size - used, "%s%s=%s", used ? ", " : "", a->name,
+                                 v->kind == HS_NODE_SCALAR ? v->scalar : "{...}");
+    }
+}
+
+/* A run that fails to resolve because of its edited values: the error
+ * goes to the first sweep value (else `set` value) it was given, naming
+ * the run and its values, rather than into the profile or workload file
+ * the value broke a constraint of. */
+static int blame_run(const hs_experiment *e, size_t run, hs_err *err)
+{
+    const hs_node *v = NULL;
+    if (e->naxes > 0)
+        v = e->axes[0].values[hs_experiment_value(e, run, 0)];
+    else if (e->nsets > 0)
+        v = e->sets[0].values[0];
+    if (!v)
+        return -1;
+    char values[512], what[600];
+    run_values(e, run, values, sizeof values);
+    snprintf(what, sizeof what, "run %zu (%s)", run, values);
+    return hs_runspec_blame(err, v->file, v->line, v->col, what);
+}
+
 /* Checks every run's spec once per seed-less combination, and computes
  * each run's key. */
 static int expand_runs(hs_experiment *e, const struct hs_policy_ops **pol_ops, hs_err *err)
@@ -872,6 +904,8 @@ static int expand_runs(hs_experiment *e, const struct hs_policy_ops **pol_ops, h
                     int rc = hs_runspec_resolve(spec, &o, err);
                     if (rc == 0)
                         hs_run_objs_free(&o);
+                    else
+                        blame_run(e, i, err);
                     for (size_t s = 0; s < e->nseeds && rc == 0; s++) {
                         char seed[32];
                         snprintf(seed, sizeof seed, "%" PRIu64, e->seeds[s]);

@@ -4,7 +4,9 @@
 #ifndef HS_REAL_EXEC_REAL_H
 #define HS_REAL_EXEC_REAL_H
 
+#ifndef CL_TARGET_OPENCL_VERSION
 #define CL_TARGET_OPENCL_VERSION 300
+#endif
 #include <CL/cl.h>
 #include <pthread.h>
 #include <sched.h>

@@ -853,6 +853,9 @@ hs_node *hs_conf_load_string(const char *text, size_t len, const char *name, hs_
     }
     if (!text)
         len = 0;
+    /* A UTF-8 byte-order mark (some editors write one) is no content. */
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        text += 3, len -= 3;
     if (len == 0 || only_blank(text, len)) {
         hs_err_at(err, file, 1, 1, "empty %s (expected a YAML document)", source_noun(file));
         return NULL;
