@@ -75,6 +75,12 @@ static void blame_sets(const hs_cli_run_opts *opt, hs_err *err)
 {
     if (opt->nsets == 0 || strncmp(err->msg, "<--set ", 7) == 0)
         return;
+    for (int i = 0; i < opt->nsets; i++)
+        if (hs_runspec_err_in(err, strchr(opt->sets[i], '=') + 1))
+            return;
+    hs_err ignored;
+    if (!hs_runspec_resolves(hs_runspec_new(opt->hw, opt->workload, opt->policy, opt->seed, &ignored)))
+        return;   /* the run fails without the --set options too */
     char what[512] = "with";
     for (int i = 0; i < opt->nsets; i++)
         snprintf(what + strlen(what), sizeof what - strlen(what), " --set %s", opt->sets[i]);

@@ -128,6 +128,25 @@ int hs_runspec_set(hs_node *spec, const char *assignment, hs_err *err)
     return 0;
 }
 
+bool hs_runspec_resolves(hs_node *spec)
+{
+    hs_err err;
+    hs_run_objs o;
+    bool ok = spec && hs_runspec_resolve(spec, &o, &err) == 0;
+    if (ok)
+        hs_run_objs_free(&o);
+    hs_node_free(spec);
+    return ok;
+}
+
+bool hs_runspec_err_in(const hs_err *err, const char *value)
+{
+    const char *colon = strchr(err->msg, ':');
+    size_t fl = colon ? (size_t)(colon - err->msg) : 0, vl = strlen(value);
+    return vl > 0 && fl >= vl && strncmp(err->msg + fl - vl, value, vl) == 0 &&
+           (fl == vl || err->msg[fl - vl - 1] == '/');
+}
+
 int hs_runspec_blame(hs_err *err, const char *path, int line, int col, const char *what)
 {
     size_t pl = strlen(path);

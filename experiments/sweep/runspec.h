@@ -71,6 +71,12 @@ int hs_runspec_resolve(hs_node *spec, hs_run_objs *o, hs_err *err);
  * being where the error was first found, when it had a position.  An
  * error already in PATH is left as it is.  Returns -1. */
 int hs_runspec_blame(hs_err *err, const char *path, int line, int col, const char *what);
+/* Whether err lies in the file a value names (the error's file ends with
+ * value, e.g. `--set policy.engine=my.yaml`): such an error is already at
+ * the user's own position and is left where it is. */
+bool hs_runspec_err_in(const hs_err *err, const char *value);
+/* Whether spec (taken; NULL: false) resolves without an error. */
+bool hs_runspec_resolves(hs_node *spec);
 void hs_run_objs_free(hs_run_objs *o);
 
 #endif
