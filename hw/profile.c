@@ -221,17 +221,45 @@ static int read_mem(const hs_node *map, bool named, hs_mem *m, hs_err *err)
     return phi ? read_phi(phi, m, err) : 0;
 }
 
+/* Whether every PU of the profile is `kind: generic` (a textbook processor
+ * whose items carry their time: none draws memory bandwidth). */
+static bool only_generic_pus(const hs_node *root)
+{
+    const hs_node *pus = hs_map_get(root, "pus");
+    if (!pus || pus->kind != HS_NODE_SEQ || pus->len == 0)
+        return false;
+    for (size_t i = 0; i < pus->len; i++) {
+        const hs_node *k = hs_map_get(pus->items[i], "kind");
+        if (!k || k->kind != HS_NODE_SCALAR || strcmp(k->scalar, "generic") != 0)
+            return false;
+    }
+    return true;
+}
+
+/* The domain a profile of generic PUs gets without `memory`: the one
+ * generic-1pu.yaml writes out (100 GB/s, assumed: no item of such a
+ * profile is costed by its bytes). */
+static int default_mem(hs_mem *m, hs_err *err)
+{
+    m->name = strdup("dram");
+    if (!m->name)
+        return hs_errf(err, "out of memory");
+    m->peak_bps = m->achievable_bps = 100 * GB;
+    return 0;
+}
+
 static int read_mems(const hs_node *root, hs_hw *hw, hs_err *err)
 {
     const hs_node *mem, *more;
-    if (get_map(root, "memory", true, &mem, err) < 0 || get_seq(root, "memories", false, &more, err) < 0)
+    bool optional = only_generic_pus(root) && !hs_map_get(root, "memories");
+    if (get_map(root, "memory", !optional, &mem, err) < 0 || get_seq(root, "memories", false, &more, err) < 0)
         return -1;
     size_t n = 1 + (more ? more->len : 0);
     hw->mems = calloc(n, sizeof *hw->mems);
     if (!hw->mems)
         return hs_errf(err, "out of memory");
     hw->nmem = 1;
-    if (read_mem(mem, false, &hw->mems[0], err) < 0)
+    if (mem ? read_mem(mem, false, &hw->mems[0], err) < 0 : default_mem(&hw->mems[0], err) < 0)
         return -1;
     for (size_t i = 1; i < n; i++) {
         const hs_node *it = more->items[i - 1];

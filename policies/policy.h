@@ -640,6 +640,18 @@ double hs_predict_energy_j(hs_sched *s, const hs_work *w, int pu);
  * (0: all had started; the stage still ends at their prefix), or -1 on a
  * misuse, which fails the run with a message naming the policy. */
 int hs_search_drop_rest(hs_sched *s, hs_req *r, uint32_t stage);
+/* ---- Checking map parameters ----------------------------------------------
+ * For a policy's init to reject a map key that names nothing (a typo would
+ * otherwise match no work and leave the map silently unused). */
+
+/* The mapping an HS_PARAM_MAP parameter holds, with each key's position
+ * (hs_node's keys, key_line, key_col), for the life of the run; NULL when
+ * name is not a declared map parameter (which also fails the run). */
+const hs_node *hs_param_map_node(const hs_sched *s, const char *name);
+/* Fills names[0..cap) with the distinct stage names of the run's workload
+ * (its workflow templates' stages, its dag tasks) and returns how many it
+ * has (more than cap: only cap filled).  The strings live for the run. */
+size_t hs_run_stage_names(const hs_sched *s, const char **names, size_t cap);
 
 #pragma GCC visibility pop
 

@@ -3,7 +3,11 @@
  * A plugin is a shared library exporting `const struct hs_policy_ops
  * hs_policy_plugin`.  It is dlopen()ed once and stays loaded for the life
  * of the process (its ops table and strings must outlive every run). */
+#define _GNU_SOURCE   /* dladdr1: the type of the exported symbol */
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "policies/registry.h"
@@ -104,6 +108,21 @@ static int check_ops(const hs_policy_ops *p, const char *path, hs_err *err)
     return 0;
 }
 
+/* Whether the exported symbol is data (an ops table), not a function: a
+ * function's address need not be aligned for the struct, and reading it
+ * as one is undefined.  Where the loader cannot tell the symbol's type,
+ * the alignment alone decides. */
+static bool symbol_is_table(const void *p)
+{
+    if ((uintptr_t)p % _Alignof(hs_policy_ops) != 0)
+        return false;
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    if (dladdr1(p, &info, (void **)&sym, RTLD_DL_SYMENT) && sym)
+        return ELF64_ST_TYPE(sym->st_info) != STT_FUNC && ELF64_ST_TYPE(sym->st_info) != STT_GNU_IFUNC;
+    return true;
+}
+
 static const hs_policy_ops *load_plugin(const char *path, hs_err *err)
 {
     /* dlopen searches its library path for a name without a slash: a bare
@@ -121,6 +140,12 @@ static const hs_policy_ops *load_plugin(const char *path, hs_err *err)
     const hs_policy_ops *p = dlsym(h, HS_POLICY_PLUGIN_SYMBOL);
     if (!p) {
         hs_errf(err, "%s: no symbol '%s': a plugin exports `const struct hs_policy_ops %s`", path,
+                HS_POLICY_PLUGIN_SYMBOL, HS_POLICY_PLUGIN_SYMBOL);
+        dlclose(h);
+        return NULL;
+    }
+    if (!symbol_is_table(p)) {
+        hs_errf(err, "%s: symbol '%s' is a function, not `const struct hs_policy_ops %s`", path,
                 HS_POLICY_PLUGIN_SYMBOL, HS_POLICY_PLUGIN_SYMBOL);
         dlclose(h);
         return NULL;

@@ -14,6 +14,8 @@
  * and otherwise to `default`.  Work queues on its PU in ready order.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "policies/policy.h"
 
@@ -51,6 +53,71 @@ static int mapped_pu(hs_sched *s, hs_work *w)
     return pu >= 0 ? pu : first_capable(s, w);
 }
 
+/* ---- Map keys: each must name something, or it would match no work. ---- */
+enum { MAX_STAGE_NAMES = 256, KEY_MAX = 64 };
+
+typedef struct key_names {
+    const char *list[MAX_STAGE_NAMES + HS_SLOT_COUNT * (HS_PHASE_COUNT + 1) + HS_PHASE_COUNT +
+                     HS_STAGE_COUNT + 1];
+    char phase_slot[HS_PHASE_COUNT * HS_SLOT_COUNT][KEY_MAX];
+    size_t n;
+} key_names;
+
+/* Every key the map may use: the workload's stage names, PHASE.SLOT,
+ * slots, phases and stage kinds (NULL-terminated, for hs_nearest). */
+static void collect_keys(hs_sched *s, key_names *k)
+{
+    size_t ns = hs_run_stage_names(s, k->list, MAX_STAGE_NAMES);
+    k->n = ns < MAX_STAGE_NAMES ? ns : MAX_STAGE_NAMES;
+    for (int p = 0; p < HS_PHASE_COUNT; p++) {
+        k->list[k->n++] = hs_phase_name((hs_phase)p);
+        for (int sl = 0; sl < HS_SLOT_COUNT; sl++) {
+            char *ps = k->phase_slot[p * HS_SLOT_COUNT + sl];
+            snprintf(ps, KEY_MAX, "%s.%s", hs_phase_name((hs_phase)p), hs_slot_name((hs_slot)sl));
+            k->list[k->n++] = ps;
+        }
+    }
+    for (int sl = 0; sl < HS_SLOT_COUNT; sl++)
+        k->list[k->n++] = hs_slot_name((hs_slot)sl);
+    for (int st = 0; st < HS_STAGE_COUNT; st++)
+        k->list[k->n++] = hs_stage_kind_name((hs_stage_kind)st);
+    k->list[k->n] = NULL;
+}
+
+static bool known_key(const key_names *k, const char *key)
+{
+    for (size_t i = 0; i < k->n; i++)
+        if (strcmp(k->list[i], key) == 0)
+            return true;
+    return false;
+}
+
+static int static_init(hs_sched *s, void **state, hs_err *err)
+{
+    (void)state;
+    const hs_node *map = hs_param_map_node(s, "map");
+    if (!map || map->len == 0)
+        return 0;
+    key_names *k = malloc(sizeof *k);
+    if (!k)
+        return hs_errf(err, "policy 'static': out of memory");
+    collect_keys(s, k);
+    int rc = 0;
+    for (size_t i = 0; i < map->len && rc == 0; i++) {
+        if (known_key(k, map->keys[i]))
+            continue;
+        const char *near = hs_nearest(map->keys[i], k->list);
+        char hint[KEY_MAX + 32] = "";
+        if (near)
+            snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
+        rc = hs_err_at(err, map->file, map->key_line[i], map->key_col[i],
+                       "policy 'static': map key '%s' names no stage, PHASE.SLOT, slot, phase or stage kind "
+                       "of this run%s", map->keys[i], hint);
+    }
+    free(k);
+    return rc;
+}
+
 static void static_schedule(hs_sched *s, void *state)
 {
     (void)state;
@@ -72,5 +139,6 @@ const hs_policy_ops hs_policy_static = {
     .name = "static",
     .description = "fixed stage-to-PU table from params (hand-written maps)",
     .params = static_params,
+    .init = static_init,
     .schedule = static_schedule,
 };

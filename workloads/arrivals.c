@@ -19,6 +19,7 @@
  * own stream ("arrival/CLASS"), each closed-loop user from its own
  * ("arrival/CLASS", user), so arrivals do not depend on other classes and
  * a user's think times do not depend on the order requests finish in. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,8 +106,18 @@ static int parse_trace(const hs_node *n, wl_arrival *a, hs_err *err)
         hs_get_i64(n, "limit", false, 0, INT64_C(1) << 50, &t->limit, err) < 0 ||
         trace_path(hs_map_get(n, "path"), path, &t->path, err) < 0)
         return -1;
+    const hs_node *where = hs_map_get(n, "path");
+    FILE *f = fopen(t->path, "rb");
+    if (!f)
+        return hs_node_err(where, err, "cannot open trace '%s': %s", t->path, strerror(errno));
+    fclose(f);
     /* Read it once now, so a bad line is reported before the run starts. */
-    return wl_trace_validate(t, err);
+    if (wl_trace_validate(t, err) < 0)
+        return -1;
+    if (t->records == 0)
+        return hs_node_err(where, err, "trace '%s' has no records%s", t->path,
+                           t->start > 0 || t->limit > 0 ? " after `start`" : "");
+    return 0;
 }
 
 static const char *const *process_keys(wl_process p)

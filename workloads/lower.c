@@ -227,13 +227,38 @@ static void sum_slots(const hs_item *it, const hs_slot *slots, int n, double tim
 static const hs_slot head_slots[2] = {HS_SLOT_FINAL_NORM, HS_SLOT_LM_HEAD};
 static const hs_slot embed_slot[1] = {HS_SLOT_EMBED};
 
-/* One whole pass of the item's span: embedding, all layers, head. */
-static void pass_cost(const hs_item *it, acc *total)
+/* `times` whole passes of the item's span: embedding, all layers, head. */
+static void pass_cost(const hs_item *it, double times, acc *total)
 {
-    sum_slots(it, embed_slot, 1, 1, total);
-    sum_slots(it, layer_slots, OPS_PER_LAYER, it->model->layers, total);
+    sum_slots(it, embed_slot, 1, times, total);
+    sum_slots(it, layer_slots, OPS_PER_LAYER, times * it->model->layers, total);
     if (it->head_rows > 0)
-        sum_slots(it, head_slots, 2, 1, total);
+        sum_slots(it, head_slots, 2, times, total);
+}
+
+/* Up to this many steps a whole decode is summed step by step (the sums
+ * every result so far was computed with); beyond it, in closed form, so
+ * that a huge token count costs no time (chosen: 2^16 steps take about a
+ * millisecond). */
+enum { DECODE_STEPS_SUMMED = 1 << 16 };
+
+/* The whole decode: step s sees `context + s` cached tokens.  A pass's
+ * cost is affine in the context (only attention depends on it, linearly),
+ * so the sum over S steps is S/2 times the first plus the last step. */
+static void decode_cost(const hs_item *it, acc *total)
+{
+    hs_item step = *it;
+    if (it->steps <= DECODE_STEPS_SUMMED) {
+        for (int64_t s = 0; s < it->steps; s++) {
+            step.context = it->context + s;
+            pass_cost(&step, 1, total);
+        }
+        return;
+    }
+    double half = (double)it->steps / 2;
+    pass_cost(&step, half, total);
+    step.context = it->context + it->steps - 1;
+    pass_cost(&step, half, total);
 }
 
 static void aggregate_cost(hs_item *it, acc *total)
@@ -245,14 +270,9 @@ static void aggregate_cost(hs_item *it, acc *total)
     } else if (it->slot == HS_SLOT_HEAD) {
         sum_slots(it, head_slots, 2, 1, total);
     } else if (it->phase == HS_PHASE_DECODE && it->steps > 1) {
-        /* The whole decode: step s sees `context + s` cached tokens. */
-        hs_item step = *it;
-        for (int64_t s = 0; s < it->steps; s++) {
-            step.context = it->context + s;
-            pass_cost(&step, total);
-        }
+        decode_cost(it, total);
     } else {
-        pass_cost(it, total);
+        pass_cost(it, 1, total);
     }
     hs_kernel *k = &it->k;
     memset(k, 0, sizeof *k);

@@ -138,10 +138,16 @@ static double draw(builder *b, const wl_num *v)
     return wl_num_eval(v, b->vars, b->g);
 }
 
+/* x rounded to an integer in [lo, 1e15]. */
+static int64_t draw_int_of(double v, int64_t lo)
+{
+    double x = llround(v);
+    return x < (double)lo ? lo : x > 1e15 ? (int64_t)1e15 : (int64_t)x;
+}
+
 static int64_t draw_int(builder *b, const wl_num *v, int64_t lo)
 {
-    double x = llround(draw(b, v));
-    return x < (double)lo ? lo : x > 1e15 ? (int64_t)1e15 : (int64_t)x;
+    return draw_int_of(draw(b, v), lo);
 }
 
 static void draw_params(builder *b, const hs_arrival *a)
@@ -176,15 +182,42 @@ static void fill_granularity(const builder *b, rnode *x, const wl_stage *st)
     x->la.act_left = order == WL_ORDER_NAIVE;
 }
 
-static void fill_llm(builder *b, rnode *x, const wl_stage *st)
+/* A token count of an LLM call: a distribution's draw below lo is raised
+ * to lo (its documented truncation), but a number or an expression that
+ * gives less than lo, or no finite number at all, is an error at its
+ * position rather than a silent clamp. */
+static int draw_tokens(builder *b, const wl_num *v, int64_t lo, const char *what, int64_t *out)
+{
+    double x = draw(b, v);
+    if (!isfinite(x))
+        return hs_node_err(v->where, b->err, "%s token count is %g, not a finite number", what, x);
+    if (v->kind != WN_DIST && x < (double)lo - 0.5)
+        return hs_node_err(v->where, b->err, "%s token count %g is under %lld", what, x, (long long)lo);
+    *out = draw_int_of(x, lo);
+    return 0;
+}
+
+/* An LLM call's tokens (context + prompt + output) must fit the model's
+ * context window. */
+static int fill_llm(builder *b, rnode *x, const wl_stage *st)
 {
     x->lk = LK_LLM;
     fill_granularity(b, x, st);
-    x->la.context = draw_int(b, &st->context, 0);
-    x->la.prompt = draw_int(b, &st->prompt, 1);
-    x->la.output = draw_int(b, &st->output, 1);
+    if (draw_tokens(b, &st->context, 0, "context", &x->la.context) < 0 ||
+        draw_tokens(b, &st->prompt, 1, "prompt", &x->la.prompt) < 0 ||
+        draw_tokens(b, &st->output, 1, "output", &x->la.output) < 0)
+        return -1;
     x->info.context = x->la.context, x->info.prompt = x->la.prompt;
     x->info.output = x->la.output;
+    const hs_model *m = x->la.m;
+    int64_t total = x->la.context + x->la.prompt + x->la.output;
+    if (m && m->max_context > 0 && total > m->max_context)
+        return hs_node_err(st->output.where ? st->output.where : st->prompt.where, b->err,
+                           "stage '%s': context %lld + prompt %lld + output %lld tokens exceed "
+                           "model '%s''s max_context (%lld)", st->name, (long long)x->la.context,
+                           (long long)x->la.prompt, (long long)x->la.output, m->name,
+                           (long long)m->max_context);
+    return 0;
 }
 
 static void fill_encode(builder *b, rnode *x, const wl_stage *st)
@@ -228,7 +261,7 @@ static void fill_search(builder *b, rnode *x, const wl_stage *st)
 }
 
 /* Draws one instance's fields, in a fixed order. */
-static void fill_node(builder *b, rnode *x, uint32_t stage, int64_t it, int64_t item)
+static int fill_node(builder *b, rnode *x, uint32_t stage, int64_t it, int64_t item)
 {
     const wl_stage *st = &b->t->stages[stage];
     const wl_class *c = b->r->cls;
@@ -256,7 +289,7 @@ static void fill_node(builder *b, rnode *x, uint32_t stage, int64_t it, int64_t 
     if (st->emitter)
         x->emits = draw_int(b, &st->emits, 0);
     switch (st->kind) {
-    case HS_STAGE_LLM: fill_llm(b, x, st); break;
+    case HS_STAGE_LLM: return fill_llm(b, x, st);
     case HS_STAGE_EMBED:
     case HS_STAGE_RERANK: fill_encode(b, x, st); break;
     case HS_STAGE_SEARCH: fill_search(b, x, st); break;
@@ -282,6 +315,7 @@ static void fill_node(builder *b, rnode *x, uint32_t stage, int64_t it, int64_t 
             x->bytes = 1;
         break;
     }
+    return 0;
 }
 
 static int make_instances(builder *b)
@@ -310,9 +344,8 @@ static int make_instances(builder *b)
             b->si_count[si] = (uint32_t)items;
             for (int64_t item = 0; item < items; item++) {
                 uint32_t id;
-                if (add_node(b, &id) < 0)
+                if (add_node(b, &id) < 0 || fill_node(b, &b->r->nodes[id], (uint32_t)s, it, item) < 0)
                     return -1;
-                fill_node(b, &b->r->nodes[id], (uint32_t)s, it, item);
             }
         }
     }

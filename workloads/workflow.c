@@ -575,6 +575,31 @@ static bool *forward_reach(const wl_template *t)
     return r;
 }
 
+/* A forward edge into stage v from a stage Kahn's algorithm left unsorted
+ * (indeg >= 0); every unsorted stage has one. */
+static size_t unsorted_in_edge(const wl_template *t, const int *indeg, int v)
+{
+    for (size_t i = 0; i < t->nedges; i++)
+        if (!t->edges[i].back && t->edges[i].to == v && indeg[t->edges[i].from] >= 0)
+            return i;
+    return 0;
+}
+
+/* An edge on a cycle among the unsorted stages: walking back along in-edges
+ * from any of them for n steps ends on the cycle. */
+static const wl_edge *cycle_edge(const wl_template *t, const int *indeg)
+{
+    int v = 0;
+    while (indeg[v] < 0)
+        v++;
+    size_t e = unsorted_in_edge(t, indeg, v);
+    for (size_t step = 0; step < t->nstages; step++) {
+        e = unsorted_in_edge(t, indeg, v);
+        v = t->edges[e].from;
+    }
+    return &t->edges[e];
+}
+
 static int topo_sort(wl_template *t, hs_err *err)
 {
     size_t n = t->nstages;
@@ -602,10 +627,14 @@ static int topo_sort(wl_template *t, hs_err *err)
             if (!t->edges[i].back && t->edges[i].from == pick)
                 indeg[t->edges[i].to]--;
     }
+    if (done < n) {
+        const wl_edge *e = cycle_edge(t, indeg);
+        free(indeg);
+        return hs_node_err(e->where, err, "workflow '%s': edge %s -> %s closes a cycle (mark a back "
+                           "edge with `loop:`)", t->name, t->stages[e->from].name,
+                           t->stages[e->to].name);
+    }
     free(indeg);
-    if (done < n)
-        return hs_errf(err, "workflow '%s': the edges form a cycle (mark a back edge with "
-                            "`loop:`)", t->name);
     return 0;
 }
 

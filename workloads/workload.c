@@ -689,6 +689,28 @@ const hs_req_class *hs_workload_class(const hs_workload *wl, size_t i)
     return i < wl->nclasses ? &wl->classes[i].pub : NULL;
 }
 
+/* Adds name to names[0..*n) unless there (only the first cap are kept). */
+static void add_name(const char **names, size_t cap, size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n && i < cap; i++)
+        if (strcmp(names[i], name) == 0)
+            return;
+    if (*n < cap)
+        names[*n] = name;
+    ++*n;
+}
+
+size_t hs_workload_stage_names(const hs_workload *wl, const char **names, size_t cap)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < wl->ntpls; t++)
+        for (size_t i = 0; i < wl->tpls[t]->nstages; i++)
+            add_name(names, cap, &n, wl->tpls[t]->stages[i].name);
+    for (size_t i = 0; i < wl->ntasks; i++)
+        add_name(names, cap, &n, wl->tasks[i].name);
+    return n;
+}
+
 void hs_workload_class_arrival(const hs_workload *wl, size_t i, char *buf, size_t size)
 {
     if (i >= wl->nclasses || size == 0)

@@ -395,6 +395,9 @@ size_t hs_workload_nclasses(const hs_workload *wl);
 const hs_req_class *hs_workload_class(const hs_workload *wl, size_t i);
 /* A class's arrival process in words ("poisson 3/min", "closed, 1 user"). */
 void hs_workload_class_arrival(const hs_workload *wl, size_t i, char *buf, size_t size);
+/* The distinct stage names of wl (its workflow templates' stages, its dag
+ * tasks), up to cap of them into names; returns how many there are. */
+size_t hs_workload_stage_names(const hs_workload *wl, const char **names, size_t cap);
 /* Requests to leave out of the metrics at the start (synthetic `warmup`). */
 int64_t hs_workload_warmup(const hs_workload *wl);
 /* Stop conditions: total requests (0: none) and last arrival time (0: none). */

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "experiments/cli/cli.h"
 #include "experiments/cli/cli_run.h"
@@ -38,6 +39,8 @@ int hs_cli_run_parse(const hs_cli_cmd *cmd, int argc, char **argv, hs_cli_run_op
         case 's':
             if (o->nsets == HS_CLI_MAX_SETS)
                 return hs_cli_misuse(cmd, "at most %d --set options", HS_CLI_MAX_SETS);
+            if (!strchr(optarg, '=') || optarg[0] == '=')
+                return hs_cli_misuse(cmd, "--set expects KEY=VALUE, got '%s'", optarg);
             o->sets[o->nsets++] = optarg;
             break;
         case 'S':
@@ -78,12 +81,33 @@ hs_node *hs_cli_run_spec(const hs_cli_run_opts *o, hs_err *err)
     return spec;
 }
 
+/* An error a --set value caused inside a profile or workload file is
+ * reported at the command line, naming the --set options. */
+static void blame_sets(const hs_cli_run_opts *opt, hs_err *err)
+{
+    if (opt->nsets == 0 || strncmp(err->msg, "<--set ", 7) == 0)
+        return;
+    for (int i = 0; i < opt->nsets; i++)
+        if (hs_runspec_err_in(err, strchr(opt->sets[i], '=') + 1))
+            return;
+    hs_err ignored;
+    if (!hs_runspec_resolves(hs_runspec_new(opt->hw, opt->workload, opt->policy, opt->seed, &ignored)))
+        return;   /* the run fails without the --set options too */
+    char what[512] = "with";
+    for (int i = 0; i < opt->nsets; i++)
+        snprintf(what + strlen(what), sizeof what - strlen(what), " --set %s", opt->sets[i]);
+    hs_runspec_blame(err, "<command line>", 0, 0, what);
+}
+
 hs_node *hs_cli_run_resolve(const hs_cli_run_opts *opt, hs_run_objs *o)
 {
     hs_err err;
     *o = (hs_run_objs){0};
     hs_node *spec = hs_cli_run_spec(opt, &err);
-    if (!spec || hs_runspec_resolve(spec, o, &err) != 0) {
+    int rc = spec ? hs_runspec_resolve(spec, o, &err) : -1;
+    if (spec && rc != 0)
+        blame_sets(opt, &err);
+    if (rc != 0) {
         hs_err_print(&err, stderr);
         hs_node_free(spec);
         return NULL;
@@ -95,7 +119,8 @@ hs_run_cfg hs_cli_run_cfg(const hs_run_objs *o)
 {
     return (hs_run_cfg){
         .hw = o->hw, .wl = o->wl, .policy = o->policy, .policy_params = o->params, .seed = o->seed,
-        .end_time = o->end_time, .max_events = o->max_events, .fast_sync = o->fast_sync,
+        .end_time = o->end_time, .max_events = o->max_events, .watchdog_wall_s = o->watchdog_wall_s,
+        .watchdog_idle_events = o->watchdog_idle_events, .fast_sync = o->fast_sync,
         .engine = o->engine, .engine_status = o->engine_status,
     };
 }

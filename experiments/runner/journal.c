@@ -222,7 +222,7 @@ int hs_journal_replay(sweep *s, hs_err *err)
         if (got == 0)
             free(p);
         fclose(f);
-        return 1;   /* torn at creation: nothing finished, as if absent */
+        return 2;   /* empty, torn at creation or not a journal: nothing to recover */
     }
     int rc = check_header(s, p, len, err);
     free(p);
@@ -230,4 +230,24 @@ int hs_journal_replay(sweep *s, hs_err *err)
         rc = replay_runs(s, f, err);
     fclose(f);
     return rc;
+}
+
+long hs_journal_count_runs(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    uint32_t type;
+    uint8_t *p;
+    size_t len;
+    long n = 0;
+    for (bool first = true; j_next(f, &type, &p, &len) == 0; first = false) {
+        bool header = type == J_HEADER;
+        free(p);
+        if (first != header)
+            break;
+        n += !header;
+    }
+    fclose(f);
+    return n;
 }

@@ -6,6 +6,7 @@
  * index, same key), and the journal or file must be of the same
  * experiment text and shard. */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -99,11 +100,26 @@ static int recover_file(sweep *s, hs_err *err)
     return rc;
 }
 
+/* --resume found no usable journal: the runs that finished before the
+ * interruption (in OUT.partial, which is never read) run again.  Results
+ * stay correct, but the user hears of it. */
+static void warn_no_journal(const sweep *s, int why)
+{
+    if (why == 2)
+        fprintf(stderr, "hetsoc run: warning: %s is empty or not a journal: no finished run can be recovered "
+                        "from it; every run not in a complete %s runs again\n", s->jpath, s->out);
+    else if (access(s->work, F_OK) == 0)
+        fprintf(stderr, "hetsoc run: warning: %s exists but its journal %s is gone: the runs it holds cannot "
+                        "be trusted and run again\n", s->work, s->jpath);
+}
+
 int hs_sweep_resume(sweep *s, bool *complete, hs_err *err)
 {
     *complete = false;
     int j = hs_journal_replay(s, err);
-    if (j == 1) {
+    if (j > 0)
+        warn_no_journal(s, j);
+    if (j > 0) {
         j = recover_file(s, err);
         *complete = j == 0 && s->st->done == s->nmine;
     }

@@ -46,7 +46,8 @@ void hs_sweep_execute(const hs_experiment *e, size_t i, hs_run_record *r)
     sink_ctx sc = {.r = r, .hw = o.hw};
     hs_run_cfg cfg = {
         .hw = o.hw, .wl = o.wl, .policy = o.policy, .policy_params = o.params, .seed = o.seed,
-        .end_time = o.end_time, .max_events = o.max_events, .fast_sync = o.fast_sync,
+        .end_time = o.end_time, .max_events = o.max_events, .watchdog_wall_s = o.watchdog_wall_s,
+        .watchdog_idle_events = o.watchdog_idle_events, .fast_sync = o.fast_sync,
         .engine = o.engine, .engine_status = o.engine_status,
         .sink = {.ctx = &sc, .request = on_request, .kernel = e->kernels ? on_kernel : NULL},
     };

@@ -206,6 +206,10 @@ static int run_with_signals(sweep *s, int rc, hs_err *err)
 static int run_and_close(sweep *s, int rc, hs_err *err)
 {
     if (rc == 0 && !s->o->resume) {
+        long lost = hs_journal_count_runs(s->jpath);
+        if (lost > 0)
+            fprintf(stderr, "hetsoc run: warning: %s holds %ld finished run(s) of an interrupted sweep; starting "
+                            "afresh discards them (rerun with --resume to keep them)\n", s->jpath, lost);
         unlink(s->work);
         unlink(s->jpath);
     }

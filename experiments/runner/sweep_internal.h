@@ -113,8 +113,9 @@ int hs_journal_create(sweep *s, hs_err *err);
 /* Appends run r to the open journal. */
 int hs_journal_append(sweep *s, const hs_run_record *r, hs_err *err);
 /* Recovers the runs in OUT.journal (hs_sweep_recover_record), stopping at
- * its first torn frame.  Returns 1 when there is no journal (or only a
- * torn header), 0 when replayed, -1 with err set. */
+ * its first torn frame.  Returns 1 when there is no journal, 2 when it
+ * holds no valid header (empty, torn at creation, not a journal), 0 when
+ * replayed, -1 with err set. */
 int hs_journal_replay(sweep *s, hs_err *err);
 /* The frames themselves, for tests that forge journals: one frame of a
  * type and payload, and the header frame of experiment e and shard ("" for
@@ -122,6 +123,9 @@ int hs_journal_replay(sweep *s, hs_err *err);
 enum { HS_JOURNAL_HEADER = 1, HS_JOURNAL_RUN = 2 };
 int hs_journal_write_frame(int fd, uint32_t type, const uint8_t *p, size_t len);
 int hs_journal_write_header(int fd, const hs_experiment *e, const char *shard);
+/* The finished runs a journal at path holds (0: none, no journal, or not
+ * a journal). */
+long hs_journal_count_runs(const char *path);
 
 /* ---- resume.c ------------------------------------------------------------- */
 /* --resume: recovers the finished runs from the journal, else from a

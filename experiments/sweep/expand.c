@@ -701,8 +701,9 @@ static int apply(hs_node *spec, const hs_exp_axis *a, const hs_node *v, bool sin
     return 0;
 }
 
+/* The spec of run r; with `edited` false, without its set and sweep values. */
 static hs_node *build_spec(const hs_experiment *e, const hs_exp_run *r, bool check,
-                           const struct hs_policy_ops *ops, hs_err *err)
+                           const struct hs_policy_ops *ops, bool edited, hs_err *err)
 {
     const char *file = e->root->file;
     hs_node *spec = hs_node_new_map(file, 1, 1);
@@ -718,13 +719,13 @@ static hs_node *build_spec(const hs_experiment *e, const hs_exp_run *r, bool che
         oom(err);
         return NULL;
     }
-    for (size_t i = 0; i < e->nsets; i++)
+    for (size_t i = 0; edited && i < e->nsets; i++)
         if (apply(spec, &e->sets[i], e->sets[i].values[0], true, check, ops, err) != 0) {
             hs_node_free(spec);
             return NULL;
         }
     size_t run = (size_t)(r - e->runs);
-    for (size_t a = 0; a < e->naxes; a++)
+    for (size_t a = 0; edited && a < e->naxes; a++)
         if (apply(spec, &e->axes[a], e->axes[a].values[hs_experiment_value(e, run, a)], false, check, ops, err) != 0) {
             hs_node_free(spec);
             return NULL;
@@ -738,7 +739,7 @@ hs_node *hs_experiment_spec(const hs_experiment *e, size_t run, hs_err *err)
         hs_errf(err, "run %zu out of range", run);
         return NULL;
     }
-    return build_spec(e, &e->runs[run], false, NULL, err);
+    return build_spec(e, &e->runs[run], false, NULL, true, err);
 }
 
 static char *spec_config(hs_node *spec, hs_err *err)
@@ -855,6 +856,51 @@ static int load_items(hs_experiment *e, const char *key, const char *dir, const 
     return check_unique(*out, *n, e->root, key, what, err);
 }
 
+/* The value edit k (sets, then sweep axes) gives run `run`. */
+static const hs_node *edit_value(const hs_experiment *e, size_t run, size_t k, const hs_exp_axis **a)
+{
+    *a = k < e->nsets ? &e->sets[k] : &e->axes[k - e->nsets];
+    return k < e->nsets ? (*a)->values[0] : (*a)->values[hs_experiment_value(e, run, k - e->nsets)];
+}
+
+/* A run's edited values, "PATH=VALUE, ...", into buf; false when err lies
+ * in a file one of them names (already the user's own position). */
+static bool run_values(const hs_experiment *e, size_t run, const hs_err *err, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t k = 0; k < e->nsets + e->naxes; k++) {
+        const hs_exp_axis *a;
+        const hs_node *v = edit_value(e, run, k, &a);
+        const char *text = v->kind == HS_NODE_SCALAR ? v->scalar : "{...}";
+        if (v->kind == HS_NODE_SCALAR && hs_runspec_err_in(err, text))
+            return false;
+        if (used < size)
+            used += (size_t)snprintf(buf + used, size - used, "%s%s=%s", used ? ", " : "", a->name, text);
+    }
+    return true;
+}
+
+/* A run that fails to resolve because of its edited values: the error
+ * goes to the first sweep value (else `set` value) it was given, naming
+ * the run and its values, rather than into the profile or workload file
+ * the value broke a constraint of. */
+static int blame_run(const hs_experiment *e, size_t run, hs_err *err)
+{
+    const hs_node *v = NULL;
+    if (e->naxes > 0)
+        v = e->axes[0].values[hs_experiment_value(e, run, 0)];
+    else if (e->nsets > 0)
+        v = e->sets[0].values[0];
+    if (!v || !hs_runspec_resolves(build_spec(e, &e->runs[run], false, NULL, false, &(hs_err){{0}})))
+        return -1;   /* no edit, or the run fails without its edits too */
+    char values[512], what[600];
+    if (!run_values(e, run, err, values, sizeof values))
+        return -1;
+    snprintf(what, sizeof what, "run %zu (%s)", run, values);
+    return hs_runspec_blame(err, v->file, v->line, v->col, what);
+}
+
 /* Checks every run's spec once per seed-less combination, and computes
  * each run's key. */
 static int expand_runs(hs_experiment *e, const struct hs_policy_ops **pol_ops, hs_err *err)
@@ -875,13 +921,15 @@ static int expand_runs(hs_experiment *e, const struct hs_policy_ops **pol_ops, h
                         e->runs[i + s] = (hs_exp_run){.hw = h, .workload = w, .policy = p, .combo = c,
                                                       .seed = e->seeds[s]};
                     /* The first seed's spec: paths checked and fully resolved. */
-                    hs_node *spec = build_spec(e, &e->runs[i], true, pol_ops[p], err);
+                    hs_node *spec = build_spec(e, &e->runs[i], true, pol_ops[p], true, err);
                     if (!spec)
                         return -1;
                     hs_run_objs o;
                     int rc = hs_runspec_resolve(spec, &o, err);
                     if (rc == 0)
                         hs_run_objs_free(&o);
+                    else
+                        blame_run(e, i, err);
                     for (size_t s = 0; s < e->nseeds && rc == 0; s++) {
                         char seed[32];
                         snprintf(seed, sizeof seed, "%" PRIu64, e->seeds[s]);

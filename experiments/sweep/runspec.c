@@ -7,7 +7,8 @@
 
 static const char *const spec_keys[] = {"hw", "workload", "policy", "seed", "engine", NULL};
 static const char *const policy_keys[] = {"name", "params", NULL};
-static const char *const engine_keys[] = {"sync", "end_time", "max_events", NULL};
+static const char *const engine_keys[] = {"sync", "end_time", "max_events", "watchdog_wall_s",
+                                          "watchdog_idle_events", NULL};
 
 hs_node *hs_runspec_new(const char *hw, const char *workload, const char *policy, uint64_t seed,
                         hs_err *err)
@@ -127,9 +128,45 @@ int hs_runspec_set(hs_node *spec, const char *assignment, hs_err *err)
     return 0;
 }
 
+bool hs_runspec_resolves(hs_node *spec)
+{
+    hs_err err;
+    hs_run_objs o;
+    bool ok = spec && hs_runspec_resolve(spec, &o, &err) == 0;
+    if (ok)
+        hs_run_objs_free(&o);
+    hs_node_free(spec);
+    return ok;
+}
+
+bool hs_runspec_err_in(const hs_err *err, const char *value)
+{
+    const char *colon = strchr(err->msg, ':');
+    size_t fl = colon ? (size_t)(colon - err->msg) : 0, vl = strlen(value);
+    return vl > 0 && fl >= vl && strncmp(err->msg + fl - vl, value, vl) == 0 &&
+           (fl == vl || err->msg[fl - vl - 1] == '/');
+}
+
+int hs_runspec_blame(hs_err *err, const char *path, int line, int col, const char *what)
+{
+    size_t pl = strlen(path);
+    if (strncmp(err->msg, path, pl) == 0 && err->msg[pl] == ':')
+        return -1;
+    char inner[sizeof err->msg];
+    snprintf(inner, sizeof inner, "%s", err->msg);
+    char *msg = strstr(inner, "error: ");
+    if (!msg || msg == inner)
+        return hs_err_at(err, path, line, col, "%s: %s", what, msg ? msg + 7 : inner);
+    if (msg - inner >= 2)
+        msg[-2] = 0;   /* "FILE:L:C: error: ..." -> "FILE:L:C" */
+    return hs_err_at(err, path, line, col, "%s: %s (in %s)", what, msg + 7, inner);
+}
+
 static int engine_settings(const hs_node *spec, hs_run_objs *o, hs_err *err)
 {
     o->end_time = INFINITY;
+    o->watchdog_wall_s = HS_WATCHDOG_WALL_S;
+    o->watchdog_idle_events = HS_WATCHDOG_IDLE_EVENTS;
     const hs_node *e = hs_map_get(spec, "engine");
     if (!e)
         return 0;
@@ -137,13 +174,16 @@ static int engine_settings(const hs_node *spec, hs_run_objs *o, hs_err *err)
         return -1;
     static const char *const syncs[] = {"naive", "fast", NULL};
     int sync = 0;
-    int64_t max_events = 0;
+    int64_t max_events = 0, idle = HS_WATCHDOG_IDLE_EVENTS;
     if (hs_get_enum(e, "sync", false, syncs, &sync, err) != 0 ||
         hs_get_f64(e, "end_time", false, 0, INFINITY, &o->end_time, err) != 0 ||
-        hs_get_i64(e, "max_events", false, 0, INT64_MAX, &max_events, err) != 0)
+        hs_get_i64(e, "max_events", false, 0, INT64_MAX, &max_events, err) != 0 ||
+        hs_get_f64(e, "watchdog_wall_s", false, 0, INFINITY, &o->watchdog_wall_s, err) != 0 ||
+        hs_get_i64(e, "watchdog_idle_events", false, 0, INT64_MAX, &idle, err) != 0)
         return -1;
     o->fast_sync = sync == 1;
     o->max_events = (uint64_t)max_events;
+    o->watchdog_idle_events = (uint64_t)idle;
     return 0;
 }
 

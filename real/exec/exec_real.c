@@ -57,10 +57,36 @@ static rl_rec *rec_alloc(rl_exec *e)
     return r;
 }
 
+/* The race: PoCL (3.1) calls an event's completion callback on a device
+ * worker thread, and once the callback returns that thread goes on using
+ * the event (pocl_event_updated) without holding a reference of its own.
+ * Our callback hands the record to the engine thread, which may handle it
+ * at once; releasing the event there could drop its last reference while
+ * the worker still uses it (a crash in POclReleaseEvent when several
+ * processes load the machine and the worker is descheduled in between).
+ * So a handled event is released RL_LATE_EVENTS completions later, and the
+ * last ones when the executor is destroyed. */
+static void release_late(rl_exec *e, cl_event ev)
+{
+    cl_event *slot = &e->late[e->late_next++ % RL_LATE_EVENTS];
+    if (*slot)
+        clReleaseEvent(*slot);
+    *slot = ev;
+}
+
+static void release_all_late(rl_exec *e)
+{
+    for (int i = 0; i < RL_LATE_EVENTS; i++)
+        if (e->late[i]) {
+            clReleaseEvent(e->late[i]);
+            e->late[i] = NULL;
+        }
+}
+
 static void rec_free(rl_exec *e, rl_rec *r)
 {
     if (r->ev)
-        clReleaseEvent(r->ev);
+        release_late(e, r->ev);
     r->ev = NULL;
     r->next = e->free_recs;
     e->free_recs = r;
@@ -512,6 +538,11 @@ static void real_destroy(hs_exec *x)
     if (!e)
         return;
     rl_drain(e);
+    /* The workers' last callbacks returned (rl_drain); give them a moment
+     * to leave the events before the last references go (chosen: 10 ms,
+     * once per executor). */
+    nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    release_all_late(e);
     restore_workers(e);
     for (size_t i = 0; i < e->npus; i++) {
         rl_pu *p = &e->pus[i];

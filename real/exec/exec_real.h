@@ -4,7 +4,9 @@
 #ifndef HS_REAL_EXEC_REAL_H
 #define HS_REAL_EXEC_REAL_H
 
+#ifndef CL_TARGET_OPENCL_VERSION
 #define CL_TARGET_OPENCL_VERSION 300
+#endif
 #include <CL/cl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -97,6 +99,10 @@ typedef struct rl_ctx {
 } rl_ctx;
 
 /* A kernel started and not yet handed back to the engine. */
+/* Events whose release is deferred (chosen: 64 completions later a PoCL
+ * worker has long left the callback of the oldest; see rec_free). */
+enum { RL_LATE_EVENTS = 64 };
+
 typedef struct rl_exec rl_exec;
 typedef struct rl_rec {
     rl_exec *e;
@@ -164,6 +170,11 @@ struct rl_exec {
     pthread_cond_t cv;
     rl_rec *cq_head, *cq_tail;
     rl_rec *free_recs;          /* main thread only */
+    /* Handled kernels' events, released RL_LATE_EVENTS completions later
+     * (exec_real.c, rec_free: PoCL's worker still touches an event after
+     * its callback returns); main thread only. */
+    cl_event late[RL_LATE_EVENTS];
+    unsigned late_next;
     int inflight;               /* started, not yet handled */
     bool stopping;
     bool failed;

@@ -853,12 +853,16 @@ hs_node *hs_conf_load_string(const char *text, size_t len, const char *name, hs_
     }
     if (!text)
         len = 0;
+    if (check_text(text, len, file, err) < 0)
+        return NULL;
+    /* A UTF-8 byte-order mark (some editors write one) is no content: libyaml
+     * is given the text after it (the check above counts offsets with it). */
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        text += 3, len -= 3;
     if (len == 0 || only_blank(text, len)) {
         hs_err_at(err, file, 1, 1, "empty %s (expected a YAML document)", source_noun(file));
         return NULL;
     }
-    if (check_text(text, len, file, err) < 0)
-        return NULL;
     loader *L = calloc(1, sizeof *L);  /* the frame stack is too big for the C stack */
     yaml_parser_t p;
     if (!L || !yaml_parser_initialize(&p)) {

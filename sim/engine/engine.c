@@ -1249,13 +1249,68 @@ static const char *truncation(hs_sched *s, uint64_t events, uint64_t max_events)
     return max_events && events >= max_events ? "max_events" : "end_time";
 }
 
+/* Events between two looks of the watchdog (chosen: a look costs a clock
+ * read, and 2^16 events take milliseconds, so a livelock is caught within
+ * a few of them). */
+enum { WATCHDOG_CHUNK = 1 << 16 };
+
+/* Runs the executor to the end, in chunks of events between which the
+ * watchdog looks at the wall clock and at the simulated clock; splitting
+ * the run changes no event's order.  Returns the events handled. */
+static uint64_t run_watched(hs_sched *s, const hs_run_cfg *cfg, double end, double t0)
+{
+    const hs_exec_ops *x = s->x->ops;
+    if (cfg->watchdog_wall_s <= 0 && cfg->watchdog_idle_events == 0)
+        return x->run(s->x, end, cfg->max_events);
+    uint64_t total = 0, idle = 0;
+    double last = x->now(s->x);
+    for (;;) {
+        uint64_t chunk = WATCHDOG_CHUNK;
+        if (cfg->max_events && cfg->max_events - total < chunk)
+            chunk = cfg->max_events - total;
+        uint64_t n = x->run(s->x, end, chunk);
+        total += n;
+        if (n < chunk || s->failed || (cfg->max_events && total >= cfg->max_events))
+            return total;
+        double now = x->now(s->x);
+        idle = now > last ? 0 : idle + n;
+        last = now;
+        double wall = wall_clock() - t0;
+        if (cfg->watchdog_wall_s > 0 && wall > cfg->watchdog_wall_s) {
+            hs_sched_fail(s, "watchdog: the run took more than %g s of wall time (engine.watchdog_wall_s) "
+                             "at t = %.9g s after %llu events", cfg->watchdog_wall_s, now,
+                          (unsigned long long)total);
+            return total;
+        }
+        if (cfg->watchdog_idle_events && idle >= cfg->watchdog_idle_events) {
+            hs_sched_fail(s, "watchdog: %llu events without the clock advancing from t = %.9g s "
+                             "(engine.watchdog_idle_events): a livelock, e.g. policy '%s' re-arming "
+                             "a zero-delay timer", (unsigned long long)idle, now, s->pol->name);
+            return total;
+        }
+    }
+}
+
+/* The policy's init; a failure it leaves without a message gets one that
+ * names the policy (err may hold anything before). */
+static int init_policy(hs_sched *s, const hs_policy_ops *pol, hs_err *err)
+{
+    if (!pol->init)
+        return 0;
+    err->msg[0] = 0;
+    int rc = pol->init(s, &s->pol_state, err);
+    if (rc != 0 && err->msg[0] == 0)
+        hs_errf(err, "policy '%s': its init returned %d without an error message", pol->name, rc);
+    return rc != 0 ? -1 : 0;
+}
+
 int hs_run(const hs_run_cfg *cfg, hs_run_metrics *out, hs_err *err)
 {
     memset(out, 0, sizeof *out);
     hs_sched s = {0};
     int rc = setup(&s, cfg, err);
-    if (rc == 0 && cfg->policy->init && cfg->policy->init(&s, &s.pol_state, err) != 0)
-        rc = -1;
+    if (rc == 0)
+        rc = init_policy(&s, cfg->policy, err);
     s.pol_inited = rc == 0;
     if (rc != 0) {
         teardown(&s);
@@ -1266,7 +1321,7 @@ int hs_run(const hs_run_cfg *cfg, hs_run_metrics *out, hs_err *err)
     hs_engine_touch(&s);
     hs_engine_settle(&s);
     double end = cfg->end_time > 0 ? cfg->end_time : INFINITY;
-    out->events = s.x->ops->run(s.x, end, cfg->max_events);
+    out->events = run_watched(&s, cfg, end, t0);
     check_stall(&s, end, out->events, cfg->max_events);
     collect(&s, out, wall_clock() - t0);
     out->truncated = truncation(&s, out->events, cfg->max_events);

@@ -77,6 +77,12 @@ typedef struct hs_run_cfg {
     uint64_t seed;
     double end_time;               /* stop the clock here; INFINITY: none */
     uint64_t max_events;           /* 0: no budget */
+    /* The watchdog: a run that takes more than watchdog_wall_s seconds of
+     * wall time, or handles watchdog_idle_events events while its clock
+     * stands still (a livelock: a policy re-arming a zero-delay timer),
+     * fails with the reason.  0: that check is off. */
+    double watchdog_wall_s;
+    uint64_t watchdog_idle_events;
     bool fast_sync;                /* cross-PU handoffs poll (HeteroInfer) vs block */
     hs_exec *exec;                 /* NULL: the simulated executor */
     hs_bw_observer bw_observer;    /* for the simulated executor; may be NULL */

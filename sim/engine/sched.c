@@ -524,6 +524,17 @@ int hs_param_pu(const hs_sched *s, const char *name)
     return v ? v->pu : -1;
 }
 
+const hs_node *hs_param_map_node(const hs_sched *s, const char *name)
+{
+    const hs_param_val *v = val_find(s, name, HS_PARAM_MAP);
+    return v ? v->map : NULL;
+}
+
+size_t hs_run_stage_names(const hs_sched *s, const char **names, size_t cap)
+{
+    return hs_workload_stage_names(s->wl, names, cap);
+}
+
 int hs_param_map_pu(const hs_sched *s, const char *name, const char *key)
 {
     const hs_param_val *v = val_find(s, name, HS_PARAM_MAP);

@@ -20,3 +20,9 @@ foreach(t truncated corrupt)
   set_tests_properties(cli_run_${t} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
     ENVIRONMENT "HS_SOURCE=${CMAKE_SOURCE_DIR};HS_PYTHON=/usr/bin/python3")
 endforeach()
+
+# Hardening: -j 1, -j 2 and 2 MPI ranks write the same tables.
+add_test(NAME cli_run_determinism COMMAND sh ${HS_RUN_TESTS_DIR}/run_determinism.sh $<TARGET_FILE:hetsoc>
+         WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(cli_run_determinism PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
+  ENVIRONMENT "HS_SOURCE=${CMAKE_SOURCE_DIR};HS_MPIEXEC=${hs_mpiexec}")
