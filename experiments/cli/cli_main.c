@@ -1,10 +1,24 @@
 /* hetsoc: the command line's entry point.  Dispatches to the subcommands of
  * commands.c; global options are --help and --version. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "experiments/cli/cli.h"
 #include "hs_version.h"
+
+/* A subcommand's exit status, made a failure when what it printed could
+ * not all be written (a full disk, /dev/full, a closed pipe): a table cut
+ * short must not look complete. */
+static int flushed(const char *name, int rc)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    fprintf(stderr, "%s: error: writing standard output: %s\n", name, errno ? strerror(errno) : "write error");
+    return rc == HS_EXIT_OK ? HS_EXIT_FAIL : rc;
+}
 
 int hs_cli_main(int argc, char **argv)
 {
@@ -43,5 +57,5 @@ int hs_cli_main(int argc, char **argv)
     snprintf(name, sizeof name, "hetsoc %s", cmd->name);
     argv[first] = name;
     optind = 0;  /* glibc: 0 fully re-initialises getopt for the subcommand */
-    return cmd->run(argc - first, argv + first);
+    return flushed(name, cmd->run(argc - first, argv + first));
 }

@@ -50,14 +50,17 @@ runs_once "$full"
 same_tables "$tmp/clean.h5" "$full" "resumed after a full disk vs clean"
 # Outputs on stdout and --timeline files on a full device.
 if [ -w /dev/full ]; then
-    # Not checked yet: `hetsoc summary` on a full stdout exits 0 (its
-    # output is not flushed and checked before the exit status is chosen).
     expect_status 1 "$HETSOC" sim --hw generic-2pu --workload synthetic-mm1 --set workload.requests=50 \
         --policy fifo --timeline /dev/full
     expect_err "error: "
     expect_status 1 sh -c '"$0" sim --hw generic-2pu --workload synthetic-mm1 --set workload.requests=50 \
         --policy fifo --json >/dev/full' "$HETSOC"
     expect_err "error: "
+    # Every subcommand's printed table: a write that fails is an error.
+    expect_status 1 sh -c '"$0" summary "$1" >/dev/full' "$HETSOC" "$tmp/clean.h5"
+    expect_err "error: writing standard output"
+    expect_status 1 sh -c '"$0" list policies >/dev/full' "$HETSOC"
+    expect_err "error: writing standard output"
 fi
 
 # ---- Permission denied (root bypasses permissions: skipped) ----------------
