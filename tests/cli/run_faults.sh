@@ -87,7 +87,18 @@ journal_of() {
     rm -f "$out_h5" "$out_h5.journal" "$out_h5.partial"
     "$HETSOC" run "$tmp/exp.yaml" -o "$out_h5" -j 2 -q >/dev/null 2>&1 &
     pid=$!
-    sleep 0.9
+    # Killed once the journal has grown past its first size (a finished run
+    # appended), not after a fixed sleep, which a loaded machine outlasts.
+    first="" i=0
+    while [ "$i" -lt 2400 ] && kill -0 "$pid" 2>/dev/null; do
+        if [ -e "$out_h5.journal" ]; then
+            size=$(stat -c %s "$out_h5.journal" 2>/dev/null || echo 0)
+            [ -n "$first" ] || first=$size
+            [ "$size" -gt "$first" ] && break
+        fi
+        sleep 0.05
+        i=$((i + 1))
+    done
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     [ -e "$out_h5.journal" ] || fail "no journal after the kill"
