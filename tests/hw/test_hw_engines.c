@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hw/hw.h"
+#include "tests/yaml_test.h"
 #include "policies/registry.h"
 #include "sim/engine/engine.h"
 #include "workloads/workloads.h"
@@ -206,14 +207,8 @@ static void test_unknown_engine_at_the_value(void **state)
 
 static void expect_load_error(const char *body, const char *want)
 {
-    const char *tmp = getenv("TMPDIR");
     char path[512];
-    snprintf(path, sizeof path, "%s/hs_engine_XXXXXX.yaml", tmp && *tmp ? tmp : "/tmp");
-    int fd = mkstemps(path, 5);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fputs(body, f);
-    fclose(f);
+    yaml_file("hs_engine", body, path, sizeof path);
     hs_err err;
     hs_engine *e = hs_engine_load(path, &err);
     unlink(path);

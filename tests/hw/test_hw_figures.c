@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "hw/hw.h"
+#include "tests/yaml_test.h"
 #include "workloads/workloads.h"
 
 static hs_figures *builtin(void)
@@ -45,14 +46,8 @@ static void test_builtin_loads(void **state)
 static const char *load_text(const char *text)
 {
     static hs_err err;
-    const char *tmp = getenv("TMPDIR");
     char path[512];
-    snprintf(path, sizeof path, "%s/hs_figures_XXXXXX.yaml", tmp && *tmp ? tmp : "/tmp");
-    int fd = mkstemps(path, 5);
-    assert_true(fd >= 0);
-    FILE *fp = fdopen(fd, "w");
-    fputs(text, fp);
-    fclose(fp);
+    yaml_file("hs_figures", text, path, sizeof path);
     hs_figures *f = hs_figures_load(path, &err);
     remove(path);
     if (f)

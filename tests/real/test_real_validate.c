@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "tests/real/real_test.h"
+#include "tests/yaml_test.h"
 
 static const char wl_yaml[] =
     "name: tiny-test\n"
@@ -94,18 +95,12 @@ static void test_repeat(void **state)
 /* A profile file whose notes end with `machine` (none: no notes). */
 static hs_hw *profile_on(const char *machine, char *path)
 {
-    strcpy(path, "/tmp/hs_machine_XXXXXX.yaml");
-    const char *tmpdir = getenv("TMPDIR");
-    if (tmpdir && *tmpdir)
-        snprintf(path, 256, "%s/hs_machine_XXXXXX.yaml", tmpdir);
-    int fd = mkstemps(path, 5);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fprintf(f, "name: somewhere\ndescription: x\nmemory: {bandwidth_gbps: 10}\n"
-               "pus: [{name: cpu, kind: cpu, peak_tflops: {fp32: 0.1}}]\n");
+    char text[2048];
+    int n = snprintf(text, sizeof text, "name: somewhere\ndescription: x\nmemory: {bandwidth_gbps: 10}\n"
+                                        "pus: [{name: cpu, kind: cpu, peak_tflops: {fp32: 0.1}}]\n");
     if (machine)
-        fprintf(f, "notes: \"Calibrated on a host.  Machine: %s\"\n", machine);
-    fclose(f);
+        snprintf(text + n, sizeof text - (size_t)n, "notes: \"Calibrated on a host.  Machine: %s\"\n", machine);
+    yaml_file("hs_machine", text, path, 256);
     hs_err err;
     hs_hw *hw = hs_hw_load_file(path, &err);
     if (!hw)
