@@ -6,46 +6,37 @@ results files of experiments/seeds/*.yaml (scripts/seeds-table.sh runs them).
 
 Each row: the paper's headline as the paper states it, the reproduced value (mean ± the 95% Student t
 half-width across seeds of the per-seed ratio; no interval where one seed is the whole answer), the
-experiment, and the agreement: "agrees" when the reproduced value lies within 25% of the paper's figure
-(for a range, when the reproduced range overlaps the paper's widened by 25%), "same direction" when both
-favour the same policy, else "disagrees".  The 25% is the tolerance issue 16 sets for held-out figures.
+experiment, and the agreement by the rule of scripts/seeds_verdict.py: a point agrees iff within 25% of the
+paper's figure with its interval clear of the other direction; a range agrees iff the reproduced span lies
+inside the paper's range widened by 25%; otherwise "same direction" (every reproduced mean favours the
+paper's policy) or "disagrees".
 """
-import math
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "notebooks"))
 import seeds_common as sc  # noqa: E402
-
-TOL = 0.25
-
-
-def agreement(lo, hi, paper_lo, paper_hi):
-    """Paper range [paper_lo, paper_hi] against the reproduced [lo, hi] (a value: lo == hi)."""
-    if any(math.isnan(x) for x in (lo, hi)):
-        return "no result"
-    if hi >= paper_lo * (1 - TOL) and lo <= paper_hi * (1 + TOL):
-        return "agrees"
-    same = (lo > 1) == (paper_lo > 1)
-    return "same direction" if same else "disagrees"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import seeds_verdict as sv  # noqa: E402
 
 
 def row(headline, series_by_point, paper_lo, paper_hi, exp, unit="x", digits=2, paper_by_point=None):
-    """series_by_point: {label: per-seed values}; prints each point's mean ± CI.  The agreement is over the
-    points' span against the paper's range, or point by point against paper_by_point {label: figure}."""
-    cells, means = [], {}
+    """series_by_point: {label: per-seed values}; prints each point's mean ± CI.  One point against a paper
+    point (paper_lo == paper_hi) or range is checked by sv.point (a range: against its nearer end, inside it
+    the point is exact); several points by sv.span against the paper's range, or each against its own
+    figure in paper_by_point {label: figure} (sv.combine)."""
+    cells, stats = [], {}
     for label, values in series_by_point.items():
         m, h = sc.ci95(list(values))
-        means[label] = m
+        stats[label] = (m, h)
         cells.append((f"{label}: " if label else "") + sc.fmt_ci(m, h, digits, unit))
     if paper_by_point:
-        verdicts = [agreement(means[k], means[k], v, v) for k, v in paper_by_point.items() if k in means]
-        agree = verdicts[0] if len(set(verdicts)) == 1 else \
-            f"{verdicts.count('agrees')} of {len(verdicts)} agree, the rest {sorted(set(verdicts) - {'agrees'})[0]}"
+        agree = sv.combine([sv.point(*stats[k], v) for k, v in paper_by_point.items() if k in stats])
+    elif len(stats) == 1:
+        m, h = next(iter(stats.values()))
+        agree = sv.point(m, h, min(max(m, paper_lo), paper_hi) if paper_lo < paper_hi else paper_lo)
     else:
-        finite = [m for m in means.values() if not math.isnan(m)]
-        lo, hi = (min(finite), max(finite)) if finite else (float("nan"), float("nan"))
-        agree = agreement(lo, hi, paper_lo, paper_hi)
+        agree = sv.span([m for m, _ in stats.values()], paper_lo, paper_hi)
     print(f"| {headline} | {'; '.join(cells)} | `{exp}` | {agree} |")
 
 
@@ -89,7 +80,7 @@ def agentxpu(d):
         red = list((1 - r) * 100)
         p = paper.get(int(rate), float("nan"))
         m, h = sc.ci95(red)
-        agree = "agrees" if abs(m - p) <= TOL * p else "same direction" if m > 0 else "disagrees"
+        agree = sv.point(m, h, p, neutral=0.0)
         print(f"| Agent.xpu: {p:.2f}% lower reactive mean latency vs OpenVINO iGPU at {rate:g} reactive + 6 "
               f"proactive /min (v2 §6) | {sc.fmt_ci(m, h, 1, '%')} | `{exp}` | {agree} |")
     only = d["runs"][(d["runs"][reac] < 1) & (d["runs"]["status"] == "ok")]
@@ -119,13 +110,13 @@ def heterollm(d):
         paper_by_point={"mnn": 5.85, "mlc": 5.64, "llama.cpp": 24.9})
     m, _ = sc.ci95(list(at256[at256["policy"] == "hetero-layer"]["prefill_tps"]))
     print(f"| HeteroInfer: 247.9 tok/s prefill, Llama-8B seq 256 | {m:.1f} tok/s | `{exp}` | "
-          f"{agreement(m / 247.9, m / 247.9, 1, 1)} |")
+          f"{sv.absolute(m, 247.9)} |")
     decode = {den: sc.ratio(fast, "decode_tps", "hetero-tensor", den, []) for den in ("mnn", "mlc", "llama.cpp")}
     row("HeteroInfer: decode 1.50x vs MNN, 1.52x vs MLC, 2.53x vs llama.cpp (Llama-8B)", decode, 1.50, 2.53, exp,
         paper_by_point={"mnn": 1.50, "mlc": 1.52, "llama.cpp": 2.53})
     m, _ = sc.ci95(list(fast[fast["policy"] == "hetero-tensor"]["decode_tps"]))
     print(f"| HeteroInfer: 14.01 tok/s decode, Llama-8B | {m:.2f} tok/s | `{exp}` | "
-          f"{agreement(m / 14.01, m / 14.01, 1, 1)} |")
+          f"{sv.absolute(m, 14.01)} |")
     gains = {f"seq {p:g}": sc.ratio(fast[fast[prompt] == p], "prefill_tps", "hetero-tensor", "hetero-layer", [])
              for p in sorted(set(fast[prompt]))}
     row("HeteroInfer: Hetero-tensor +30.2% over Hetero-layer in prefill (1.302x)", gains, 1.302, 1.302, exp)
