@@ -40,6 +40,18 @@ def row(headline, series_by_point, paper_lo, paper_hi, exp, unit="x", digits=2, 
     print(f"| {headline} | {'; '.join(cells)} | `{exp}` | {agree} |")
 
 
+def absolute_row(headline, runs, paper_by_label, exp, fit=("ayo-like",)):
+    """One row of absolute mean latencies per policy label, each checked by sv.absolute against its figure;
+    the labels in `fit` set a parameter (hw/published/figures.yaml) and are shown but not judged."""
+    cells, verdicts = [], []
+    for label, paper in paper_by_label.items():
+        m, h = sc.ci95(list(runs[runs["policy"] == label]["mean_latency_s"]))
+        cells.append(f"{'ALL' if label == 'hero' else label}: {sc.fmt_ci(m, h, 2, ' s')}")
+        if label not in fit:
+            verdicts.append(sv.absolute(m, paper))
+    print(f"| {headline} | {'; '.join(cells)} | `{exp}` | held-out: {sv.combine(verdicts)} |")
+
+
 def best_point(ratios, level):
     """The level value whose mean ratio is largest, and that point's per-seed values."""
     means = ratios.groupby(level=level).mean()
@@ -59,9 +71,16 @@ def hero(d):
                                           "hero": 1.52}),
               "hero-researcher-llama": ("C2", {"+partition": 1.96, "+criticality": 2.53, "+concurrency": 2.09,
                                                "hero": 3.20})}
+    latency = {"hero-docqa-qwen3": {"ayo-like": 5.79, "+partition": 5.07, "+criticality": 4.23,
+                                    "+concurrency": 4.63, "hero": 3.82},
+               "hero-researcher-llama": {"ayo-like": 17.23, "+partition": 8.79, "+criticality": 6.81,
+                                         "+concurrency": 8.24, "hero": 5.38}}
     for wl, (case, rows) in table3.items():
         if wl not in set(runs["workload"]):
             continue
+        absolute_row(f"HeRo Table 3 {case} latency, s: Ayo-like (fit) / +partition / +criticality / "
+                     f"+concurrency / ALL = {' / '.join(f'{v:g}' for v in latency[wl].values())}",
+                     runs[runs["workload"] == wl], latency[wl], exp)
         for label, paper in rows.items():
             r = sc.ratio(runs[runs["workload"] == wl], "mean_latency_s", "ayo-like", label, [])
             name = "ALL" if label == "hero" else label
