@@ -40,6 +40,7 @@ for f in hero_latency hero_cdf hero_ablation agentxpu_rate_sweep agentxpu_reacti
 done
 expect_status 0 "$py" "$src/scripts/seeds_table.py" "$dir"
 expect_out '^\| HeRo: up to 10.94x vs GPU-only'
+expect_out '^\| HeRo Table 3 C1 latency, s: .* \| held-out: '
 expect_out '^\| HedraRAG: 2.2-18.2x lower latency'
 expect_out '^\| HeteroInfer: fast sync 4.01x'
 finish
