@@ -27,11 +27,16 @@ REFINED = 128
 def budgets(workflow, s):
     """The scaled budgets of one workflow at scale s: (answer lo, answer hi, refined or None)."""
     (lo, hi), refined = BASE[workflow]
-    scaled = lambda x: max(1, round(x * s))  # noqa: E731
-    return scaled(lo), scaled(hi), scaled(REFINED) if refined else None
+    return scaled(lo, s), scaled(hi, s), scaled(REFINED, s) if refined else None
+
+
+def scaled(tokens, s):
+    """A budget times s, at least one token (the workload loader's floor)."""
+    return max(1, round(tokens * s))
 
 
 def sets(workflow, s):
+    """The --set arguments that put a workflow's budgets at scale s."""
     lo, hi, refined = budgets(workflow, s)
     out = ["--set", f"workload.classes.0.params.answer={{dist: uniform_int, lo: {lo}, hi: {hi}}}"]
     return out + (["--set", f"workload.classes.0.params.refined={refined}"] if refined else [])
