@@ -369,7 +369,7 @@ static void test_errors(void **state)
                  "exp.yaml:5:9: error: 'workload.requests' is both swept and fixed under 'set:' (line 4)");
     /* A value the loader refuses, at its position in the experiment. */
     expect_error_prefix(BASE "policy: fifo\nset: {workload.warmup: 0}\nsweep:\n  workload.requests: [10, -4]\n",
-                        "exp.yaml:6:27: error: 'requests' must be ");
+                        "exp.yaml:6:27: error: run 1 (workload.warmup=0, workload.requests=-4): 'requests' must be ");
     /* An inline workload is checked at its own positions. */
     expect_error("hw: generic-1pu\npolicy: fifo\nworkload:\n  kind: synthetic\n  requests: 10\n"
                  "  arrival: {process: poisson, rat: 1}\n  service: {dist: exponential, mean: 1}\n",
