@@ -163,4 +163,9 @@ void hs_cli_run_summary(const hs_run_objs *o, const hs_run_metrics *m, const cha
     for (size_t i = 0; i < m->npus; i++)
         printf("  %-12s %10.4f %7.1f%% %10.4g\n", m->pus[i].name, m->pus[i].busy_s,
                100 * m->pus[i].utilization, m->pus[i].energy_j);
+    if (m->ndram)
+        printf("  %-12s %10s %10s %10s %10s\n", "memory", "GB moved", "mean GB/s", "peak GB/s", "of GB/s");
+    for (size_t i = 0; i < m->ndram; i++)
+        printf("  %-12s %10.4g %10.4g %10.4g %10.4g\n", m->dram[i].name, 1e-9 * m->dram[i].bytes,
+               1e-9 * m->dram[i].mean_bps, 1e-9 * m->dram[i].peak_bps, 1e-9 * m->dram[i].achievable_bps);
 }

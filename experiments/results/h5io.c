@@ -23,7 +23,10 @@
 
 #include "experiments/results/h5io.h"
 
-#define LAYOUT "hetsoc-results-2"
+#define LAYOUT "hetsoc-results-3"
+/* The layouts of earlier versions this one cannot read: -1 (variable-length
+ * strings), -2 (no policy_name, parameter columns or /dram). */
+#define LAYOUT_EARLIER "hetsoc-results-2"
 
 /* Widths (bytes) of the string columns: a label (policy, hardware and
  * workload labels, string sweep values), a schema name (NAME and PU:
@@ -67,8 +70,8 @@ typedef struct table {
     hsize_t *ifirst, *icount;
 } table;
 
-enum { T_RUNS, T_CONFIGS, T_REQUESTS, T_PUS, T_KERNELS, T_CLASSES, T_COUNT };
-static const char *const table_names[T_COUNT] = {"runs", "configs", "requests", "pus", "kernels", "classes"};
+enum { T_RUNS, T_CONFIGS, T_REQUESTS, T_PUS, T_KERNELS, T_CLASSES, T_DRAM, T_COUNT };
+static const char *const table_names[T_COUNT] = {"runs", "configs", "requests", "pus", "kernels", "classes", "dram"};
 
 struct hs_h5 {
     char *path;
@@ -76,12 +79,12 @@ struct hs_h5 {
     bool writable, failed;
     hs_h5_meta meta;
     table t[T_COUNT];
-    size_t sweep_col0;      /* first sweep column of /runs */
 };
 
 /* ---- Fixed columns ------------------------------------------------------------ */
 static const col runs_head[] = {
-    {"run", COL_I64, 0}, {"key", COL_STR, W_KEY}, {"policy", COL_STR, W_LABEL}, {"hw", COL_STR, W_LABEL},
+    {"run", COL_I64, 0}, {"key", COL_STR, W_KEY}, {"policy", COL_STR, W_LABEL},
+    {"policy_name", COL_STR, W_LABEL}, {"hw", COL_STR, W_LABEL},
     {"workload", COL_STR, W_LABEL}, {"seed", COL_I64, 0}, {"backend", COL_STR, W_WORD},
     {"status", COL_STR, W_WORD}, {"message", COL_STR, W_MESSAGE},
 };
@@ -96,17 +99,20 @@ enum {
     NPUS = 1 HS_PU_COLUMNS(ONE),
     NKERNELS = 1 HS_KERNEL_COLUMNS(ONE),
     NCLASSES = 2 HS_LATENCY_COLUMNS(ONE),
+    NDRAM = 1 HS_DRAM_COLUMNS(ONE),
     NROWCOLS_MAX = NKERNELS > NREQUESTS ? (NKERNELS > NCLASSES ? NKERNELS : NCLASSES)
                                         : (NREQUESTS > NCLASSES ? NREQUESTS : NCLASSES),
 };
 static col runs_tail[NTAIL], requests_cols[NREQUESTS], pus_cols[NPUS], kernels_cols[NKERNELS],
-    classes_cols[NCLASSES];
+    classes_cols[NCLASSES], dram_cols[NDRAM];
 
 /* The record's table of each HDF5 row table (T_CONFIGS: none). */
 static const hs_rec_table_id rec_table_of[T_COUNT] = {
     [T_RUNS] = HS_REC_METRICS, [T_REQUESTS] = HS_REC_REQUESTS, [T_PUS] = HS_REC_PUS, [T_KERNELS] = HS_REC_KERNELS,
-    [T_CLASSES] = HS_REC_CLASSES,
+    [T_CLASSES] = HS_REC_CLASSES, [T_DRAM] = HS_REC_DRAM,
 };
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static col_type type_of(hs_col_kind kind)
 {
@@ -134,16 +140,15 @@ static void schema_cols(hs_rec_table_id id, col *out)
 static void schema_init(void)
 {
     schema_cols(HS_REC_METRICS, runs_tail);
-    col *rows[] = {requests_cols, pus_cols, kernels_cols, classes_cols};
-    hs_rec_table_id ids[] = {HS_REC_REQUESTS, HS_REC_PUS, HS_REC_KERNELS, HS_REC_CLASSES};
-    for (size_t i = 0; i < 4; i++) {
+    col *rows[] = {requests_cols, pus_cols, kernels_cols, classes_cols, dram_cols};
+    hs_rec_table_id ids[] = {HS_REC_REQUESTS, HS_REC_PUS, HS_REC_KERNELS, HS_REC_CLASSES, HS_REC_DRAM};
+    for (size_t i = 0; i < COUNT(ids); i++) {
         rows[i][0] = (col){"run", COL_I64, 0};
         schema_cols(ids[i], rows[i] + 1);
     }
 }
 
 #define NHEAD (sizeof runs_head / sizeof runs_head[0])
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- Errors ------------------------------------------------------------------------ */
 static void h5_init(void)
@@ -655,12 +660,35 @@ void hs_h5_meta_free(hs_h5_meta *m)
     free(m->sweep);
     free(m->numeric);
     free(m->integer);
+    for (size_t i = 0; i < m->nparams; i++)
+        free(m->params[i]);
+    free(m->params);
+    free(m->param_numeric);
+    free(m->param_integer);
     memset(m, 0, sizeof *m);
 }
 
 static char *dup0(const char *s)
 {
     return strdup(s ? s : "");
+}
+
+/* Copies n value columns (names, numeric, integer: NULL for none) into
+ * the arrays *names, *numeric, *integer it allocates, counting them in *nd. */
+static bool copy_value_cols(size_t n, char *const *names, const bool *numeric, const bool *integer, size_t *nd,
+                            char ***dnames, bool **dnumeric, bool **dinteger)
+{
+    *dnames = calloc(n ? n : 1, sizeof **dnames);
+    *dnumeric = calloc(n ? n : 1, sizeof **dnumeric);
+    *dinteger = calloc(n ? n : 1, sizeof **dinteger);
+    bool ok = *dnames && *dnumeric && *dinteger;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = ((*dnames)[i] = strdup(names[i])) != NULL;
+        (*dnumeric)[i] = numeric[i];
+        (*dinteger)[i] = numeric[i] && integer && integer[i];
+        *nd = i + 1;
+    }
+    return ok;
 }
 
 int hs_h5_meta_copy(hs_h5_meta *d, const hs_h5_meta *s)
@@ -673,17 +701,11 @@ int hs_h5_meta_copy(hs_h5_meta *d, const hs_h5_meta *s)
     d->shard = dup0(s->shard);
     d->runs_total = s->runs_total;
     d->kernels = s->kernels;
-    d->sweep = calloc(s->nsweep ? s->nsweep : 1, sizeof *d->sweep);
-    d->numeric = calloc(s->nsweep ? s->nsweep : 1, sizeof *d->numeric);
-    d->integer = calloc(s->nsweep ? s->nsweep : 1, sizeof *d->integer);
-    bool ok = d->version && d->experiment_yaml && d->experiment && d->baseline && d->shard && d->sweep &&
-              d->numeric && d->integer;
-    for (size_t i = 0; ok && i < s->nsweep; i++) {
-        ok = (d->sweep[i] = strdup(s->sweep[i])) != NULL;
-        d->numeric[i] = s->numeric[i];
-        d->integer[i] = s->numeric[i] && s->integer && s->integer[i];
-        d->nsweep = i + 1;
-    }
+    bool ok = d->version && d->experiment_yaml && d->experiment && d->baseline && d->shard;
+    ok &= copy_value_cols(s->nsweep, s->sweep, s->numeric, s->integer, &d->nsweep, &d->sweep, &d->numeric,
+                          &d->integer);
+    ok &= copy_value_cols(s->nparams, s->params, s->param_numeric, s->param_integer, &d->nparams, &d->params,
+                          &d->param_numeric, &d->param_integer);
     if (!ok) {
         hs_h5_meta_free(d);
         return -1;
@@ -708,6 +730,34 @@ static void h5_free(hs_h5 *h)
     free(h);
 }
 
+/* The /runs value columns: the sweep's, then the policy parameters'. */
+static col value_col(const hs_h5_meta *m, size_t k)
+{
+    bool sweep = k < m->nsweep;
+    size_t i = sweep ? k : k - m->nsweep;
+    const char *name = sweep ? m->sweep[i] : m->params[i];
+    if (sweep ? m->integer[i] : m->param_integer[i])
+        return (col){name, COL_I64, 0};
+    if (sweep ? m->numeric[i] : m->param_numeric[i])
+        return (col){name, COL_F64, 0};
+    return (col){name, COL_STR, W_LABEL};
+}
+
+/* The value of value column k of record r (none: INT64_MIN, NaN, ""). */
+static hs_rec_value *rec_value(const hs_run_record *r, const hs_h5_meta *m, size_t k)
+{
+    return k < m->nsweep ? &r->values[k] : &r->params[k - m->nsweep];
+}
+
+/* names, one a line, into buf. */
+static void join_lines(char *const *names, size_t n, char *buf, size_t size)
+{
+    size_t pos = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < n && pos < size; i++)
+        pos += (size_t)snprintf(buf + pos, size - pos, "%s%s", i ? "\n" : "", names[i]);
+}
+
 hs_h5 *hs_h5_create(const char *path, const hs_h5_meta *m, hs_err *err)
 {
     h5_init();
@@ -720,8 +770,8 @@ hs_h5 *hs_h5_create(const char *path, const hs_h5_meta *m, hs_err *err)
         return NULL;
     }
     h->writable = true;
-    if (m->nsweep > 200) {
-        hs_err_at(err, path, 0, 0, "too many sweep parameters (%zu; at most 200)", m->nsweep);
+    if (m->nsweep + m->nparams > 200) {
+        hs_err_at(err, path, 0, 0, "too many sweep and policy parameters (%zu; at most 200)", m->nsweep + m->nparams);
         h5_free(h);
         return NULL;
     }
@@ -737,12 +787,10 @@ hs_h5 *hs_h5_create(const char *path, const hs_h5_meta *m, hs_err *err)
         return NULL;
     }
     hid_t root = h->file;
-    char sweep[8192];
-    size_t pos = 0;
-    sweep[0] = 0;
-    for (size_t i = 0; i < m->nsweep && pos < sizeof sweep; i++)
-        pos += (size_t)snprintf(sweep + pos, sizeof sweep - pos, "%s%s", i ? "\n" : "", m->sweep[i]);
-    if (attr_str_write(root, "hetsoc_version", m->version) != 0 ||
+    char sweep[8192], params[8192];
+    join_lines(m->sweep, m->nsweep, sweep, sizeof sweep);
+    join_lines(m->params, m->nparams, params, sizeof params);
+    if (attr_str_write(root, "hetsoc_version", m->version) != 0 || attr_str_write(root, "policy_params", params) != 0 ||
         attr_str_write(root, "experiment_yaml", m->experiment_yaml) != 0 ||
         attr_str_write(root, "experiment", m->experiment) != 0 ||
         attr_str_write(root, "baseline", m->baseline) != 0 || attr_str_write(root, "sweep_params", sweep) != 0 ||
@@ -753,8 +801,8 @@ hs_h5 *hs_h5_create(const char *path, const hs_h5_meta *m, hs_err *err)
         h5_free(h);
         return NULL;
     }
-    /* /runs: fixed head, sweep columns, metrics. */
-    size_t nr = NHEAD + m->nsweep + NTAIL;
+    /* /runs: fixed head, sweep columns, parameter columns, metrics. */
+    size_t nv = m->nsweep + m->nparams, nr = NHEAD + nv + NTAIL;
     col *rc = calloc(nr, sizeof *rc);
     if (!rc) {
         hs_errf(err, "out of memory");
@@ -762,20 +810,17 @@ hs_h5 *hs_h5_create(const char *path, const hs_h5_meta *m, hs_err *err)
         return NULL;
     }
     memcpy(rc, runs_head, sizeof runs_head);
-    for (size_t i = 0; i < m->nsweep; i++)
-        rc[NHEAD + i] = h->meta.integer[i]   ? (col){h->meta.sweep[i], COL_I64, 0}
-                        : h->meta.numeric[i] ? (col){h->meta.sweep[i], COL_F64, 0}
-                                             : (col){h->meta.sweep[i], COL_STR, W_LABEL};
-    memcpy(rc + NHEAD + m->nsweep, runs_tail, sizeof runs_tail);
-    for (size_t i = 0; i < m->nsweep; i++)
+    for (size_t i = 0; i < nv; i++)
+        rc[NHEAD + i] = value_col(&h->meta, i);
+    memcpy(rc + NHEAD + nv, runs_tail, sizeof runs_tail);
+    for (size_t i = 0; i < nv; i++)
         for (size_t k = 0; k < nr; k++)
-            if (k != NHEAD + i && strcmp(rc[k].name, m->sweep[i]) == 0) {
-                hs_err_at(err, path, 0, 0, "sweep parameter '%s' clashes with a column of /runs", m->sweep[i]);
+            if (k != NHEAD + i && strcmp(rc[k].name, rc[NHEAD + i].name) == 0) {
+                hs_err_at(err, path, 0, 0, "parameter '%s' clashes with a column of /runs", rc[NHEAD + i].name);
                 free(rc);
                 h5_free(h);
                 return NULL;
             }
-    h->sweep_col0 = NHEAD;
     int bad = table_create(h, &h->t[T_RUNS], "runs", rc, nr, 64, err);
     /* table_create keeps the column array: hand it to the table. */
     h->t[T_RUNS].names = calloc(nr, sizeof(char *));
@@ -794,6 +839,7 @@ hs_h5 *hs_h5_create(const char *path, const hs_h5_meta *m, hs_err *err)
         table_create(h, &h->t[T_REQUESTS], "requests", requests_cols, COUNT(requests_cols), 4096, err) != 0 ||
         table_create(h, &h->t[T_PUS], "pus", pus_cols, COUNT(pus_cols), 256, err) != 0 ||
         table_create(h, &h->t[T_CLASSES], "classes", classes_cols, COUNT(classes_cols), 256, err) != 0 ||
+        table_create(h, &h->t[T_DRAM], "dram", dram_cols, COUNT(dram_cols), 256, err) != 0 ||
         (m->kernels &&
          table_create(h, &h->t[T_KERNELS], "kernels", kernels_cols, COUNT(kernels_cols), 16384, err) != 0)) {
         h5_free(h);
@@ -832,11 +878,43 @@ static int check_layout(hs_h5 *h, hs_err *err)
         return h5_corrupt(h->path, err, "cannot read the attribute 'layout'");
     }
     int rc = 0;
-    if (strcmp(layout, LAYOUT) != 0)
+    if (strcmp(layout, LAYOUT_EARLIER) == 0)
+        rc = hs_err_at(err, h->path, 0, 0, "written by an earlier hetsoc (layout %s: no policy_name and parameter "
+                       "columns, no /dram); rerun its experiment to read it", LAYOUT_EARLIER);
+    else if (strcmp(layout, LAYOUT) != 0)
         rc = hs_err_at(err, h->path, 0, 0, "not a hetsoc results file of layout '%s' (layout '%.40s')", LAYOUT,
                        layout);
     free(layout);
     return rc;
+}
+
+/* The value columns a root attribute names (text: one a line), which must
+ * be the columns of /runs from `first` on; their types come from the table. */
+static int read_value_cols(hs_h5 *h, char *text, size_t first, const char *what, size_t *n, char ***names,
+                           bool **numeric, bool **integer, hs_err *err)
+{
+    size_t cap = text[0] != 0;
+    for (char *p = text; *p; p++)
+        cap += *p == '\n';
+    *names = calloc(cap ? cap : 1, sizeof **names);
+    *numeric = calloc(cap ? cap : 1, sizeof **numeric);
+    *integer = calloc(cap ? cap : 1, sizeof **integer);
+    if (!*names || !*numeric || !*integer)
+        return hs_errf(err, "out of memory");
+    const table *runs = &h->t[T_RUNS];
+    char *save = NULL;
+    for (char *p = strtok_r(text, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+        size_t c = col_index(runs, p);
+        if (c == SIZE_MAX || c != first + *n)
+            return hs_err_at(err, h->path, 0, 0, "corrupt results file (%s '%s' is not a column of /runs where "
+                             "expected)", what, p);
+        if (!((*names)[*n] = strdup(p)))
+            return hs_errf(err, "out of memory");
+        (*integer)[*n] = runs->cols[c].type == COL_I64;
+        (*numeric)[*n] = (*integer)[*n] || runs->cols[c].type == COL_F64;
+        (*n)++;
+    }
+    return 0;
 }
 
 hs_h5 *hs_h5_open(const char *path, hs_err *err)
@@ -873,11 +951,12 @@ hs_h5 *hs_h5_open(const char *path, hs_err *err)
     m->experiment = attr_str_read(h->file, "experiment");
     m->baseline = attr_str_read(h->file, "baseline");
     m->shard = attr_str_read(h->file, "shard");
-    char *sweep = attr_str_read(h->file, "sweep_params");
+    char *sweep = attr_str_read(h->file, "sweep_params"), *params = attr_str_read(h->file, "policy_params");
     int64_t k = 0;
-    if (!m->version || !m->experiment_yaml || !m->experiment || !m->baseline || !m->shard || !sweep ||
+    if (!m->version || !m->experiment_yaml || !m->experiment || !m->baseline || !m->shard || !sweep || !params ||
         attr_i64_read(h->file, "runs_total", &m->runs_total) != 0 || attr_i64_read(h->file, "kernels", &k) != 0) {
         free(sweep);
+        free(params);
         h5_corrupt(path, err, "a root attribute is missing or unreadable");
         h5_free(h);
         return NULL;
@@ -885,46 +964,29 @@ hs_h5 *hs_h5_open(const char *path, hs_err *err)
     m->kernels = k != 0;
     if (table_open(h, &h->t[T_RUNS], "runs", err) != 0 || table_open(h, &h->t[T_CONFIGS], "configs", err) != 0 ||
         table_open(h, &h->t[T_REQUESTS], "requests", err) != 0 || table_open(h, &h->t[T_PUS], "pus", err) != 0 ||
-        table_open(h, &h->t[T_CLASSES], "classes", err) != 0 ||
+        table_open(h, &h->t[T_CLASSES], "classes", err) != 0 || table_open(h, &h->t[T_DRAM], "dram", err) != 0 ||
         (m->kernels && table_open(h, &h->t[T_KERNELS], "kernels", err) != 0)) {
         free(sweep);
+        free(params);
         h5_free(h);
         return NULL;
     }
-    /* Sweep columns: the attribute names them, the table gives their types. */
-    size_t n = 0;
-    for (char *p = sweep; *p; p++)
-        n += *p == '\n';
-    n += sweep[0] != 0;
-    m->sweep = calloc(n ? n : 1, sizeof *m->sweep);
-    m->numeric = calloc(n ? n : 1, sizeof *m->numeric);
-    m->integer = calloc(n ? n : 1, sizeof *m->integer);
-    if (!m->sweep || !m->numeric || !m->integer) {
-        free(sweep);
-        hs_errf(err, "out of memory");
-        h5_free(h);
-        return NULL;
-    }
-    char *save = NULL;
-    for (char *p = strtok_r(sweep, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
-        size_t c = col_index(&h->t[T_RUNS], p);
-        if (c == SIZE_MAX || c != NHEAD + m->nsweep) {
-            hs_err_at(err, path, 0, 0, "corrupt results file (sweep parameter '%s' is not a column of /runs where "
-                      "expected)", p);
-            free(sweep);
-            h5_free(h);
-            return NULL;
-        }
-        m->integer[m->nsweep] = h->t[T_RUNS].cols[c].type == COL_I64;
-        m->numeric[m->nsweep] = m->integer[m->nsweep] || h->t[T_RUNS].cols[c].type == COL_F64;
-        m->sweep[m->nsweep++] = strdup(p);
-    }
+    /* Value columns: the attributes name them, the table gives their types. */
+    int bad = read_value_cols(h, sweep, NHEAD, "sweep parameter", &m->nsweep, &m->sweep, &m->numeric, &m->integer,
+                              err) ||
+              read_value_cols(h, params, NHEAD + m->nsweep, "policy parameter", &m->nparams, &m->params,
+                              &m->param_numeric, &m->param_integer, err);
     free(sweep);
-    h->sweep_col0 = NHEAD;
+    free(params);
+    if (bad) {
+        h5_free(h);
+        return NULL;
+    }
     const table *r = &h->t[T_RUNS];
-    if (r->ncols != NHEAD + m->nsweep + NTAIL) {
+    size_t nv = m->nsweep + m->nparams;
+    if (r->ncols != NHEAD + nv + NTAIL) {
         hs_err_at(err, path, 0, 0, "corrupt results file (/runs has %zu columns, expected %zu)", r->ncols,
-                  NHEAD + m->nsweep + NTAIL);
+                  NHEAD + nv + NTAIL);
         h5_free(h);
         return NULL;
     }
@@ -936,7 +998,7 @@ hs_h5 *hs_h5_open(const char *path, hs_err *err)
             return NULL;
         }
     for (size_t i = 0; i < NTAIL; i++)
-        if (strcmp(r->cols[NHEAD + m->nsweep + i].name, runs_tail[i].name) != 0) {
+        if (strcmp(r->cols[NHEAD + nv + i].name, runs_tail[i].name) != 0) {
             hs_err_at(err, path, 0, 0, "corrupt results file (/runs lacks the metric column '%s')", runs_tail[i].name);
             h5_free(h);
             return NULL;
@@ -1076,6 +1138,7 @@ static int append_run(hs_h5 *h, const hs_run_record *r, hs_err *err)
     row[k++].i = r->run;
     row[k++].s = (char *)r->key;
     row[k++].s = (char *)S(r->policy);
+    row[k++].s = (char *)S(r->policy_name);
     row[k++].s = (char *)S(r->hw);
     row[k++].s = (char *)S(r->workload);
     row[k++].i = r->seed;
@@ -1083,13 +1146,14 @@ static int append_run(hs_h5 *h, const hs_run_record *r, hs_err *err)
     row[k++].s = (char *)hs_record_status(r);
     char message[W_MESSAGE + 1];
     row[k++].s = fit(message, S(r->message), W_MESSAGE);
-    for (size_t i = 0; i < r->nvalues; i++, k++) {
-        if (h->meta.integer[i])
-            row[k].i = r->values[i].numeric ? (int64_t)r->values[i].num : INT64_MIN;
-        else if (h->meta.numeric[i])
-            row[k].f = r->values[i].numeric ? r->values[i].num : NAN;
-        else
-            row[k].s = (char *)S(r->values[i].text);
+    for (size_t i = 0; i < h->meta.nsweep + h->meta.nparams; i++, k++) {
+        const hs_rec_value *v = rec_value(r, &h->meta, i);
+        bool num = v->numeric && !isnan(v->num);
+        switch (value_col(&h->meta, i).type) {
+        case COL_I64: row[k].i = num ? (int64_t)v->num : INT64_MIN; break;
+        case COL_F64: row[k].f = num ? v->num : NAN; break;
+        default: row[k].s = (char *)S(v->text); break;
+        }
     }
     row_cells(r, HS_REC_METRICS, &r->m, row + k);
     int rc = table_append(h, &h->t[T_RUNS], row, 1, err);
@@ -1099,8 +1163,9 @@ static int append_run(hs_h5 *h, const hs_run_record *r, hs_err *err)
 
 int hs_h5_append(hs_h5 *h, const hs_run_record *r, hs_err *err)
 {
-    if (r->nvalues != h->meta.nsweep)
-        return hs_errf(err, "run %" PRId64 " has %zu sweep values, the file %zu", r->run, r->nvalues, h->meta.nsweep);
+    if (r->nvalues != h->meta.nsweep || r->nparams != h->meta.nparams)
+        return hs_errf(err, "run %" PRId64 " has %zu sweep and %zu parameter values, the file %zu and %zu", r->run,
+                       r->nvalues, r->nparams, h->meta.nsweep, h->meta.nparams);
     cell c[3] = {{.i = r->run}, {.s = (char *)r->key}, {.s = (char *)S(r->config)}};
     int rc = table_append(h, &h->t[T_CONFIGS], c, 1, err);
     if (rc == 0)
@@ -1111,6 +1176,8 @@ int hs_h5_append(hs_h5 *h, const hs_run_record *r, hs_err *err)
         rc = append_rows(h, T_KERNELS, r, r->kernels, r->nkernels, sizeof *r->kernels, err);
     if (rc == 0)
         rc = append_rows(h, T_CLASSES, r, r->classes, r->nclasses, sizeof *r->classes, err);
+    if (rc == 0)
+        rc = append_rows(h, T_DRAM, r, r->dram, r->ndram, sizeof *r->dram, err);
     /* /runs last: its row is the run's commit record within the file. */
     if (rc == 0)
         rc = append_run(h, r, err);
@@ -1120,6 +1187,19 @@ int hs_h5_append(hs_h5 *h, const hs_run_record *r, hs_err *err)
 }
 
 /* ---- Reading ------------------------------------------------------------------------------ */
+/* A value column's cell of type as a record's value (INT64_MIN: none). */
+static int cell_value(const cell *c, col_type type, hs_rec_value *v)
+{
+    v->numeric = type != COL_STR;
+    if (type == COL_I64)
+        v->num = c->i == INT64_MIN ? NAN : (double)c->i;
+    else if (type == COL_F64)
+        v->num = c->f;
+    else
+        return (v->text = strdup(S(c->s))) ? 0 : -1;
+    return 0;
+}
+
 int hs_h5_read_runs(hs_h5 *h, hs_run_record **out, size_t *n, hs_err *err)
 {
     table *t = &h->t[T_RUNS];
@@ -1138,10 +1218,10 @@ int hs_h5_read_runs(hs_h5 *h, hs_run_record **out, size_t *n, hs_err *err)
         free(buf);
         return -1;
     }
-    size_t ns = h->meta.nsweep;
+    size_t ns = h->meta.nsweep, np = h->meta.nparams;
     size_t tail[NTAIL];
     for (size_t i = 0; i < NTAIL; i++)
-        tail[i] = NHEAD + ns + i;
+        tail[i] = NHEAD + ns + np + i;
     bool oom = false;
     for (size_t i = 0; i < rows; i++) {
         hs_run_record *r = &recs[i];
@@ -1150,24 +1230,21 @@ int hs_h5_read_runs(hs_h5 *h, hs_run_record **out, size_t *n, hs_err *err)
         size_t k = 0;
         r->run = row[k++].i;
         snprintf(r->key, sizeof r->key, "%s", S(row[k++].s));
-        const char *pol = S(row[k++].s), *hw = S(row[k++].s), *wl = S(row[k++].s);
+        const char *pol = S(row[k++].s);
+        oom |= !(r->policy_name = strdup(S(row[k++].s)));
+        const char *hw = S(row[k++].s), *wl = S(row[k++].s);
         int64_t seed = row[k++].i;
         const char *backend = S(row[k++].s);
         r->ok = hs_record_status_ok(S(row[k++].s));
         r->message = strdup(S(row[k++].s));
         oom |= hs_record_set_identity(r, pol, hw, wl, backend, seed) != 0 || !r->message;
         r->values = calloc(ns ? ns : 1, sizeof *r->values);
-        oom |= !r->values;
-        for (size_t v = 0; r->values && v < ns; v++, k++) {
-            r->values[v].numeric = h->meta.numeric[v];
-            if (h->meta.integer[v])
-                r->values[v].num = (double)row[k].i;
-            else if (h->meta.numeric[v])
-                r->values[v].num = row[k].f;
-            else
-                oom |= !(r->values[v].text = strdup(S(row[k].s)));
-        }
+        r->params = calloc(np ? np : 1, sizeof *r->params);
+        oom |= !r->values || !r->params;
         r->nvalues = r->values ? ns : 0;
+        r->nparams = r->params ? np : 0;
+        for (size_t v = 0; r->values && r->params && v < ns + np; v++, k++)
+            oom |= cell_value(&row[k], value_col(&h->meta, v).type, rec_value(r, &h->meta, v)) != 0;
         oom |= cells_row(r, HS_REC_METRICS, row, tail, &r->m) != 0;
     }
     table_reclaim(t);
@@ -1195,6 +1272,7 @@ static int add_row(hs_run_record *r, int ti, const cell *row, const size_t *ci)
         hs_rec_pu p;
         hs_rec_kernel k;
         hs_rec_class c;
+        hs_rec_dram d;
     } u;
     if (cells_row(r, rec_table_of[ti], row, ci + 1, &u) != 0)
         return -1;
@@ -1202,6 +1280,7 @@ static int add_row(hs_run_record *r, int ti, const cell *row, const size_t *ci)
     case T_REQUESTS: return hs_record_add_req(r, &u.q);
     case T_PUS: return hs_record_add_pu(r, &u.p);
     case T_CLASSES: return hs_record_add_class(r, &u.c);
+    case T_DRAM: return hs_record_add_dram(r, &u.d);
     default: return hs_record_add_kernel(r, &u.k);
     }
 }
@@ -1214,6 +1293,7 @@ static const col *wanted_cols(int ti, size_t *n)
     case T_REQUESTS: *n = NREQUESTS; return requests_cols;
     case T_PUS: *n = NPUS; return pus_cols;
     case T_CLASSES: *n = NCLASSES; return classes_cols;
+    case T_DRAM: *n = NDRAM; return dram_cols;
     default: *n = NKERNELS; return kernels_cols;
     }
 }
@@ -1303,7 +1383,7 @@ int hs_h5_csv(hs_h5 *h, const char *name, const char *exclude, FILE *f, hs_err *
         if (strcmp(name, table_names[i]) == 0)
             t = &h->t[i];
     if (!t)
-        return hs_errf(err, "unknown table '%s'; tables: runs, configs, requests, pus, kernels, classes", name);
+        return hs_errf(err, "unknown table '%s'; tables: runs, configs, requests, pus, kernels, classes, dram", name);
     if (!t->dset)
         return hs_err_at(err, h->path, 0, 0, "no /%s table (the experiment did not set 'kernels: true')", name);
     bool first = true;

@@ -3,9 +3,9 @@
  * Encoding (native byte order: a record travels between processes of one
  * sweep on one machine, or between MPI ranks of one job, and lives in the
  * journal beside its output file):
- *     u32 magic 'HSR2', i64 run, 16 bytes key, u8 ok, str message,
+ *     u32 magic 'HSR4', i64 run, 16 bytes key, u8 ok, str message,
  *     metrics, u32 nstrs, str..., u64 npus, pu..., u64 nreqs, req...,
- *     u64 nkernels, kernel..., u64 nclasses, class...
+ *     u64 nkernels, kernel..., u64 nclasses, class..., u64 ndram, dram...
  * where str is u32 length + bytes and the metrics and each row are their
  * table's columns in order: i64 (INT, U32), f64 (REAL), u8 (FLAG) or u32
  * string index (TEXT, PU, NAME). */
@@ -15,7 +15,8 @@
 
 #include "experiments/results/run_record.h"
 
-#define REC_MAGIC 0x33525348u /* "HSR3" */
+#define REC_MAGIC 0x34525348u /* "HSR4" (HSR3: no memory domain rows) */
+#define REC_MAGIC_EARLIER 0x33525348u /* "HSR3" */
 
 /* ---- Tables ---------------------------------------------------------------- */
 /* A column of the record's struct rtype, read from the engine's etype found
@@ -28,11 +29,13 @@
 #define PU_COL(...) REC_COL(hs_rec_pu, hs_pu_metrics, __VA_ARGS__)
 #define REQUEST_COL(...) REC_COL(hs_rec_req, hs_request_row, __VA_ARGS__)
 #define KERNEL_COL(...) REC_COL(hs_rec_kernel, hs_kernel_row, __VA_ARGS__)
+#define DRAM_COL(...) REC_COL(hs_rec_dram, hs_dram_metrics, __VA_ARGS__)
 
 static const hs_rec_col metrics_cols[] = {HS_LATENCY_COLUMNS(LATENCY_COL) HS_RUN_COLUMNS(RUN_COL)};
 static const hs_rec_col pu_cols[] = {HS_PU_COLUMNS(PU_COL)};
 static const hs_rec_col request_cols[] = {HS_REQUEST_COLUMNS(REQUEST_COL)};
 static const hs_rec_col kernel_cols[] = {HS_KERNEL_COLUMNS(KERNEL_COL)};
+static const hs_rec_col dram_cols[] = {HS_DRAM_COLUMNS(DRAM_COL)};
 #define CLASS_COL(...) REC_COL_AT(hs_rec_class, hs_latency_stats, offsetof(hs_class_metrics, s), __VA_ARGS__)
 static const hs_rec_col class_cols[] = {
     {"class", HS_COL_NAME, offsetof(hs_rec_class, name), offsetof(hs_class_metrics, name)},
@@ -42,7 +45,7 @@ static const hs_rec_col class_cols[] = {
 static const hs_rec_table tables[HS_REC_NTABLES] = {
     [HS_REC_METRICS] = TABLE(metrics_cols), [HS_REC_PUS] = TABLE(pu_cols),
     [HS_REC_REQUESTS] = TABLE(request_cols), [HS_REC_KERNELS] = TABLE(kernel_cols),
-    [HS_REC_CLASSES] = TABLE(class_cols),
+    [HS_REC_CLASSES] = TABLE(class_cols), [HS_REC_DRAM] = TABLE(dram_cols),
 };
 
 const hs_rec_table *hs_rec_table_of(hs_rec_table_id id)
@@ -80,9 +83,12 @@ void hs_record_drop_rows(hs_run_record *r)
     free(r->reqs);
     free(r->kernels);
     free(r->classes);
+    free(r->dram);
     free(r->config);
     r->classes = NULL;
     r->nclasses = 0;
+    r->dram = NULL;
+    r->ndram = 0;
     r->strs = NULL;
     r->strhash = NULL;
     r->pus = NULL;
@@ -101,10 +107,17 @@ void hs_record_clear(hs_run_record *r)
     free(r->workload);
     free(r->backend);
     free(r->message);
-    for (size_t i = 0; i < r->nvalues; i++)
-        free(r->values[i].text);
-    free(r->values);
+    free(r->policy_name);
+    hs_record_values_free(r->values, r->nvalues);
+    hs_record_values_free(r->params, r->nparams);
     hs_record_init(r);
+}
+
+void hs_record_values_free(hs_rec_value *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].text);
+    free(v);
 }
 
 static char *dup_or_empty(const char *s)
@@ -244,24 +257,32 @@ int hs_record_add_kernel(hs_run_record *r, const hs_rec_kernel *k)
     return 0;
 }
 
+/* Appends one row of size bytes to the array *rows of *n rows (the small
+ * tables: a run has a few PUs, classes and memory domains). */
+static int push_row(void *rows, size_t *n, const void *row, size_t size)
+{
+    char *g = realloc(*(void **)rows, (*n + 1) * size);
+    if (!g)
+        return -1;
+    memcpy(g + *n * size, row, size);
+    *(void **)rows = g;
+    (*n)++;
+    return 0;
+}
+
 int hs_record_add_class(hs_run_record *r, const hs_rec_class *c)
 {
-    hs_rec_class *n = realloc(r->classes, (r->nclasses + 1) * sizeof *n);
-    if (!n)
-        return -1;
-    r->classes = n;
-    n[r->nclasses++] = *c;
-    return 0;
+    return push_row(&r->classes, &r->nclasses, c, sizeof *c);
 }
 
 int hs_record_add_pu(hs_run_record *r, const hs_rec_pu *p)
 {
-    hs_rec_pu *n = realloc(r->pus, (r->npus + 1) * sizeof *n);
-    if (!n)
-        return -1;
-    r->pus = n;
-    n[r->npus++] = *p;
-    return 0;
+    return push_row(&r->pus, &r->npus, p, sizeof *p);
+}
+
+int hs_record_add_dram(hs_run_record *r, const hs_rec_dram *d)
+{
+    return push_row(&r->dram, &r->ndram, d, sizeof *d);
 }
 
 /* ---- From the engine's rows ---------------------------------------------------- */
@@ -324,6 +345,11 @@ int hs_record_set_metrics(hs_run_record *r, const hs_run_metrics *m)
     for (size_t i = 0; i < m->nclasses; i++) {
         hs_rec_class c;
         if (from_engine(r, HS_REC_CLASSES, &c, &m->classes[i], NULL) != 0 || hs_record_add_class(r, &c) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < m->ndram; i++) {
+        hs_rec_dram d;
+        if (from_engine(r, HS_REC_DRAM, &d, &m->dram[i], NULL) != 0 || hs_record_add_dram(r, &d) != 0)
             return -1;
     }
     return 0;
@@ -429,6 +455,7 @@ int hs_record_encode(const hs_run_record *r, uint8_t **buf, size_t *len)
     put_rows(&b, HS_REC_REQUESTS, r->reqs, r->nreqs, sizeof *r->reqs);
     put_rows(&b, HS_REC_KERNELS, r->kernels, r->nkernels, sizeof *r->kernels);
     put_rows(&b, HS_REC_CLASSES, r->classes, r->nclasses, sizeof *r->classes);
+    put_rows(&b, HS_REC_DRAM, r->dram, r->ndram, sizeof *r->dram);
     if (b.oom) {
         free(b.p);
         return -1;
@@ -542,6 +569,8 @@ int hs_record_decode(const uint8_t *buf, size_t len, hs_run_record *r, hs_err *e
     rbuf b = {.p = buf, .len = len};
     uint32_t magic = 0;
     GET(&b, magic);
+    if (magic == REC_MAGIC_EARLIER)
+        return hs_errf(err, "a run record of an earlier hetsoc (HSR3, without memory domain rows)");
     if (magic != REC_MAGIC)
         return hs_errf(err, "malformed run record (bad magic)");
     GET(&b, r->run);
@@ -574,6 +603,7 @@ int hs_record_decode(const uint8_t *buf, size_t len, hs_run_record *r, hs_err *e
     r->kernels = get_rows(&b, HS_REC_KERNELS, sizeof *r->kernels, r, &r->nkernels);
     r->capkernels = r->nkernels;
     r->classes = get_rows(&b, HS_REC_CLASSES, sizeof *r->classes, r, &r->nclasses);
+    r->dram = get_rows(&b, HS_REC_DRAM, sizeof *r->dram, r, &r->ndram);
     if (b.bad || b.pos != b.len || !r->message) {
         hs_record_clear(r);
         return hs_errf(err, "malformed run record");

@@ -20,11 +20,12 @@
 #include "sim/conf/conf.h"
 #include "sim/engine/engine.h"
 
-/* A sweep value: a number (float64 column) or text (string column). */
+/* A sweep value or a policy parameter's value: a number (float64 or int64
+ * column; NaN: none) or text (string column). */
 typedef struct hs_rec_value {
     bool numeric;
     double num;
-    char *text;    /* NULL when numeric */
+    char *text;    /* NULL when numeric (or none) */
 } hs_rec_value;
 
 /* The record's C types of each kind of column (sim/engine/schema.h):
@@ -51,6 +52,10 @@ typedef struct hs_rec_kernel {
     HS_KERNEL_COLUMNS(HS_REC_FIELD)
 } hs_rec_kernel;
 
+typedef struct hs_rec_dram {
+    HS_DRAM_COLUMNS(HS_REC_FIELD)
+} hs_rec_dram;
+
 /* One request class of a run (/classes): its name, then its latency columns. */
 typedef struct hs_rec_class {
     uint32_t name;
@@ -65,7 +70,7 @@ typedef struct hs_rec_metrics {
 
 /* ---- The record's tables: one per row struct, in schema order ---------------------- */
 typedef enum hs_rec_table_id {
-    HS_REC_METRICS, HS_REC_PUS, HS_REC_REQUESTS, HS_REC_KERNELS, HS_REC_CLASSES, HS_REC_NTABLES
+    HS_REC_METRICS, HS_REC_PUS, HS_REC_REQUESTS, HS_REC_KERNELS, HS_REC_CLASSES, HS_REC_DRAM, HS_REC_NTABLES
 } hs_rec_table_id;
 
 typedef struct hs_rec_col {
@@ -93,6 +98,9 @@ typedef struct hs_run_record {
     int64_t seed;
     size_t nvalues;
     hs_rec_value *values;              /* one per sweep parameter */
+    char *policy_name;                 /* the policy's registered name ("" unknown) */
+    size_t nparams;
+    hs_rec_value *params;              /* one per parameter column of the file */
     char *config;                      /* resolved spec as YAML */
     /* result */
     bool ok;
@@ -108,13 +116,16 @@ typedef struct hs_run_record {
     hs_rec_kernel *kernels;
     size_t nclasses;
     hs_rec_class *classes;
+    size_t ndram;
+    hs_rec_dram *dram;
 } hs_run_record;
 
 /* A zeroed record with NaN metrics. */
 void hs_record_init(hs_run_record *r);
 /* Frees everything; the record is hs_record_init'ed again. */
 void hs_record_clear(hs_run_record *r);
-/* Frees the rows (requests, PUs, kernels, strings, config) but keeps the
+/* Frees the rows (requests, PUs, kernels, classes, memory domains,
+ * strings, config) but keeps the
  * /runs row (identity, status, metrics). */
 void hs_record_drop_rows(hs_run_record *r);
 /* Interns s in the record's strings.  Returns its index, or UINT32_MAX on
@@ -134,11 +145,15 @@ int hs_record_add_req(hs_run_record *r, const hs_rec_req *q);
 int hs_record_add_kernel(hs_run_record *r, const hs_rec_kernel *k);
 int hs_record_add_pu(hs_run_record *r, const hs_rec_pu *p);
 int hs_record_add_class(hs_run_record *r, const hs_rec_class *c);
+int hs_record_add_dram(hs_run_record *r, const hs_rec_dram *d);
 /* The engine's rows and metrics, converted (names interned); -1 on OOM. */
 int hs_record_add_request_row(hs_run_record *r, const hs_request_row *row);
 int hs_record_add_kernel_row(hs_run_record *r, const hs_kernel_row *row, const hs_hw *hw);
-/* Sets the /runs metrics from m and adds its PUs' and classes' rows. */
+/* Sets the /runs metrics from m and adds its PUs', classes' and memory
+ * domains' rows. */
 int hs_record_set_metrics(hs_run_record *r, const hs_run_metrics *m);
+/* Frees n values (sweep or parameter values) and their texts. */
+void hs_record_values_free(hs_rec_value *v, size_t n);
 /* Sets the identity's strings (copies); -1 on OOM. */
 int hs_record_set_identity(hs_run_record *r, const char *policy, const char *hw, const char *workload,
                            const char *backend, int64_t seed);

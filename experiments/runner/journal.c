@@ -197,9 +197,11 @@ static int replay_runs(sweep *s, FILE *f, hs_err *err)
             if (!r) {
                 rc = hs_errf(err, "out of memory");
             } else if (hs_record_decode(p, len, r, &derr) != 0) {
-                free(r);   /* cannot happen with a valid checksum; stop here */
-                free(p);
-                break;
+                /* A frame whose checksum holds but whose record does not
+                 * decode was written by another version of hetsoc. */
+                free(r);
+                const char *why = strncmp(derr.msg, "error: ", 7) == 0 ? derr.msg + 7 : derr.msg;
+                rc = hs_err_at(err, s->jpath, 0, 0, "%s; start afresh without --resume", why);
             } else {
                 rc = hs_sweep_recover_record(s, r, s->jpath, err);
             }

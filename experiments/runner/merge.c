@@ -49,8 +49,12 @@ static int check_part(const merge *mg, size_t p, hs_err *err)
     if (strcmp(m->version, m0->version) != 0)
         return hs_err_at(err, parts[p], 0, 0, "was written by hetsoc %s, %s by hetsoc %s", m->version, parts[0],
                          m0->version);
-    if (m->kernels != m0->kernels || m->nsweep != m0->nsweep)
+    if (m->kernels != m0->kernels || m->nsweep != m0->nsweep || m->nparams != m0->nparams)
         return hs_err_at(err, parts[p], 0, 0, "its tables differ from those of %s", parts[0]);
+    for (size_t i = 0; i < m->nparams; i++)
+        if (strcmp(m->params[i], m0->params[i]) != 0 || m->param_integer[i] != m0->param_integer[i] ||
+            m->param_numeric[i] != m0->param_numeric[i])
+            return hs_err_at(err, parts[p], 0, 0, "its parameter column '%s' differs from %s", m->params[i], parts[0]);
     for (size_t i = 0; i < m->nsweep; i++)
         if (strcmp(m->sweep[i], m0->sweep[i]) != 0 || m->numeric[i] != m0->numeric[i] ||
             m->integer[i] != m0->integer[i])

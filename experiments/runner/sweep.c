@@ -87,6 +87,8 @@ static void sweep_free(sweep *s)
 }
 
 /* ---- The outputs ---------------------------------------------------------- */
+/* The file's description; names, numeric and integer hold the sweep
+ * columns, then the parameter columns (room for both). */
 static void meta_of(const hs_experiment *e, const char *shard, hs_h5_meta *m, char **names, bool *numeric,
                     bool *integer)
 {
@@ -95,10 +97,17 @@ static void meta_of(const hs_experiment *e, const char *shard, hs_h5_meta *m, ch
         numeric[a] = e->axes[a].numeric;
         integer[a] = e->axes[a].integer;
     }
+    for (size_t p = 0; p < e->nparams; p++) {
+        names[e->naxes + p] = e->params[p].column;
+        numeric[e->naxes + p] = e->params[p].numeric;
+        integer[e->naxes + p] = e->params[p].integer;
+    }
     *m = (hs_h5_meta){
         .version = (char *)HS_VERSION_STRING, .experiment_yaml = e->text, .experiment = e->name,
         .baseline = e->baseline, .shard = (char *)shard, .runs_total = (int64_t)e->nruns, .kernels = e->kernels,
         .nsweep = e->naxes, .sweep = names, .numeric = numeric, .integer = integer,
+        .nparams = e->nparams, .params = names + e->naxes, .param_numeric = numeric + e->naxes,
+        .param_integer = integer + e->naxes,
     };
 }
 
@@ -111,8 +120,8 @@ static int open_outputs(sweep *s, hs_err *err)
     char *names[256];
     bool numeric[256], integer[256];
     hs_h5_meta m;
-    if (s->e->naxes > 256)
-        return hs_errf(err, "too many sweep parameters");
+    if (s->e->naxes + s->e->nparams > 256)
+        return hs_errf(err, "too many sweep and policy parameters (%zu)", s->e->naxes + s->e->nparams);
     meta_of(s->e, s->shard, &m, names, numeric, integer);
     if (!(s->h5 = hs_h5_create(s->work, &m, err)))
         return -1;

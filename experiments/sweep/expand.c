@@ -769,6 +769,49 @@ static void make_key(hs_backend b, const char *config, char key[HS_REC_KEY_LEN +
     snprintf(key, HS_REC_KEY_LEN + 1, "%016" PRIx64, h);
 }
 
+/* Column param's value v, as the column's type wants it. */
+static int param_value(const hs_exp_param *col, const hs_param_value *v, hs_rec_value *out)
+{
+    if (col->numeric) {
+        out->num = v->type == HS_PARAM_F64 ? v->f : (double)v->i;
+        return 0;
+    }
+    char buf[64];
+    hs_param_value_text(v, buf, sizeof buf);
+    return (out->text = strdup(v->text ? v->text : buf)) ? 0 : -1;
+}
+
+/* The record's policy name and parameter values (none: NaN or NULL) of run
+ * `run`, whose spec is spec (NULL when the experiment has no parameter
+ * columns). */
+static int identity_params(const hs_experiment *e, size_t run, const hs_node *spec, hs_run_record *r, hs_err *err)
+{
+    const struct hs_policy_ops *ops = e->runs[run].ops;
+    free(r->policy_name);
+    hs_record_values_free(r->params, r->nparams);
+    r->params = NULL;
+    r->nparams = 0;
+    if (!(r->policy_name = strdup(ops ? ops->name : "")) ||
+        (e->nparams && !(r->params = calloc(e->nparams, sizeof *r->params))))
+        return oom(err);
+    r->nparams = e->nparams;
+    for (size_t c = 0; c < e->nparams; c++)
+        r->params[c] = (hs_rec_value){.numeric = e->params[c].numeric, .num = NAN};
+    if (!ops || !spec || e->nparams == 0)
+        return 0;
+    hs_param_value *vals;
+    size_t n;
+    if (hs_policy_param_values(ops, hs_map_get(hs_map_get(spec, "policy"), "params"), &vals, &n, err) != 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        for (size_t c = 0; c < e->nparams && rc == 0; c++)
+            if (strcmp(e->params[c].name, vals[i].name) == 0 && param_value(&e->params[c], &vals[i], &r->params[c]) != 0)
+                rc = oom(err);
+    hs_param_values_free(vals, n);
+    return rc;
+}
+
 int hs_experiment_identity(const hs_experiment *e, size_t run, hs_run_record *r, bool with_config, hs_err *err)
 {
     const hs_exp_run *x = &e->runs[run];
@@ -795,12 +838,19 @@ int hs_experiment_identity(const hs_experiment *e, size_t run, hs_run_record *r,
         else if (!(out->text = v->kind == HS_NODE_SCALAR ? strdup(v->scalar) : node_text(v)))
             return oom(err);
     }
-    if (with_config) {
+    if (!with_config && e->nparams == 0)
+        return identity_params(e, run, NULL, r, err);
+    hs_node *spec = hs_experiment_spec(e, run, err);
+    if (!spec)
+        return -1;
+    int rc = identity_params(e, run, spec, r, err);
+    if (rc == 0 && with_config) {
         free(r->config);
-        if (!(r->config = hs_experiment_config(e, run, err)))
-            return -1;
+        if (!(r->config = spec_config(spec, err)))
+            rc = -1;
     }
-    return 0;
+    hs_node_free(spec);
+    return rc;
 }
 
 /* ---- Loading ----------------------------------------------------------------- */
@@ -826,6 +876,9 @@ void hs_experiment_free(hs_experiment *e)
     free(e->group_len);
     free(e->seeds);
     free(e->runs);
+    for (size_t i = 0; i < e->nparams; i++)
+        free(e->params[i].column);
+    free(e->params);
     free(e->path);
     free(e->text);
     free(e->name);
@@ -901,8 +954,37 @@ static int blame_run(const hs_experiment *e, size_t run, hs_err *err)
     return hs_runspec_blame(err, v->file, v->line, v->col, what);
 }
 
-/* Checks every run's spec once per seed-less combination, and computes
- * each run's key. */
+/* Adds a /runs column for each parameter of ops not seen yet, and narrows
+ * the type of those seen: int64 while every policy's is an integer or a
+ * boolean, float64 while a number, else string. */
+static int add_param_columns(hs_experiment *e, const struct hs_policy_ops *ops, hs_err *err)
+{
+    for (const hs_param_spec *sp = ops->params; sp && sp->name; sp++) {
+        bool integer = sp->type == HS_PARAM_I64 || sp->type == HS_PARAM_BOOL;
+        bool numeric = integer || sp->type == HS_PARAM_F64;
+        size_t c = 0;
+        while (c < e->nparams && strcmp(e->params[c].name, sp->name) != 0)
+            c++;
+        if (c == e->nparams) {
+            hs_exp_param *g = realloc(e->params, (e->nparams + 1) * sizeof *g);
+            if (!g)
+                return oom(err);
+            e->params = g;
+            size_t len = strlen(sp->name) + 7;
+            g[c] = (hs_exp_param){.column = malloc(len), .name = sp->name, .numeric = true, .integer = true};
+            if (!g[c].column)
+                return oom(err);
+            snprintf(g[c].column, len, "param.%s", sp->name);
+            e->nparams++;
+        }
+        e->params[c].numeric &= numeric;
+        e->params[c].integer &= integer && e->params[c].numeric;
+    }
+    return 0;
+}
+
+/* Checks every run's spec once per seed-less combination, computes each
+ * run's key, and collects the parameter columns. */
 static int expand_runs(hs_experiment *e, const struct hs_policy_ops **pol_ops, hs_err *err)
 {
     double total = (double)e->nhw * (double)e->nworkloads * (double)e->npolicies * (double)e->ncombos *
@@ -926,10 +1008,14 @@ static int expand_runs(hs_experiment *e, const struct hs_policy_ops **pol_ops, h
                         return -1;
                     hs_run_objs o;
                     int rc = hs_runspec_resolve(spec, &o, err);
-                    if (rc == 0)
+                    if (rc == 0) {
+                        for (size_t s = 0; s < e->nseeds; s++)
+                            e->runs[i + s].ops = o.policy;
+                        rc = add_param_columns(e, o.policy, err);
                         hs_run_objs_free(&o);
-                    else
+                    } else {
                         blame_run(e, i, err);
+                    }
                     for (size_t s = 0; s < e->nseeds && rc == 0; s++) {
                         char seed[32];
                         snprintf(seed, sizeof seed, "%" PRIu64, e->seeds[s]);

@@ -61,7 +61,17 @@ typedef struct hs_exp_axis {
     bool integer;      /* ... an integer, too: an int64 column */
 } hs_exp_axis;
 
+/* A /runs column of policy parameter values: one per parameter name that a
+ * policy of the experiment lists (after sweeps of policy.name). */
+typedef struct hs_exp_param {
+    char *column;      /* "param.NAME" */
+    const char *name;  /* NAME, in the policy's parameter list */
+    bool numeric;      /* every policy's NAME is a number, integer or boolean */
+    bool integer;      /* ... an integer or boolean: an int64 column */
+} hs_exp_param;
+
 typedef struct hs_exp_run {
+    const struct hs_policy_ops *ops; /* its policy, as resolved */
     uint32_t hw, workload, policy;   /* item indices */
     uint64_t seed;
     size_t combo;                    /* index in the sweep grid */
@@ -88,6 +98,8 @@ typedef struct hs_experiment {
     size_t *group_len;     /* values per grid dimension */
     size_t nruns;
     hs_exp_run *runs;
+    size_t nparams;
+    hs_exp_param *params;  /* the parameter columns of /runs */
 } hs_experiment;
 
 /* Loads a built-in experiment name (experiments/NAME.yaml) or a path. */
@@ -104,8 +116,9 @@ const char *hs_backend_name(hs_backend b);
 hs_node *hs_experiment_spec(const hs_experiment *e, size_t run, hs_err *err);
 /* The resolved configuration of run i as YAML (malloc'd), and its key. */
 char *hs_experiment_config(const hs_experiment *e, size_t run, hs_err *err);
-/* Fills a record's identity half for run i (labels, seed, backend, sweep
- * values, key; the configuration too when with_config). */
+/* Fills a record's identity half for run i (labels, the policy's name and
+ * parameter values, seed, backend, sweep values, key; the configuration too
+ * when with_config). */
 int hs_experiment_identity(const hs_experiment *e, size_t run, hs_run_record *r, bool with_config,
                            hs_err *err);
 

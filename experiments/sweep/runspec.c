@@ -150,11 +150,18 @@ bool hs_runspec_err_in(const hs_err *err, const char *value)
 int hs_runspec_blame(hs_err *err, const char *path, int line, int col, const char *what)
 {
     size_t pl = strlen(path);
-    if (strncmp(err->msg, path, pl) == 0 && err->msg[pl] == ':')
-        return -1;
     char inner[sizeof err->msg];
     snprintf(inner, sizeof inner, "%s", err->msg);
     char *msg = strstr(inner, "error: ");
+    if (strncmp(inner, path, pl) == 0 && inner[pl] == ':') {
+        /* Already at the user's value (a sweep value a loader refused):
+         * keep the position, name the run. */
+        if (msg) {
+            size_t head = (size_t)(msg - inner) + 7;   /* "FILE:L:C: error: " stays */
+            snprintf(err->msg + head, sizeof err->msg - head, "%s: %s", what, inner + head);
+        }
+        return -1;
+    }
     if (!msg || msg == inner)
         return hs_err_at(err, path, line, col, "%s: %s", what, msg ? msg + 7 : inner);
     if (msg - inner >= 2)

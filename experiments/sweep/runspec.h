@@ -69,7 +69,7 @@ int hs_runspec_resolve(hs_node *spec, hs_run_objs *o, hs_err *err);
  * sweep, a `set`, `--set`) to where the edit was written: err becomes
  * "PATH:LINE:COL: error: WHAT: MESSAGE (in FILE:LINE:COL)", the last part
  * being where the error was first found, when it had a position.  An
- * error already in PATH is left as it is.  Returns -1. */
+ * error already in PATH keeps its position and gains "WHAT: ".  Returns -1. */
 int hs_runspec_blame(hs_err *err, const char *path, int line, int col, const char *what);
 /* Whether err lies in the file a value names (the error's file ends with
  * value, e.g. `--set policy.engine=my.yaml`): such an error is already at

@@ -1106,8 +1106,31 @@ static int setup(hs_sched *s, const hs_run_cfg *cfg, hs_err *err)
     return hs_param_set_bind(&s->params, s->pol, cfg->policy_params, s->hw, err);
 }
 
+/* One /dram row per memory domain: its traffic as the executor measured it
+ * (NaN when it cannot tell) beside the profile's bandwidths. */
+static void collect_dram(hs_sched *s, hs_run_metrics *m)
+{
+    if (s->hw->nmem == 0 || !(m->dram = calloc(s->hw->nmem, sizeof *m->dram)))
+        return;
+    m->ndram = s->hw->nmem;
+    for (size_t d = 0; d < s->hw->nmem; d++) {
+        hs_dram_metrics *r = &m->dram[d];
+        const hs_mem *mem = &s->hw->mems[d];
+        snprintf(r->name, sizeof r->name, "%s", mem->name);
+        r->bytes = r->peak_bps = NAN;
+        if (s->x->ops->mem_stats)
+            s->x->ops->mem_stats(s->x, (int)d, &r->bytes, &r->peak_bps);
+        r->mean_bps = s->makespan > 0 ? r->bytes / s->makespan : NAN;
+        r->achievable_bps = mem->achievable_bps;
+        r->theoretical_bps = mem->peak_bps;
+    }
+}
+
 static void collect(hs_sched *s, hs_run_metrics *m, double wall)
 {
+    m->policy_name = s->pol->name;
+    if (hs_param_set_values(&s->params, &m->params, &m->nparams) != 0)
+        m->nparams = 0;
     hs_lat_acc_report(&s->all, &m->all);
     m->makespan_s = s->makespan;
     m->wall_s = wall;
@@ -1151,6 +1174,7 @@ static void collect(hs_sched *s, hs_run_metrics *m, double wall)
         energy += p->energy_j;
     }
     m->energy_j = energy;
+    collect_dram(s, m);
 }
 
 static void teardown(hs_sched *s)

@@ -58,6 +58,20 @@ typedef struct hs_pu_metrics {
     HS_PU_COLUMNS(HS_ENGINE_FIELD)
 } hs_pu_metrics;
 
+typedef struct hs_dram_metrics {
+    HS_DRAM_COLUMNS(HS_ENGINE_FIELD)
+} hs_dram_metrics;
+
+/* A policy parameter's value as the run used it (its default when not
+ * given): the JSON's "params" and a /runs column each (experiments/README.md). */
+typedef struct hs_param_value {
+    const char *name;      /* the policy's parameter list entry */
+    hs_param_type type;
+    int64_t i;             /* HS_PARAM_I64; HS_PARAM_BOOL: 0 or 1 */
+    double f;              /* HS_PARAM_F64 */
+    char *text;            /* HS_PARAM_STR, _PU (the name given), _MAP ("{k: v, ...}"); owned */
+} hs_param_value;
+
 typedef struct hs_run_metrics {
     hs_latency_stats all;
     HS_RUN_COLUMNS(HS_ENGINE_FIELD)
@@ -66,6 +80,11 @@ typedef struct hs_run_metrics {
     hs_class_metrics *classes;
     size_t npus;
     hs_pu_metrics *pus;
+    size_t ndram;
+    hs_dram_metrics *dram;         /* one per memory domain of the profile */
+    const char *policy_name;       /* the policy's registered name */
+    size_t nparams;
+    hs_param_value *params;        /* each parameter the policy lists, in its order */
 } hs_run_metrics;
 
 /* ---- A run ---------------------------------------------------------------------- */
@@ -102,19 +121,32 @@ typedef struct hs_run_cfg {
  * with hs_run_metrics_free in both cases. */
 int hs_run(const hs_run_cfg *cfg, hs_run_metrics *out, hs_err *err);
 void hs_run_metrics_free(hs_run_metrics *m);
+/* Frees n values of hs_policy_param_values or a run's metrics. */
+void hs_param_values_free(hs_param_value *v, size_t n);
+/* A parameter value as text: numbers with 17 significant digits, booleans
+ * true/false, the rest as held. */
+void hs_param_value_text(const hs_param_value *v, char *buf, size_t size);
 /* Whether engine.max_events or engine.end_time stopped the run with an
  * arrival or a completion still to come (m->truncated names which; m->in_flight
  * counts the requests then unfinished).  The metrics of such a run cover
  * only the requests finished before the cut. */
 bool hs_run_truncated(const hs_run_metrics *m);
 /* Writes the single-run JSON object: the latency columns, the run totals and
- * counters, "status" ("ok", or "truncated": hs_run_truncated), "classes"
- * (name: latency columns) and "pus" (the PU columns). */
+ * counters, "status" ("ok", or "truncated": hs_run_truncated), "policy_name",
+ * "params" (name: value, numbers as numbers, booleans as true/false, the
+ * rest as strings), "classes" (name: latency columns), "pus" (the PU
+ * columns) and "dram" (the memory domain columns). */
 void hs_run_metrics_json(const hs_run_metrics *m, FILE *f);
 
 /* Validates params against a policy's parameter list without running
  * (used by experiment expansion).  hw may be NULL (PU names unchecked). */
 int hs_policy_params_check(const hs_policy_ops *p, const hs_node *params, const hs_hw *hw,
+                           hs_err *err);
+/* The values a run of policy p with params would use, defaults filled in,
+ * in the order of p's parameter list: *out (*n of them) is for
+ * hs_param_values_free.  Returns 0, or -1 with err (params that
+ * hs_policy_params_check refuses, OOM). */
+int hs_policy_param_values(const hs_policy_ops *p, const hs_node *params, hs_param_value **out, size_t *n,
                            hs_err *err);
 
 /* Engine presets (hw/README.md, "Engine presets"): a policy that lists a

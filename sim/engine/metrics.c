@@ -118,6 +118,29 @@ static void json_columns(FILE *f, hs_schema_record set, const void *base)
     }
 }
 
+/* `, "params": {"name": value, ...}`: numbers and booleans bare, the rest
+ * as strings. */
+static void json_params(FILE *f, const hs_run_metrics *m)
+{
+    fputs(", \"params\": {", f);
+    for (size_t i = 0; i < m->nparams; i++) {
+        const hs_param_value *v = &m->params[i];
+        char text[64];
+        fputs(i ? ", " : "", f);
+        hs_json_string(f, v->name);
+        fputs(": ", f);
+        if (v->type == HS_PARAM_F64 && !isfinite(v->f)) {
+            fputs("null", f);
+        } else if (v->type == HS_PARAM_F64 || v->type == HS_PARAM_I64 || v->type == HS_PARAM_BOOL) {
+            hs_param_value_text(v, text, sizeof text);
+            fputs(text, f);
+        } else {
+            hs_json_string(f, v->text);
+        }
+    }
+    fputc('}', f);
+}
+
 void hs_run_metrics_json(const hs_run_metrics *m, FILE *f)
 {
     fputc('{', f);
@@ -127,6 +150,9 @@ void hs_run_metrics_json(const hs_run_metrics *m, FILE *f)
     fputs(", ", f);
     json_columns(f, HS_SCHEMA_COUNTERS, m);
     fprintf(f, ", \"status\": \"%s\"", hs_run_truncated(m) ? "truncated" : "ok");
+    fputs(", \"policy_name\": ", f);
+    hs_json_string(f, m->policy_name ? m->policy_name : "");
+    json_params(f, m);
     fputs(", \"classes\": {", f);
     for (size_t i = 0; i < m->nclasses; i++) {
         fputs(i ? ", " : "", f);
@@ -141,6 +167,12 @@ void hs_run_metrics_json(const hs_run_metrics *m, FILE *f)
         json_columns(f, HS_SCHEMA_PU, &m->pus[i]);
         fputc('}', f);
     }
+    fputs("], \"dram\": [", f);
+    for (size_t i = 0; i < m->ndram; i++) {
+        fputs(i ? ", {" : "{", f);
+        json_columns(f, HS_SCHEMA_DRAM, &m->dram[i]);
+        fputc('}', f);
+    }
     fputs("]}\n", f);
 }
 
@@ -153,7 +185,11 @@ void hs_run_metrics_free(hs_run_metrics *m)
 {
     free(m->classes);
     free(m->pus);
+    free(m->dram);
+    hs_param_values_free(m->params, m->nparams);
     m->classes = NULL;
     m->pus = NULL;
-    m->nclasses = m->npus = 0;
+    m->dram = NULL;
+    m->params = NULL;
+    m->nclasses = m->npus = m->ndram = m->nparams = 0;
 }

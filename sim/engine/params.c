@@ -1,6 +1,8 @@
 /* hetsoc: policy parameters -- validated against the policy's list, with
  * defaults filled in so that the resolved configuration of a run is
  * complete. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +86,7 @@ static int convert(const hs_param_spec *sp, const hs_node *n, const hs_hw *hw, h
                    hs_err *err)
 {
     v->spec = sp;
+    v->node = n;
     switch (sp->type) {
     case HS_PARAM_F64:
         return hs_node_f64(n, sp->min, sp->max, &v->f, err);
@@ -221,4 +224,78 @@ const hs_param_val *hs_param_set_find(const hs_param_set *ps, const char *name, 
         if (strcmp(ps->vals[i].spec->name, name) == 0 && ps->vals[i].spec->type == type)
             return &ps->vals[i];
     return NULL;
+}
+
+/* ---- Values as the results report them ------------------------------------ */
+
+/* A STR or PU value as given, or a MAP as "{k: v, ...}" (malloc'd). */
+static char *value_text(const hs_param_val *v)
+{
+    if (v->spec->type != HS_PARAM_MAP)
+        return strdup(v->spec->type == HS_PARAM_STR ? v->s : v->node->scalar);
+    size_t size = 3;
+    for (size_t i = 0; i < v->map->len; i++)
+        size += strlen(v->map->keys[i]) + strlen(v->map->items[i]->scalar) + 4;
+    char *t = malloc(size);
+    if (!t)
+        return NULL;
+    size_t used = (size_t)snprintf(t, size, "{");
+    for (size_t i = 0; i < v->map->len; i++)
+        used += (size_t)snprintf(t + used, size - used, "%s%s: %s", i ? ", " : "", v->map->keys[i],
+                                 v->map->items[i]->scalar);
+    snprintf(t + used, size - used, "}");
+    return t;
+}
+
+int hs_param_set_values(const hs_param_set *ps, hs_param_value **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (ps->n == 0)
+        return 0;
+    hs_param_value *vals = calloc(ps->n, sizeof *vals);
+    if (!vals)
+        return -1;
+    for (size_t i = 0; i < ps->n; i++) {
+        const hs_param_val *v = &ps->vals[i];
+        hs_param_value *o = &vals[i];
+        *o = (hs_param_value){.name = v->spec->name, .type = v->spec->type, .i = v->i, .f = v->f};
+        if (v->spec->type == HS_PARAM_BOOL)
+            o->i = v->b;
+        else if (v->spec->type != HS_PARAM_F64 && v->spec->type != HS_PARAM_I64 && !(o->text = value_text(v))) {
+            hs_param_values_free(vals, i);
+            return -1;
+        }
+    }
+    *out = vals;
+    *n = ps->n;
+    return 0;
+}
+
+void hs_param_values_free(hs_param_value *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].text);
+    free(v);
+}
+
+void hs_param_value_text(const hs_param_value *v, char *buf, size_t size)
+{
+    switch (v->type) {
+    case HS_PARAM_F64: snprintf(buf, size, "%.17g", v->f); break;
+    case HS_PARAM_I64: snprintf(buf, size, "%" PRId64, v->i); break;
+    case HS_PARAM_BOOL: snprintf(buf, size, "%s", v->i ? "true" : "false"); break;
+    default: snprintf(buf, size, "%s", v->text ? v->text : ""); break;
+    }
+}
+
+int hs_policy_param_values(const hs_policy_ops *p, const hs_node *params, hs_param_value **out, size_t *n,
+                           hs_err *err)
+{
+    hs_param_set ps;
+    int rc = hs_param_set_bind(&ps, p, params, NULL, err);
+    if (rc == 0 && hs_param_set_values(&ps, out, n) != 0)
+        rc = hs_errf(err, "out of memory");
+    hs_param_set_free(&ps);
+    return rc;
 }

@@ -6,7 +6,7 @@
 #ifndef HS_ENGINE_PARAMS_H
 #define HS_ENGINE_PARAMS_H
 
-#include "policies/policy.h"
+#include "sim/engine/engine.h"
 
 typedef struct hs_param_val {
     const hs_param_spec *spec;
@@ -16,6 +16,7 @@ typedef struct hs_param_val {
     const char *s;           /* owned by the params tree */
     int pu;
     const hs_node *map;      /* HS_PARAM_MAP */
+    const hs_node *node;     /* the value in the params tree */
 } hs_param_val;
 
 typedef struct hs_param_set {
@@ -30,6 +31,9 @@ typedef struct hs_param_set {
 int hs_param_set_bind(hs_param_set *ps, const hs_policy_ops *p, const hs_node *params, const hs_hw *hw,
                       hs_err *err);
 void hs_param_set_free(hs_param_set *ps);
+/* The bound values of ps as hs_param_values (engine.h), for
+ * hs_param_values_free.  -1 on OOM. */
+int hs_param_set_values(const hs_param_set *ps, hs_param_value **out, size_t *n);
 /* The value of the declared parameter name of type type, or NULL. */
 const hs_param_val *hs_param_set_find(const hs_param_set *ps, const char *name, hs_param_type type);
 

@@ -11,6 +11,7 @@
 #define PU_COLUMN(...) COLUMN_EXPAND(hs_pu_metrics, __VA_ARGS__)
 #define REQUEST_COLUMN(...) COLUMN_EXPAND(hs_request_row, __VA_ARGS__)
 #define KERNEL_COLUMN(...) COLUMN_EXPAND(hs_kernel_row, __VA_ARGS__)
+#define DRAM_COLUMN(...) COLUMN_EXPAND(hs_dram_metrics, __VA_ARGS__)
 
 static const hs_column latency_cols[] = {HS_LATENCY_COLUMNS(LATENCY_COLUMN)};
 static const hs_column run_cols[] = {HS_RUN_COLUMNS(RUN_COLUMN)};
@@ -18,6 +19,7 @@ static const hs_column counter_cols[] = {HS_RUN_COUNTER_COLUMNS(RUN_COLUMN)};
 static const hs_column pu_cols[] = {HS_PU_COLUMNS(PU_COLUMN)};
 static const hs_column request_cols[] = {HS_REQUEST_COLUMNS(REQUEST_COLUMN)};
 static const hs_column kernel_cols[] = {HS_KERNEL_COLUMNS(KERNEL_COLUMN)};
+static const hs_column dram_cols[] = {HS_DRAM_COLUMNS(DRAM_COLUMN)};
 
 #define SET(rec, out, json, a) {rec, out, json, a, sizeof a / sizeof a[0]}
 static const hs_column_set sets[HS_SCHEMA_COUNT] = {
@@ -27,6 +29,7 @@ static const hs_column_set sets[HS_SCHEMA_COUNT] = {
     [HS_SCHEMA_PU] = SET("PU row", "JSON (pus), /pus", true, pu_cols),
     [HS_SCHEMA_REQUEST] = SET("request row", "/requests", false, request_cols),
     [HS_SCHEMA_KERNEL] = SET("kernel row", "/kernels", false, kernel_cols),
+    [HS_SCHEMA_DRAM] = SET("memory domain row", "JSON (dram), /dram", true, dram_cols),
 };
 
 const hs_column_set *hs_schema(hs_schema_record rec)

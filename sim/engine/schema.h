@@ -78,6 +78,17 @@
     X(energy_j, "energy_j", REAL, "J", "the PU's active + idle energy")                                \
     X(kind, "kind", TEXT, "", "the PU's kind (cpu, gpu, npu, ...: hw/hw.h)")
 
+/* One memory domain of a run: the JSON's "dram" and /dram.  Rates are the
+ * bandwidth solver's: a flow's rate is constant between two events of the
+ * fluid machine, so the peak is exact, not sampled. */
+#define HS_DRAM_COLUMNS(X)                                                                              \
+    X(name, "domain", NAME, "", "the memory domain's name (the hw profile's)")                          \
+    X(bytes, "bytes", REAL, "B", "bytes moved to and from it: kernels and transfers; NaN: not measured") \
+    X(mean_bps, "mean_bps", REAL, "B/s", "bytes / makespan_s; NaN when makespan_s is 0")                \
+    X(peak_bps, "peak_bps", REAL, "B/s", "highest total rate the bandwidth solver gave it at any time") \
+    X(achievable_bps, "achievable_bps", REAL, "B/s", "what all PUs together can draw (profile)")        \
+    X(theoretical_bps, "theoretical_bps", REAL, "B/s", "the profile's peak (theoretical) bandwidth")
+
 /* One finished request: /requests. */
 #define HS_REQUEST_COLUMNS(X)                                                                           \
     X(request, "request", INT, "", "arrival order over the run")                                        \
@@ -143,6 +154,7 @@ typedef enum hs_schema_record {
     HS_SCHEMA_PU,          /* hs_pu_metrics */
     HS_SCHEMA_REQUEST,     /* hs_request_row */
     HS_SCHEMA_KERNEL,      /* hs_kernel_row */
+    HS_SCHEMA_DRAM,        /* hs_dram_metrics */
     HS_SCHEMA_COUNT
 } hs_schema_record;
 

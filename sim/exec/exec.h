@@ -131,6 +131,10 @@ typedef struct hs_exec_ops {
      * DRAM energy of the bytes it moved.  The PU's idle energy is nobody's.
      * NULL: the executor cannot tell (energy per request is then NaN). */
     void (*done_energy)(hs_exec *x, double *busy_s, double *active_j, double *dram_j);
+    /* Optional: memory domain mem's traffic up to now -- bytes moved to and
+     * from it, and the highest total rate (bytes/s) it carried at any
+     * instant.  NULL: the executor cannot tell (the /dram row is NaN). */
+    void (*mem_stats)(hs_exec *x, int mem, double *bytes, double *peak_bps);
 } hs_exec_ops;
 
 struct hs_exec {

@@ -437,6 +437,13 @@ static double sim_dram_energy(hs_exec *x)
     return j;
 }
 
+static void sim_mem_stats(hs_exec *x, int mem, double *bytes, double *peak_bps)
+{
+    exec_sim *e = X(x);
+    *bytes = hs_machine_domain_bytes(e->m, mem, hs_sim_now(e->sim));
+    *peak_bps = hs_machine_domain_peak(e->m, mem);
+}
+
 static void sim_destroy(hs_exec *x)
 {
     exec_sim *e = X(x);
@@ -488,6 +495,7 @@ static const hs_exec_ops sim_ops = {
     .bw_used = sim_bw_used,
     .pu_stats = sim_pu_stats,
     .dram_energy = sim_dram_energy,
+    .mem_stats = sim_mem_stats,
     .destroy = sim_destroy,
     .next_time = sim_next_time,
     .start_cost = sim_start_cost,

@@ -66,6 +66,7 @@ typedef struct mdom {
     double used;         /* bytes/s since t_mark */
     double bytes_acc;    /* bytes moved before t_mark */
     double t_mark;
+    double peak;         /* the highest `used` so far */
 } mdom;
 
 typedef struct mlink {
@@ -318,6 +319,8 @@ static void account(hs_machine *m, double now, bool rates_moved)
             dm->bytes_acc += dm->used * (now - dm->t_mark);
             dm->t_mark = now;
             dm->used = u;
+            if (u > dm->peak)
+                dm->peak = u;
             changed = true;
         }
         m->dom_used[d] = u;
@@ -1081,6 +1084,11 @@ double hs_machine_domain_bytes(const hs_machine *m, int d, double t)
         return 0;
     const mdom *dm = &m->dom[d];
     return dm->bytes_acc + (dm->used > 0 ? dm->used * (t - dm->t_mark) : 0);
+}
+
+double hs_machine_domain_peak(const hs_machine *m, int d)
+{
+    return dom_ok(m, d) ? m->dom[d].peak : 0;
 }
 
 double hs_machine_domain_energy(const hs_machine *m, int d, double t)

@@ -255,6 +255,9 @@ double hs_machine_pu_busy_time(const hs_machine *m, int pu, double t);
 double hs_machine_pu_energy(const hs_machine *m, int pu, double t);
 double hs_machine_domain_bytes(const hs_machine *m, int domain, double t);
 double hs_machine_domain_energy(const hs_machine *m, int domain, double t);
+/* The highest total rate (bytes/s) the solver has given domain so far:
+ * exact, as rates only change at the machine's events. */
+double hs_machine_domain_peak(const hs_machine *m, int domain);
 /* All PUs and all domains. */
 double hs_machine_energy(const hs_machine *m, double t);
 

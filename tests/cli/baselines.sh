@@ -30,12 +30,12 @@ printf '%s\n' "$out" >"$tmp/runs.csv"
 runs=$(( $(echo "$hws" | tr , '\n' | wc -l) * $(echo "$wls" | tr , '\n' | wc -l) * 6 ))
 [ "$(grep -c ',sim,' "$tmp/runs.csv")" = "$runs" ] || fail "not all $runs runs recorded: $(head -c 500 "$tmp/run.out")"
 
-# Columns: run,key,policy,hw,workload,seed,backend,status,message,...
+# Columns: run,key,policy,policy_name,hw,workload,seed,backend,status,message,...
 awk -F, -v baselines="$baselines" '
     BEGIN { n = split(baselines, b, " "); for (i = 1; i <= n; i++) is_baseline[b[i]] = 1 }
     NR == 1 { next }
-    $3 == "fifo" { fifo_failed[$4 " " $5] = ($8 != "ok"); next }
-    { row[NR] = $0; pol[NR] = $3; key[NR] = $4 " " $5; status[NR] = $8 }
+    $3 == "fifo" { fifo_failed[$5 " " $6] = ($9 != "ok"); next }
+    { row[NR] = $0; pol[NR] = $3; key[NR] = $5 " " $6; status[NR] = $9 }
     END {
         for (r in row) {
             if (!(pol[r] in is_baseline)) { print "unexpected policy: " row[r]; continue }

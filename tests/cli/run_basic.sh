@@ -19,11 +19,11 @@ expect_status 0 "$HETSOC" summary "$tmp/r.h5"
 
 # The tables and their columns (experiments/README.md, "Results columns").
 expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv runs
-printf '%s\n' "$out" | head -n 1 | grep -qx 'run,key,policy,hw,workload,seed,backend,status,message,workload.arrival.rate,requests,mean_latency_s,p50_latency_s,p90_latency_s,p99_latency_s,mean_ttft_s,slo_attainment,throughput_rps,s_per_token,j_per_token,makespan_s,energy_j,events,wall_s,engine,engine_fit,truncated,in_flight' \
+printf '%s\n' "$out" | head -n 1 | grep -qx 'run,key,policy,policy_name,hw,workload,seed,backend,status,message,workload.arrival.rate,param.pu,requests,mean_latency_s,p50_latency_s,p90_latency_s,p99_latency_s,mean_ttft_s,slo_attainment,throughput_rps,s_per_token,j_per_token,makespan_s,energy_j,events,wall_s,engine,engine_fit,truncated,in_flight' \
     || fail "columns of /runs: $(printf '%s\n' "$out" | head -n 1)"
 [ "$(printf '%s\n' "$out" | sed 1d | cut -d, -f1 | tr '\n' ' ')" = "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 " ] \
     || fail "runs not in order"
-printf '%s\n' "$out" | sed -n 2p | grep -q '^0,[0-9a-f]\{16\},p1-only,generic-2pu,synthetic-mm1,1,sim,ok,,0.5,1900,' \
+printf '%s\n' "$out" | sed -n 2p | grep -q '^0,[0-9a-f]\{16\},p1-only,fifo,generic-2pu,synthetic-mm1,1,sim,ok,,0.5,P1,1900,' \
     || fail "first run row: $(printf '%s\n' "$out" | sed -n 2p)"
 expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv requests
 printf '%s\n' "$out" | head -n 1 | grep -qx 'run,request,class,arrival_s,first_token_s,finish_s,latency_s,warmup,prompt_tokens,output_tokens,energy_j,deadline_s,slo_met,queue_s,service_s' \
@@ -39,7 +39,7 @@ for run in 0 9 17; do
         awk '{ v[NR] = $1 } END { split("0.5 0.9 0.99", ps, " ")
              for (k = 1; k <= 3; k++) { h = ps[k] * (NR - 1); i = int(h)
                  printf "%.6g ", v[i + 1] + (h - i) * (v[i + 2] - v[i + 1]) } }')
-    got=$(printf '%s\n' "$runs" | awk -F, -v r=$run 'NR > 1 && $1 == r { printf "%.6g %.6g %.6g ", $13, $14, $15 }')
+    got=$(printf '%s\n' "$runs" | awk -F, -v r=$run 'NR > 1 && $1 == r { printf "%.6g %.6g %.6g ", $15, $16, $17 }')
     [ "$exact" = "$got" ] || fail "run $run: p50/p90/p99 are $got, the exact order statistics $exact"
 done
 expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv pus
@@ -48,6 +48,9 @@ printf '%s\n' "$out" | head -n 1 | grep -qx 'run,pu,busy_s,utilization,energy_j,
 expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv configs
 expect_out '^run,key,config'
 expect_out '  arrival:'
+expect_status 0 "$HETSOC" summary "$tmp/r.h5" --csv dram
+printf '%s\n' "$out" | head -n 1 | grep -qx 'run,domain,bytes,mean_bps,peak_bps,achievable_bps,theoretical_bps' \
+    || fail "columns of /dram"
 expect_status 1 "$HETSOC" summary "$tmp/r.h5" --csv kernels
 expect_err "no /kernels table"
 

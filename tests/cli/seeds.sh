@@ -23,7 +23,8 @@ for name in hero agentxpu heterollm hedrarag cross-paper; do
     [ "$runs" = "$listed" ] || fail "$name: $runs runs recorded, $listed expected"
     if [ "$name" != cross-paper ]; then
         [ "$rc" = 0 ] || fail "$name: exit $rc: $(cat "$tmp/err")"
-        grep -v '^run,' "$tmp/runs.csv" | cut -d, -f8 | grep -qv '^ok$' && fail "$name: a run failed"
+        status=$(head -1 "$tmp/runs.csv" | tr ',' '\n' | grep -nx status | cut -d: -f1)
+        grep -v '^run,' "$tmp/runs.csv" | cut -d, -f"$status" | grep -qv '^ok$' && fail "$name: a run failed"
     fi
 done
 finish

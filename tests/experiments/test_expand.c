@@ -4,6 +4,7 @@
  * names, and the position of every kind of error. */
 #define _GNU_SOURCE
 #include <ftw.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -368,17 +369,72 @@ static void test_errors(void **state)
                  "exp.yaml:5:9: error: 'workload.requests' is both swept and fixed under 'set:' (line 4)");
     /* A value the loader refuses, at its position in the experiment. */
     expect_error_prefix(BASE "policy: fifo\nset: {workload.warmup: 0}\nsweep:\n  workload.requests: [10, -4]\n",
-                        "exp.yaml:6:27: error: 'requests' must be ");
+                        "exp.yaml:6:27: error: run 1 (workload.warmup=0, workload.requests=-4): 'requests' must be ");
     /* An inline workload is checked at its own positions. */
     expect_error("hw: generic-1pu\npolicy: fifo\nworkload:\n  kind: synthetic\n  requests: 10\n"
                  "  arrival: {process: poisson, rat: 1}\n  service: {dist: exponential, mean: 1}\n",
                  "exp.yaml:6:31: error: unknown key 'rat' (did you mean 'rate'?)");
 }
 
+/* ---- Column types: integer sweeps, policy parameters -------------------------- */
+
+/* The parameter column named column of e (fails when missing). */
+static size_t param_col(const hs_experiment *e, const char *column)
+{
+    for (size_t c = 0; c < e->nparams; c++)
+        if (strcmp(e->params[c].column, column) == 0)
+            return c;
+    fail_msg("no parameter column %s", column);
+    return 0;
+}
+
+static void test_integer_axes_and_param_columns(void **state)
+{
+    (void)state;
+    hs_experiment *e = parse_ok(BASE "policy: [fifo, {name: hero, params: {alpha: 2}}]\n"
+                                     "sweep:\n"
+                                     "  workload.requests: [30000, 40000]\n"
+                                     "  workload.arrival.rate: [0.5, 1]\n");
+    /* Integers as written make an int64 column, a number with a point a float64 one. */
+    assert_true(e->axes[0].numeric && e->axes[0].integer);
+    assert_true(e->axes[1].numeric && !e->axes[1].integer);
+    /* One column per parameter either policy lists, typed over both. */
+    assert_int_equal(e->nparams, 9);
+    const hs_exp_param *pu = &e->params[param_col(e, "param.pu")];
+    const hs_exp_param *alpha = &e->params[param_col(e, "param.alpha")];
+    const hs_exp_param *partition = &e->params[param_col(e, "param.partition")];
+    const hs_exp_param *sizes = &e->params[param_col(e, "param.batch_sizes")];
+    assert_true(!pu->numeric && alpha->numeric && !alpha->integer && partition->integer && !sizes->numeric);
+    hs_run_record r;
+    hs_err err;
+    /* Run 0 is fifo's: its `pu` by default, hero's parameters none. */
+    hs_record_init(&r);
+    assert_int_equal(hs_experiment_identity(e, 0, &r, false, &err), 0);
+    assert_string_equal(r.policy_name, "fifo");
+    assert_int_equal(r.nparams, 9);
+    assert_string_equal(r.params[param_col(e, "param.pu")].text, "any");
+    assert_true(isnan(r.params[param_col(e, "param.alpha")].num));
+    hs_record_clear(&r);
+    /* Run 4 is hero's: alpha as given, the rest their defaults, fifo's `pu` none. */
+    hs_record_init(&r);
+    assert_int_equal(hs_experiment_identity(e, 4, &r, true, &err), 0);
+    assert_string_equal(r.policy, "hero(alpha=2)");
+    assert_string_equal(r.policy_name, "hero");
+    assert_true(r.params[param_col(e, "param.alpha")].num == 2);
+    assert_true(r.params[param_col(e, "param.beta")].num == 0.5);
+    assert_true(r.params[param_col(e, "param.partition")].num == 1);
+    assert_string_equal(r.params[param_col(e, "param.batch_sizes")].text, "1,2,4,8,16,32");
+    assert_null(r.params[param_col(e, "param.pu")].text);
+    assert_non_null(r.config);
+    hs_record_clear(&r);
+    hs_experiment_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grid_order),
+        cmocka_unit_test(test_integer_axes_and_param_columns),
         cmocka_unit_test(test_zip),
         cmocka_unit_test(test_seeds),
         cmocka_unit_test(test_set_and_params),

@@ -26,10 +26,18 @@ static void make_record(hs_run_record *r, int64_t i, bool kernels)
     snprintf(r->key, sizeof r->key, "%016llx", (unsigned long long)(0x1234abcdULL * (uint64_t)(i + 1)));
     assert_int_equal(hs_record_set_identity(r, i ? "eft" : "gpu-only", "snapdragon-8gen3", "agentxpu-mixed",
                                             "sim", 100 + i), 0);
-    r->nvalues = 2;
-    r->values = calloc(2, sizeof *r->values);
+    r->nvalues = 3;
+    r->values = calloc(3, sizeof *r->values);
     r->values[0] = (hs_rec_value){.numeric = true, .num = 0.5 * (double)i};
     r->values[1] = (hs_rec_value){.text = strdup(i % 2 ? "deterministic" : "a \"quoted\", multi\nline ü")};
+    r->values[2] = (hs_rec_value){.numeric = true, .num = 40 + (double)i};
+    /* Parameter columns: int64 (none in run 3), float64, string. */
+    r->policy_name = strdup(i ? "eft" : "fifo");
+    r->nparams = 3;
+    r->params = calloc(3, sizeof *r->params);
+    r->params[0] = (hs_rec_value){.numeric = true, .num = i == 3 ? NAN : 256 + (double)i};
+    r->params[1] = (hs_rec_value){.numeric = true, .num = 0.25 * (double)i};
+    r->params[2] = (hs_rec_value){.text = strdup(i % 2 ? "gpu" : "{prefill: npu, decode: gpu}")};
     r->config = strdup("hw: {name: x}\nseed: 3\n");
     r->ok = i % 2 == 0;
     r->message = strdup(r->ok ? "" : "a.yaml:3:7: error: something, failed");
@@ -51,6 +59,9 @@ static void make_record(hs_run_record *r, int64_t i, bool kernels)
     assert_int_equal(hs_record_add_pu(r, &gpu), 0);
     hs_rec_class cls = {.name = hs_record_str(r, "proactive"), .requests = 2, .mean_latency_s = 2.5};
     assert_int_equal(hs_record_add_class(r, &cls), 0);
+    hs_rec_dram dram = {.name = hs_record_str(r, "dram"), .bytes = 1e9 + (double)i, .mean_bps = 1e8, .peak_bps = 5e9,
+                        .achievable_bps = 6e10, .theoretical_bps = 7e10};
+    assert_int_equal(hs_record_add_dram(r, &dram), 0);
     for (int k = 0; kernels && k < 5000; k++) {
         hs_rec_kernel row = {.work = k, .request = k % 7 == 0 ? -1 : k / 3,
                              .stage = hs_record_str(r, k % 2 ? "respond" : "batch"),
@@ -64,6 +75,18 @@ static void make_record(hs_run_record *r, int64_t i, bool kernels)
 static bool same_f(double a, double b)
 {
     return (isnan(a) && isnan(b)) || a == b;
+}
+
+static void expect_same_values(const hs_rec_value *a, size_t na, const hs_rec_value *b, size_t nb)
+{
+    assert_int_equal(na, nb);
+    for (size_t v = 0; v < na; v++) {
+        assert_int_equal(a[v].numeric, b[v].numeric);
+        if (a[v].numeric)
+            assert_true(same_f(a[v].num, b[v].num));
+        else
+            assert_string_equal(a[v].text, b[v].text);
+    }
 }
 
 /* Compares the result halves (and, with identity, the /runs identity). */
@@ -94,14 +117,9 @@ static void expect_same(const hs_run_record *a, const hs_run_record *b, bool ide
         assert_string_equal(a->workload, b->workload);
         assert_string_equal(a->backend, b->backend);
         assert_int_equal(a->seed, b->seed);
-        assert_int_equal(a->nvalues, b->nvalues);
-        for (size_t v = 0; v < a->nvalues; v++) {
-            assert_int_equal(a->values[v].numeric, b->values[v].numeric);
-            if (a->values[v].numeric)
-                assert_true(same_f(a->values[v].num, b->values[v].num));
-            else
-                assert_string_equal(a->values[v].text, b->values[v].text);
-        }
+        assert_string_equal(a->policy_name, b->policy_name);
+        expect_same_values(a->values, a->nvalues, b->values, b->nvalues);
+        expect_same_values(a->params, a->nparams, b->params, b->nparams);
     }
     if (!rows)
         return;
@@ -127,6 +145,13 @@ static void expect_same(const hs_run_record *a, const hs_run_record *b, bool ide
         assert_string_equal(a->strs[a->classes[i].name], b->strs[b->classes[i].name]);
         assert_int_equal(a->classes[i].requests, b->classes[i].requests);
         assert_true(same_f(a->classes[i].mean_latency_s, b->classes[i].mean_latency_s));
+    }
+    assert_int_equal(a->ndram, b->ndram);
+    for (size_t i = 0; i < a->ndram; i++) {
+        const hs_rec_dram *p = &a->dram[i], *q = &b->dram[i];
+        assert_string_equal(a->strs[p->name], b->strs[q->name]);
+        assert_true(p->bytes == q->bytes && p->mean_bps == q->mean_bps && p->peak_bps == q->peak_bps &&
+                    p->achievable_bps == q->achievable_bps && p->theoretical_bps == q->theoretical_bps);
     }
     assert_int_equal(a->nkernels, b->nkernels);
     for (size_t i = 0; i < a->nkernels; i++) {
@@ -168,6 +193,12 @@ static void test_encode_round_trip(void **state)
         assert_int_equal(hs_record_decode(buf, len, &back, &err), -1);
         assert_string_equal(err.msg, "error: malformed run record (bad magic)");
         hs_record_clear(&back);
+        /* A record of the previous format is named as such. */
+        memcpy(buf, "HSR3", 4);
+        hs_record_init(&back);
+        assert_int_equal(hs_record_decode(buf, len, &back, &err), -1);
+        assert_string_equal(err.msg, "error: a run record of an earlier hetsoc (HSR3, without memory domain rows)");
+        hs_record_clear(&back);
         free(buf);
         hs_record_clear(&r);
     }
@@ -193,11 +224,14 @@ static void h5_round_trip(bool kernels)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    char *names[] = {"workload.arrival.rate", "workload.service.dist"};
-    bool numeric[] = {true, false};
+    char *names[] = {"workload.arrival.rate", "workload.service.dist", "workload.requests"};
+    bool numeric[] = {true, false, true}, integer[] = {false, false, true};
+    char *params[] = {"param.max_batch", "param.alpha", "param.pu"};
+    bool pnumeric[] = {true, true, false}, pinteger[] = {true, false, false};
     hs_h5_meta m = {.version = "9.9.9", .experiment_yaml = "name: t\nhw: x\n", .experiment = "t",
-                    .baseline = "gpu-only", .shard = "1/3", .runs_total = 9, .kernels = kernels, .nsweep = 2,
-                    .sweep = names, .numeric = numeric};
+                    .baseline = "gpu-only", .shard = "1/3", .runs_total = 9, .kernels = kernels, .nsweep = 3,
+                    .sweep = names, .numeric = numeric, .integer = integer, .nparams = 3, .params = params,
+                    .param_numeric = pnumeric, .param_integer = pinteger};
     hs_err err = {{0}};
     hs_h5 *h = hs_h5_create(path, &m, &err);
     if (!h)
@@ -221,11 +255,16 @@ static void h5_round_trip(bool kernels)
     assert_string_equal(g->shard, "1/3");
     assert_int_equal(g->runs_total, 9);
     assert_int_equal(g->kernels, kernels);
-    assert_int_equal(g->nsweep, 2);
+    assert_int_equal(g->nsweep, 3);
     assert_string_equal(g->sweep[0], "workload.arrival.rate");
     assert_true(g->numeric[0]);
     assert_string_equal(g->sweep[1], "workload.service.dist");
     assert_false(g->numeric[1]);
+    /* An integer sweep comes back as an int64 column. */
+    assert_true(g->integer[2] && g->numeric[2] && !g->integer[0]);
+    assert_int_equal(g->nparams, 3);
+    assert_string_equal(g->params[2], "param.pu");
+    assert_true(g->param_integer[0] && g->param_numeric[1] && !g->param_integer[1] && !g->param_numeric[2]);
     assert_int_equal(hs_h5_nruns(h), 4);
     hs_run_record *out;
     size_t n;
@@ -252,8 +291,12 @@ static void h5_round_trip(bool kernels)
     FILE *f = open_memstream(&text, &len);
     assert_int_equal(hs_h5_csv(h, "runs", "wall_s,key", f, &err), 0);
     fclose(f);
-    assert_non_null(strstr(text, "run,policy,hw,workload,seed,backend,status,message,workload.arrival.rate,"
-                                 "workload.service.dist,requests,mean_latency_s,"));
+    assert_non_null(strstr(text, "run,policy,policy_name,hw,workload,seed,backend,status,message,"
+                                 "workload.arrival.rate,workload.service.dist,workload.requests,param.max_batch,param.alpha,param.pu,"
+                                 "requests,mean_latency_s,"));
+    /* Integer parameters as integers, a parameter a run's policy lacks as INT64_MIN. */
+    assert_non_null(strstr(text, ",40,256,0,\"{prefill: npu, decode: gpu}\","));
+    assert_non_null(strstr(text, ",43,-9223372036854775808,0.75,gpu,"));
     assert_null(strstr(text, "wall_s"));
     assert_non_null(strstr(text, "\"a \"\"quoted\"\", multi\nline ü\""));
     assert_non_null(strstr(text, ",error,\"a.yaml:3:7: error: something, failed\","));
@@ -277,7 +320,14 @@ static void h5_round_trip(bool kernels)
     fclose(f);
     free(text);
     assert_int_equal(hs_h5_csv(h, "nope", NULL, stderr, &err), -1);
-    assert_string_equal(err.msg, "error: unknown table 'nope'; tables: runs, configs, requests, pus, kernels, classes");
+    assert_string_equal(err.msg,
+                        "error: unknown table 'nope'; tables: runs, configs, requests, pus, kernels, classes, dram");
+    f = open_memstream(&text, &len);
+    assert_int_equal(hs_h5_csv(h, "dram", NULL, f, &err), 0);
+    fclose(f);
+    assert_non_null(strstr(text, "run,domain,bytes,mean_bps,peak_bps,achievable_bps,theoretical_bps\n"
+                                 "0,dram,1000000000,100000000,5000000000,60000000000,70000000000\n"));
+    free(text);
     hs_h5_close(h, NULL);
     unlink(path);
 }

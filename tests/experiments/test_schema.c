@@ -50,7 +50,8 @@ static hs_run_metrics sample_metrics(void)
 {
     static hs_class_metrics classes[2] = {{.name = "reactive"}, {.name = "proactive"}};
     static hs_pu_metrics pus[3] = {{.name = "cpu"}, {.name = "gpu"}, {.name = "npu"}};
-    return (hs_run_metrics){.nclasses = 2, .classes = classes, .npus = 3, .pus = pus};
+    static hs_dram_metrics dram[2] = {{.name = "dram"}, {.name = "hbm"}};
+    return (hs_run_metrics){.nclasses = 2, .classes = classes, .npus = 3, .pus = pus, .ndram = 2, .dram = dram};
 }
 
 static void test_json_has_every_column(void **state)
@@ -64,6 +65,7 @@ static void test_json_has_every_column(void **state)
     expect_keys(json, HS_SCHEMA_RUN, 1);
     expect_keys(json, HS_SCHEMA_COUNTERS, 1);
     expect_keys(json, HS_SCHEMA_PU, m.npus);
+    expect_keys(json, HS_SCHEMA_DRAM, m.ndram);
     free(json);
 }
 
@@ -138,7 +140,8 @@ static void test_hdf5_and_csv_have_every_column(void **state)
     const struct {
         const char *table;
         hs_schema_record set;
-    } rows[] = {{"pus", HS_SCHEMA_PU}, {"requests", HS_SCHEMA_REQUEST}, {"kernels", HS_SCHEMA_KERNEL}};
+    } rows[] = {{"pus", HS_SCHEMA_PU}, {"requests", HS_SCHEMA_REQUEST}, {"kernels", HS_SCHEMA_KERNEL},
+                {"dram", HS_SCHEMA_DRAM}};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char *header = csv_header(path, rows[i].table);
         expect_header(header, "run", rows[i].set);

@@ -2,6 +2,7 @@
  * join sync, batching across requests, timers, speculation with rollback,
  * misuse reported as an error, a stalled run reported as one, runs cut
  * short, determinism. */
+#define _GNU_SOURCE
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -332,24 +333,109 @@ static void test_stall_is_an_error(void **state)
     unload(&f);
 }
 
-/* ---- Runs cut short by the end time or the event budget free everything. -- */
+/* ---- Runs cut short: marked truncated, with the reason and what was left. -- */
+
+/* m (a run cut by `reason`) is marked so in its metrics and its JSON. */
+static void expect_truncated(const hs_run_metrics *m, const char *reason, const hs_run_metrics *full)
+{
+    assert_true(hs_run_truncated(m));
+    assert_string_equal(m->truncated, reason);
+    /* What was finished and what was left add up to no more than the whole run. */
+    assert_true(m->all.requests < full->all.requests);
+    assert_true(m->all.requests + m->in_flight <= full->all.requests);
+    char *json = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&json, &len);
+    hs_run_metrics_json(m, f);
+    fclose(f);
+    char want[96];
+    snprintf(want, sizeof want, "\"truncated\": \"%s\", \"in_flight\": %llu", reason,
+             (unsigned long long)m->in_flight);
+    assert_non_null(strstr(json, want));
+    assert_non_null(strstr(json, "\"status\": \"truncated\""));
+    free(json);
+}
 
 static void test_cut_short(void **state)
 {
     (void)state;
     fixture f;
-    load(&f, "core-ultra-125h", "agentxpu-mixed", NULL);
+    load(&f, "core-ultra-125h", "agentxpu-mixed", "duration=60");
     hs_err err;
-    hs_run_metrics m;
-    hs_run_cfg cfg = {.hw = f.hw, .wl = f.wl, .policy = builtin("eft"), .seed = 1, .end_time = 30};
+    hs_run_metrics full, m;
+    hs_run_cfg cfg = {.hw = f.hw, .wl = f.wl, .policy = builtin("eft"), .seed = 1};
+    assert_int_equal(hs_run(&cfg, &full, &err), 0);
+    assert_false(hs_run_truncated(&full));
+    assert_string_equal(full.truncated, "");
+    assert_int_equal(full.in_flight, 0);
+    cfg.end_time = 30;
     assert_int_equal(hs_run(&cfg, &m, &err), 0);
     assert_true(m.makespan_s <= 30);
+    expect_truncated(&m, "end_time", &full);
     hs_run_metrics_free(&m);
     cfg.end_time = 0;
     cfg.max_events = 5000;
     assert_int_equal(hs_run(&cfg, &m, &err), 0);
     assert_true(m.events <= 5000);
+    expect_truncated(&m, "max_events", &full);
+    assert_true(m.in_flight > 0);   /* 5000 events is mid-run: requests are under way */
     hs_run_metrics_free(&m);
+    /* A budget the run does not reach leaves it complete. */
+    cfg.max_events = full.events + 1;
+    assert_int_equal(hs_run(&cfg, &m, &err), 0);
+    assert_false(hs_run_truncated(&m));
+    assert_int_equal(m.all.requests, full.all.requests);
+    hs_run_metrics_free(&m);
+    hs_run_metrics_free(&full);
+    unload(&f);
+}
+
+/* ---- The policy's name and parameters, and the DRAM rows, in the metrics. -- */
+
+static void test_policy_and_dram_metrics(void **state)
+{
+    (void)state;
+    fixture f;
+    load(&f, "core-ultra-125h", "agentxpu-mixed", "duration=30");
+    hs_err err;
+    hs_run_metrics m;
+    hs_node *params = hs_conf_load_string("{max_batch: 8}", 14, "<test>", &err);
+    hs_run_cfg cfg = {.hw = f.hw, .wl = f.wl, .policy = builtin("continuous-batching"), .policy_params = params,
+                      .seed = 1};
+    assert_int_equal(hs_run(&cfg, &m, &err), 0);
+    assert_string_equal(m.policy_name, "continuous-batching");
+    /* Every listed parameter, given or defaulted, with its type. */
+    bool seen_batch = false, seen_pu = false;
+    for (size_t i = 0; i < m.nparams; i++) {
+        if (strcmp(m.params[i].name, "max_batch") == 0)
+            seen_batch = m.params[i].type == HS_PARAM_I64 && m.params[i].i == 8;
+        if (strcmp(m.params[i].name, "pu") == 0)
+            seen_pu = strcmp(m.params[i].text, "gpu") == 0;
+    }
+    assert_true(seen_batch && seen_pu);
+    /* One row per memory domain: mean = bytes / makespan <= peak <= the capacity. */
+    assert_int_equal(m.ndram, f.hw->nmem);
+    for (size_t d = 0; d < m.ndram; d++) {
+        const hs_dram_metrics *r = &m.dram[d];
+        assert_string_equal(r->name, f.hw->mems[d].name);
+        assert_true(r->bytes > 0);
+        assert_true(fabs(r->mean_bps - r->bytes / m.makespan_s) <= 1e-9 * r->mean_bps);
+        assert_true(r->mean_bps <= r->peak_bps);
+        assert_true(r->peak_bps <= r->achievable_bps * (1 + 1e-12));
+        assert_true(r->achievable_bps <= r->theoretical_bps);
+    }
+    char *json = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&json, &len);
+    hs_run_metrics_json(&m, out);
+    fclose(out);
+    assert_non_null(strstr(json, "\"policy_name\": \"continuous-batching\", \"params\": {"));
+    assert_non_null(strstr(json, "\"max_batch\": 8"));
+    assert_non_null(strstr(json, "\"chunked_prefill\": true"));
+    assert_non_null(strstr(json, "\"dram\": [{\"name\": "));
+    free(json);
+    hs_run_metrics_free(&m);
+    hs_node_free(params);
     unload(&f);
 }
 
@@ -384,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_policy_misuse_fails_the_run),
         cmocka_unit_test(test_stall_is_an_error),
         cmocka_unit_test(test_cut_short),
+        cmocka_unit_test(test_policy_and_dram_metrics),
         cmocka_unit_test(test_determinism),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

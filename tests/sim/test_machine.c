@@ -217,6 +217,9 @@ static void test_two_corunning(void **state)
     assert_true(h.bw_used[3] == 0);
     /* Traffic integrates to the bytes moved: 90 MB. */
     assert_close(hs_machine_domain_bytes(h.m, 0, t2), 90 * MB);
+    /* The peak is the highest total the solver gave: 60 GB/s while both
+     * ran, though the domain ends idle and a alone drew 43. */
+    assert_close(hs_machine_domain_peak(h.m, 0), 60 * GB);
     harness_fini(&h);
 }
 
