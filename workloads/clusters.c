@@ -21,6 +21,11 @@
  * Each hit's rank comes from a hash of the request's seed, the stage and
  * the hit's index (no RNG is held, and the request's DAG draws are
  * untouched): the same seed gives the same ranks whatever the policy does.
+ *
+ * Similarity order (wl_cluster_order, at the end): where a later search's
+ * hits fall when a policy scans the clusters of the request's previous
+ * hits first (HedraRAG §4.2.2; the model is in workloads.h, "Similarity
+ * order of a search").
  */
 #include <math.h>
 #include <stdlib.h>
