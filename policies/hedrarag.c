@@ -11,15 +11,14 @@
  *                    parts (hs_split along HS_SPLIT_CLUSTERS, lazily: each
  *                    sub-stage cuts the next c clusters off what is left);
  *                    a generation into decode steps (`granularity: step`);
- *   reordering       within a request the clusters go in probe order,
- *                    which the cluster-hit model makes similarity order (a
- *                    hit's probe rank is Zipf: clusters holding hits come
- *                    first); an early-terminated search leaves the
- *                    wavefront (§4.2.2, terminate_early).  The
- *                    model draws each search's hits independently, so a
- *                    request's earlier hits (H_v) and its cached top-20
- *                    predict nothing about its next search: neither is
- *                    modelled apart from the probe order;
+ *   reordering       a request's later search scans the clusters that held
+ *                    its previous search's results first (H_v ∩ C'), then
+ *                    those assigned to it ((C - H_v) ∩ C'), then the rest,
+ *                    after probing its cached top-local_topk (§4.2.2;
+ *                    first_sight, hs_search_reorder; the model of where
+ *                    the hits then fall: workloads.h, "Similarity order");
+ *                    an early-terminated search leaves the wavefront
+ *                    (§4.2.2, terminate_early);
  *   edge addition    speculative edges (hs_speculate: generation from a
  *                    partial top-k, retrieval from a partial generation);
  *   rewiring         the engine's rollback when the final top-k differs.
@@ -39,6 +38,11 @@
  *   parts.
  *
  * §4.2 item 2, similarity-aware reordering and speculation (speculate):
+ *   reordering -- each whole scan, when first seen and before any
+ *     cluster is searched, is put in similarity order (first_sight), with
+ *     the previous search's 20 best results (local_topk) probed first, so
+ *     hits move forward and early termination comes sooner ("up to 28%
+ *     earlier ANNS termination", §4.2.2);
  *   early termination -- a search whose running top-k has not changed
  *     over the last term_window clusters (hs_req_search_progress) ends:
  *     hs_search_drop_rest drops its unsearched clusters, and it returns
@@ -118,6 +122,12 @@ static const hs_param_spec hedrarag_params[] = {
      "generations of 22-50% of the tokens land in the final top-1 range; the upper figure)"},
     {"early_termination", HS_PARAM_BOOL, "true", 0, 0,
      "end a search for its consumer once its top-k is stable (§4.2.2, up to 28% earlier)"},
+    {"reorder", HS_PARAM_BOOL, "true", 0, 0,
+     "similarity-aware cluster order: a later search scans the clusters holding its request's "
+     "previous results first, then those assigned before, then the rest (§4.2.2; off: probe order)"},
+    {"local_topk", HS_PARAM_I64, "20", 0, 1e6,
+     "results of a request's previous search cached and probed first by its next search "
+     "(§4.2.2: a larger top-k, 20; 0: no cache probe; used with reorder)"},
     {"term_window", HS_PARAM_I64, "64", 1, 1e9,
      "clusters without a top-k change that end a search early (no value in the paper; chosen: "
      "a quarter of nprobe 256)"},
@@ -145,9 +155,9 @@ typedef struct hedra {
     hr_budget budget;
     hr_spec spec;
     int64_t nprobe_minibatch, retrieval_batch, spec_total_size, ragcache_steps, term_window;
-    int64_t refresh_substages;
+    int64_t refresh_substages, local_topk;
     double beta_s, tau, spec_gen_share;
-    bool early_termination, spec_retrieval;
+    bool early_termination, spec_retrieval, reorder;
     int cpu, gen;                  /* retrieval worker, generation worker */
     double t_r_sum, clusters_sum;  /* t_R: whole-scan times measured so far, their clusters */
     int64_t t_r_n;
@@ -263,11 +273,17 @@ static int64_t clusters_per_request(const hedra *h, size_t n)
     return c < 1 ? 1 : (int64_t)c;
 }
 
-/* A whole scan seen for the first time: its standalone time on the
- * retrieval PU joins t_R (marked through its work data). */
-static void measure_scan(hs_sched *s, hedra *h, hs_work *w)
+/* A whole scan seen for the first time (marked through its work data):
+ * with `reorder`, its clusters are put in similarity order (§4.2.2,
+ * hs_search_reorder: the clusters of the request's previous hits first,
+ * after a probe of its cached top-local_topk), before any is searched;
+ * its standalone time on the retrieval PU joins t_R. */
+static void first_sight(hs_sched *s, hedra *h, hs_work *w)
 {
     if (hs_work_is_part(w) || hr_ready_measured(w))
+        return;
+    if (h->reorder && hs_work_req(w) &&
+        hs_search_reorder(s, hs_work_req(w), hs_work_stage(w), h->local_topk, NULL) != 0)
         return;
     double t = hs_predict(s, w, h->cpu);
     if (!isfinite(t))
@@ -622,7 +638,7 @@ static void collect(hs_sched *s, hedra *h, size_t *nscans)
     }
     *nscans = gather(h, HR_LIST_SCANS, h->scans);
     for (size_t i = 0; i < *nscans; i++)
-        measure_scan(s, h, h->scans[i]);
+        first_sight(s, h, h->scans[i]);
 }
 
 static void hedrarag_schedule(hs_sched *s, void *state)
@@ -737,6 +753,8 @@ static int hedrarag_setup(hs_sched *s, hedra *h, hs_err *err)
     h->spec_gen_share = hs_param_f64(s, "spec_gen_share");
     h->early_termination = hs_param_bool(s, "early_termination");
     h->term_window = hs_param_i64(s, "term_window");
+    h->reorder = hs_param_bool(s, "reorder");
+    h->local_topk = hs_param_i64(s, "local_topk");
     h->refresh_substages = hs_param_i64(s, "refresh_substages");
     h->cache.max_num_seqs = hs_param_i64(s, "max_num_seqs");
     h->cache.gpu_mem_util = hs_param_f64(s, "gpu_memory_utilization");

@@ -653,6 +653,42 @@ const hs_node *hs_param_map_node(const hs_sched *s, const char *name);
  * has (more than cap: only cap filled).  The strings live for the run. */
 size_t hs_run_stage_names(const hs_sched *s, const char **names, size_t cap);
 
+/* ---- Similarity-aware cluster order of a search ---------------------------
+ * HedraRAG §4.2.2: a request's later search scans first the clusters that
+ * held its previous search's results (H_v ∩ C'), then those assigned to
+ * that search ((C - H_v) ∩ C'), then the rest, each group in probe order,
+ * after probing the previous search's cached larger top-k.  With early
+ * termination (hs_search_drop_rest) a scan whose hits come early stops
+ * early.  The model of where the hits then fall: workloads.h, "Similarity
+ * order of a search". */
+
+/* Reorders the scan of r's search stage `stage` as above, relative to r's
+ * search that finished last (none yet: the probe order stays), the scan
+ * probing first a cache of that search's local_topk best results (0: no
+ * cache).  Preconditions: `stage` is a revealed search stage of r, not
+ * DONE, no cluster of its scan searched yet (call it when its scan work
+ * becomes ready, before splitting it), local_topk >= 0.  From the call on,
+ * the scan's clusters are numbered in the new order: the parts of a
+ * hs_split along HS_SPLIT_CLUSTERS take them in that order (part i covers
+ * scan positions, not probe ranks), hs_req_search_progress counts searched
+ * clusters in it, and early termination and the speculations on the
+ * stage's consumers are judged by where the final hits sit in it.  The
+ * cache probe: a hit it holds is found before the first cluster (its
+ * running top-k holds the final hit from position 0).  Its cost is not
+ * charged: scoring local_topk cached vectors against the query is
+ * local_topk / (vectors per cluster) of one cluster's scan (20 of ~9,300
+ * on HedraRAG's 38M-passage IVF4096 index: 0.2%), below what the cost
+ * model resolves.  No work's cost changes (every cluster of a scan costs
+ * the same); the call draws nothing a baseline sees, so a run whose
+ * policy never calls it is unchanged.  Deterministic (the same seed gives
+ * the same order whenever it is called; after a rollback the restarted
+ * scan is in probe order until reordered again).  Fills *out (may be
+ * NULL) with the tier sizes, what the real system knows; where the hits
+ * are is not told.  Returns 0, or -1 on a misuse, which fails the run
+ * with a message naming the policy. */
+int hs_search_reorder(hs_sched *s, hs_req *r, uint32_t stage, int64_t local_topk,
+                      hs_search_order *out);
+
 #pragma GCC visibility pop
 
 #endif

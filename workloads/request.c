@@ -49,6 +49,8 @@ typedef struct rnode {
     int64_t searched;          /* search: the searched prefix of the probe order */
     uint64_t *part_bits;       /* search: clusters of finished parts (lazily; NULL: none) */
     int64_t *hits;             /* search: memo of its hits' probe ranks (lazily; NULL: none) */
+    int64_t *hit_pos;          /* search: its hits' scan positions once reordered
+                                * (hs_request_search_reorder); NULL: probe order */
     bool spec_search;          /* speculated with a search among its inputs */
     bool truncated;            /* search: its scan's unsearched clusters were dropped */
     hs_pu_cost cost1;
@@ -84,6 +86,7 @@ struct hs_request {
     uint32_t ndone;
     bool first_token, finished;
     uint64_t run_seed;         /* for the "spec" draws */
+    uint32_t last_search;      /* the search stage that finished last (NONE: none yet) */
 };
 
 /* ---- Building. ---------------------------------------------------------- */
@@ -690,6 +693,7 @@ hs_request *hs_request_create(const hs_workload *wl, const hs_arrival *a, uint64
     r->cls = &wl->classes[a->cls];
     r->arr = *a;
     r->run_seed = run_seed;
+    r->last_search = NONE;
     hs_rng rng = {0};
     int rc;
     if (hs_rng_init(&rng, run_seed, r->cls->req_domain, a->seq) < 0)
@@ -717,6 +721,7 @@ void hs_request_free(hs_request *r)
         wl_lcache_free(r->nodes[v].lc);
         free(r->nodes[v].part_bits);
         free(r->nodes[v].hits);
+        free(r->nodes[v].hit_pos);
     }
     free(r->nodes);
     free(r->edges);
@@ -870,6 +875,8 @@ static void node_done(hs_request *r, uint32_t v)
     x->lc = NULL;
     push_ev(r, HS_EV_DONE, x->vis);
     r->ndone++;
+    if (x->lk == LK_SEARCH)
+        r->last_search = v;   /* the history the next search is reordered by */
     for (uint32_t i = 0; i < x->nout; i++)
         satisfy(r, &r->edges[r->eout[x->out0 + i]]);
     if (r->ndone == r->n) {
@@ -974,7 +981,7 @@ int hs_request_item_done(hs_request *r, uint32_t id)
 
 /* ---- Speculation. ------------------------------------------------------- */
 
-static int64_t hit_rank(const hs_request *r, uint32_t v, int64_t j);
+static int64_t hit_pos(const hs_request *r, uint32_t v, int64_t j);
 
 /* Whether x is fed by a search, and each such search's searched prefix
  * now (what its speculation will be judged by). */
@@ -997,7 +1004,7 @@ static void note_search_inputs(hs_request *r, rnode *x)
 static bool search_settled_at(const hs_request *r, uint32_t u, int64_t from)
 {
     for (int64_t j = 0; j < r->nodes[u].info.top_k; j++) {
-        int64_t k = hit_rank(r, u, j);
+        int64_t k = hit_pos(r, u, j);
         if (k >= from && k < r->nodes[u].searched)
             return false;
     }
@@ -1030,12 +1037,16 @@ int hs_request_speculate(hs_request *r, uint32_t id)
 /* The coin of stage v (internal index: its place among the instances that
  * run, fixed at creation whatever the policy does).  hs_rng_derive is a
  * splitmix64 hash: its top 53 bits are a uniform draw in [0, 1). */
+static uint64_t request_seed(const hs_request *r)
+{
+    return hs_rng_derive(r->run_seed, r->cls->req_domain, r->arr.seq);
+}
+
 static bool spec_held(const hs_request *r, uint32_t v)
 {
     if (r->nodes[v].spec_search)
         return search_inputs_held(r, &r->nodes[v]);
-    uint64_t req = hs_rng_derive(r->run_seed, r->cls->req_domain, r->arr.seq);
-    uint64_t h = hs_rng_derive(req, "spec", v);
+    uint64_t h = hs_rng_derive(request_seed(r), "spec", v);
     double u = (double)(h >> 11) * 0x1p-53;
     return u < r->nodes[v].info.spec_accuracy;
 }
@@ -1072,6 +1083,8 @@ static void resolve(hs_request *r, uint32_t v)
     x->truncated = false;
     free(x->part_bits);
     x->part_bits = NULL;
+    free(x->hit_pos);      /* the restarted scan is in probe order until reordered again */
+    x->hit_pos = NULL;
     push_ev(r, HS_EV_READY, x->vis);
 }
 
@@ -1152,14 +1165,18 @@ bool hs_request_inputs_final(const hs_request *r, uint32_t id)
 
 /* ---- Search progress and the cluster-hit model (clusters.c). ---------- */
 
+static const wl_stage *template_stage(const hs_request *r, const rnode *x)
+{
+    return r->cls->tpl ? &r->cls->tpl->stages[x->stage] : NULL;
+}
+
 /* Probe rank of hit j of search node v: a hash of the request's seed, the
  * node (its creation index) and j, mapped through the locality law. */
 static int64_t draw_hit_rank(const hs_request *r, uint32_t v, int64_t j)
 {
-    uint64_t req = hs_rng_derive(r->run_seed, r->cls->req_domain, r->arr.seq);
-    uint64_t h = hs_rng_derive(hs_rng_derive(req, "hits", v), "hit", (uint64_t)j);
+    uint64_t h = hs_rng_derive(hs_rng_derive(request_seed(r), "hits", v), "hit", (uint64_t)j);
     const rnode *x = &r->nodes[v];
-    const wl_stage *st = r->cls->tpl ? &r->cls->tpl->stages[x->stage] : NULL;
+    const wl_stage *st = template_stage(r, x);
     if (st && st->hit_ranks)   /* fixed ranks: the last cluster at most */
         return st->hit_ranks[j] < scan_clusters(x) ? st->hit_ranks[j] : scan_clusters(x) - 1;
     return wl_hit_rank((double)(h >> 11) * 0x1p-53, scan_clusters(x), x->info.hit_locality);
@@ -1177,10 +1194,92 @@ static int64_t hit_rank(const hs_request *r, uint32_t v, int64_t j)
     return x->hits ? x->hits[j] : draw_hit_rank(r, v, j);
 }
 
+/* Scan position of hit j of search node v: its probe rank unless the
+ * scan was reordered. */
+static int64_t hit_pos(const hs_request *r, uint32_t v, int64_t j)
+{
+    const rnode *x = &r->nodes[v];
+    return x->hit_pos ? x->hit_pos[j] : hit_rank(r, v, j);
+}
+
 static const rnode *search_node(const hs_request *r, uint32_t id)
 {
     const rnode *x = r ? visible(r, id) : NULL;
     return x && x->lk == LK_SEARCH ? x : NULL;
+}
+
+/* ---- Similarity order (clusters.c, wl_cluster_order). ----------------- */
+
+/* Search node v's hits' probe ranks, to a new array (NULL: out of memory). */
+static int64_t *hit_ranks_of(const hs_request *r, uint32_t v)
+{
+    int64_t *hits = malloc((size_t)r->nodes[v].info.top_k * sizeof *hits);
+    for (int64_t j = 0; hits && j < r->nodes[v].info.top_k; j++)
+        hits[j] = hit_rank(r, v, j);
+    return hits;
+}
+
+/* |H| of the request's last finished search: the distinct clusters of its
+ * HS_LOCAL_TOPK_MODEL best results (of its hits alone when they are fixed
+ * `hit_ranks`: a trace says no more).  0 when no search finished yet; -1
+ * out of memory.  Its exact results: an early-terminated scan's missed
+ * ones count too (not modelled). */
+static int64_t previous_hit_clusters(const hs_request *r)
+{
+    if (r->last_search == NONE)
+        return 0;
+    uint32_t u = r->last_search;
+    const rnode *p = &r->nodes[u];
+    const wl_stage *st = template_stage(r, p);
+    int64_t large_k = st && st->hit_ranks ? p->info.top_k
+                                          : (p->info.top_k > HS_LOCAL_TOPK_MODEL ? p->info.top_k
+                                                                                 : HS_LOCAL_TOPK_MODEL);
+    int64_t *hits = hit_ranks_of(r, u);
+    int64_t h = hits ? wl_hit_clusters(scan_clusters(p), p->info.hit_locality, hits, p->info.top_k,
+                                       large_k, hs_rng_derive(request_seed(r), "locality", u))
+                     : -1;
+    free(hits);
+    return h;
+}
+
+int hs_request_search_reorder(hs_request *r, uint32_t id, int64_t local_topk, hs_search_order *out)
+{
+    rnode *x = (rnode *)search_node(r, id);
+    if (!x || x->info.state == HS_NODE_DONE || x->searched > 0 || x->part_bits || local_topk < 0)
+        return -1;
+    uint32_t v = r->vis[id];
+    const wl_stage *st = template_stage(r, x);
+    wl_order_in in = {.n = scan_clusters(x), .hits = hit_ranks_of(r, v), .top_k = x->info.top_k,
+                      .locality = x->info.hit_locality,
+                      .p_cache = st && st->locality_set ? st->locality[0] : HS_LOCALITY_CACHE_DEFAULT,
+                      .p_hit = st && st->locality_set ? st->locality[1] : HS_LOCALITY_HIT_DEFAULT,
+                      .p_assigned = st && st->locality_set ? st->locality[2]
+                                                           : HS_LOCALITY_ASSIGNED_DEFAULT,
+                      .h_prev = previous_hit_clusters(r), .local_topk = local_topk,
+                      .seed = hs_rng_derive(request_seed(r), "locality", v)};
+    int64_t *pos = malloc((size_t)x->info.top_k * sizeof *pos);
+    wl_order_out o;
+    int rc = in.hits && pos && in.h_prev >= 0 ? wl_cluster_order(&in, pos, &o) : -1;
+    free((void *)in.hits);
+    if (rc != 0) {
+        free(pos);
+        return -1;
+    }
+    free(x->hit_pos);
+    x->hit_pos = pos;
+    if (out)
+        *out = (hs_search_order){o.hit_first, o.assigned_next, o.rest};
+    return 0;
+}
+
+int64_t hs_request_search_hit_positions(const hs_request *r, uint32_t id, int64_t *pos, size_t cap)
+{
+    const rnode *x = search_node(r, id);
+    if (!x)
+        return -1;
+    for (int64_t j = 0; j < x->info.top_k && (size_t)j < cap; j++)
+        pos[j] = hit_pos(r, r->vis[id], j);
+    return x->info.top_k;
 }
 
 int64_t hs_request_search_hits(const hs_request *r, uint32_t id, int64_t *ranks, size_t cap)
@@ -1203,7 +1302,7 @@ int hs_request_search_progress(const hs_request *r, uint32_t id, int64_t m,
     int64_t lo = x->searched - (m > 0 ? m : 1);
     bool changed = lo <= 0;   /* rank 0 (the empty heap fills) is in the window */
     for (int64_t j = 0; j < x->info.top_k && !changed; j++) {
-        int64_t k = hit_rank(r, v, j);
+        int64_t k = hit_pos(r, v, j);
         changed = k >= lo && k < x->searched;
     }
     *out = (hs_search_progress){.clusters = scan_clusters(x), .searched = x->searched,

@@ -131,6 +131,32 @@ WL_HIDDEN uint64_t wl_hash(uint64_t h, uint64_t v);
  * (exponent locality) CDF first exceeds u in [0, 1). */
 WL_HIDDEN int64_t wl_hit_rank(double u, int64_t n, double locality);
 WL_HIDDEN void wl_item_finish(hs_item *it);   /* k.bytes = sum of parts */
+/* Similarity order of a search (clusters.c; workloads.h, "Similarity
+ * order"): its probe ranks in three tiers -- the clusters that held the
+ * previous search's results (H_v), those assigned to it (C - H_v), the
+ * rest -- each in probe order. */
+typedef struct wl_order_in {
+    int64_t n;                 /* clusters probed (C') */
+    const int64_t *hits;       /* [top_k] the final hits' probe ranks (fixed) */
+    int64_t top_k;
+    double locality;           /* Zipf exponent of probe ranks */
+    double p_cache, p_hit, p_assigned;   /* the stage's locality shares */
+    int64_t h_prev;            /* distinct clusters of the previous search's larger top-k
+                                  (0: no previous search: probe order) */
+    int64_t local_topk;        /* results the policy's cache holds (0: no cache probe) */
+    uint64_t seed;             /* the search's own "locality" stream */
+} wl_order_in;
+typedef struct wl_order_out {
+    int64_t hit_first, assigned_next, rest;   /* clusters per tier */
+} wl_order_out;
+/* hit_pos[j]: the scan position of hit j (0 for a hit the cache probe
+ * finds).  Returns 0, or -1 out of memory. */
+WL_HIDDEN int wl_cluster_order(const wl_order_in *in, int64_t *hit_pos, wl_order_out *out);
+/* Distinct clusters holding a search's large_k best results (its top_k
+ * hits, then large_k - top_k more ranks drawn from seed's "topl" stream
+ * under the locality law): its H.  -1 out of memory. */
+WL_HIDDEN int64_t wl_hit_clusters(int64_t n, double locality, const int64_t *hits, int64_t top_k,
+                                  int64_t large_k, uint64_t seed);
 
 /* ---- Workflow templates (workflow.c). --------------------------------- */
 typedef struct wl_param {
@@ -173,6 +199,8 @@ typedef struct wl_stage {
     int64_t *hit_ranks;                   /* search `hit_ranks`: fixed probe ranks of the hits
                                              (replaces the draw; top_k = their count); NULL */
     size_t nhit_ranks;
+    bool locality_set;                    /* search `locality: [cache, hit, assigned]` given */
+    double locality[3];                   /* its shares (else HS_LOCALITY_*_DEFAULT) */
 } wl_stage;
 
 typedef struct wl_edge {

@@ -40,6 +40,11 @@
  * top_k, hit_locality, cluster_skew (vector_search): the cluster-hit model
  *                 (clusters.c) that decides speculations on the stage's
  *                 consumers; numbers or expressions like spec_accuracy
+ * locality: [cache, hit, assigned] (vector_search) the shares of its hits
+ *                 that a similarity-ordered scan finds in the previous
+ *                 search's top-20 cache, its hit clusters, its assigned
+ *                 clusters (workloads.h, "Similarity order"; default
+ *                 HS_LOCALITY_*)
  */
 #include <math.h>
 #include <stdlib.h>
@@ -216,7 +221,7 @@ static const char *const *kind_keys(hs_stage_kind k)
                                       "chunk_tokens", "operand_order", NULL};
     static const char *const enc[] = {"batch", "seq", "granularity", "operand_order", NULL};
     static const char *const srch[] = {"index", "queries", "top_k", "hit_locality", "cluster_skew",
-                                       "hit_ranks", NULL};
+                                       "hit_ranks", "locality", NULL};
     static const char *const chunk[] = {"tokens", "chunk_size", "overlap", "s_per_token", NULL};
     static const char *const tool[] = {"latency", NULL};
     static const char *const comp[] = {"flops", "bytes", NULL};
@@ -407,6 +412,29 @@ static int parse_hit_ranks(const hs_node *n, wl_stage *s, hs_err *err)
     return 0;
 }
 
+/* `locality: [cache, hit, assigned]`: the shares of a later search's hits
+ * found in the previous search's cached top-20, in a cluster that held
+ * its results, in a cluster assigned to it (workloads.h, "Similarity
+ * order"): probabilities, non-decreasing. */
+static int parse_locality(const hs_node *n, wl_stage *s, hs_err *err)
+{
+    const hs_node *v = hs_map_get(n, "locality");
+    if (!v)
+        return 0;
+    if (v->kind != HS_NODE_SEQ || v->len != 3)
+        return hs_node_err(v, err, "stage '%s': locality is a list [cache, hit, assigned] of three "
+                           "probabilities", s->name);
+    for (size_t i = 0; i < 3; i++) {
+        if (hs_node_f64(v->items[i], 0, 1, &s->locality[i], err) < 0)
+            return -1;
+        if (i > 0 && s->locality[i] < s->locality[i - 1])
+            return hs_node_err(v->items[i], err, "stage '%s': locality shares are cumulative "
+                               "(cache <= hit <= assigned)", s->name);
+    }
+    s->locality_set = true;
+    return 0;
+}
+
 /* The cluster-hit model of a search stage (clusters.c): `top_k` hits,
  * `hit_locality` and `cluster_skew` exponents. */
 static int parse_hit_model(const wl_template *t, const hs_node *n, wl_stage *s, hs_err *err)
@@ -415,7 +443,7 @@ static int parse_hit_model(const wl_template *t, const hs_node *n, wl_stage *s, 
         parse_undrawn(t, n, "hit_locality", "an exponent", s, &s->hit_locality, err) < 0 ||
         parse_undrawn(t, n, "cluster_skew", "an exponent", s, &s->cluster_skew, err) < 0)
         return -1;
-    if (parse_hit_ranks(n, s, err) < 0)
+    if (parse_hit_ranks(n, s, err) < 0 || parse_locality(n, s, err) < 0)
         return -1;
     const wl_num *e[] = {&s->top_k, &s->hit_locality, &s->cluster_skew};
     const char *keys[] = {"top_k", "hit_locality", "cluster_skew"};

@@ -671,6 +671,71 @@ int hs_request_search_part_done(hs_request *r, uint32_t id, int64_t first, int64
  * nothing to stop at).  A rollback of the stage forgets it. */
 int hs_request_search_truncate(hs_request *r, uint32_t id);
 
+/* ---- Similarity order of a search (HedraRAG §4.2.2; clusters.c).
+ * A request's successive searches look near each other (an IRG or
+ * multistep request re-asks about what it just retrieved).  HedraRAG keeps
+ * per request the clusters its previous search was assigned (C) and those
+ * that held its results (H_v), and scans a new search's clusters C' in the
+ * order H_v ∩ C', (C - H_v) ∩ C', the rest; it also caches the previous
+ * search's larger top-k (20) and probes it first.
+ *
+ * The model.  A search keeps its hits' probe ranks (above: baselines scan
+ * in probe order and see exactly those); what reordering adds is where
+ * those ranks fall in the scan.  Relative to the request's last finished
+ * search (none: probe order), each hit j draws from the search's own
+ * "locality" stream (hs_rng_derive(request seed, "locality", node), apart
+ * from every stream a baseline sees) where its cluster lies:
+ *   u < cache            its result is among the previous search's 20 best
+ *                        (the larger top-k cached): in H_v too, and a cache
+ *                        of local_topk results holds it with chance
+ *                        local_topk / 20 (its place among the 20 uniform;
+ *                        chosen);
+ *   u < hit              its cluster held one of the previous search's 20
+ *                        best results: in H_v ∩ C';
+ *   u < assigned         its cluster was assigned to the previous search:
+ *                        in (C - H_v) ∩ C';
+ *   else                 a cluster new to the request.
+ * The shares are HedraRAG §4.2.2's locality figures read as cumulative tiers
+ * (HS_LOCALITY_*: "up to 33% / 52% / 77% of queries"; the reading is
+ * assumed, see the defaults), or the stage's `locality: [cache, hit,
+ * assigned]`.  |H_v| is the number of distinct clusters holding the
+ * previous search's 20 best results (its hits, then further ranks drawn
+ * under the locality law; fixed `hit_ranks`: its hits alone); all of H_v
+ * is in C' (they held the nearest results to a nearby query; assumed): the
+ * clusters the hits did not place go to Zipf-drawn free ranks.  Every
+ * other rank was assigned before with chance `assigned` (chosen: the
+ * overlap of C' with C equal to the share of hits found in it).  The scan
+ * then takes the three tiers in turn, each in probe order; a hit that
+ * the cache probe finds sits at position 0 (the running top-k holds it
+ * before the first cluster).  The tier counts are what the real system
+ * knows (it keeps C and H_v); the hits' tiers are not. */
+#define HS_LOCALITY_CACHE_DEFAULT 0.33     /* HedraRAG §4.2.2: "up to 33%" (read: in the top-20 cache) */
+#define HS_LOCALITY_HIT_DEFAULT 0.52       /* "up to 52%" (read: in a cluster of H_v) */
+#define HS_LOCALITY_ASSIGNED_DEFAULT 0.77  /* "up to 77%" (read: in a cluster of C) */
+#define HS_LOCAL_TOPK_MODEL 20             /* HedraRAG §4.2.2: the larger top-k cached */
+
+typedef struct hs_search_order {
+    int64_t hit_first;       /* |H_v ∩ C'|: scanned first */
+    int64_t assigned_next;   /* |(C - H_v) ∩ C'|: then these */
+    int64_t rest;            /* the other clusters of C', last */
+} hs_search_order;
+
+/* Reorders the scan of revealed search stage id (not DONE, no part of its
+ * scan finished) as above, relative to the request's last finished search,
+ * with a cache probe of local_topk results (0: none): from now on its
+ * progress, early termination and the speculations on its consumers are
+ * judged by the hits' scan positions (the parts of a split scan cover
+ * scan positions, not probe ranks; each cluster costs the same, so no
+ * work's cost changes).  Deterministic: calling it again, or again after
+ * a rollback (which returns the scan to probe order), gives the same
+ * order.  Fills *out (may be NULL).  Returns 0, or -1 (nothing changes)
+ * for a bad id, a stage that is not a search, DONE or with a part
+ * finished, local_topk < 0, or out of memory. */
+int hs_request_search_reorder(hs_request *r, uint32_t id, int64_t local_topk, hs_search_order *out);
+/* The scan positions of the final hits of search stage id (their probe
+ * ranks unless reordered), as hs_request_search_hits.  Ground truth. */
+int64_t hs_request_search_hit_positions(const hs_request *r, uint32_t id, int64_t *pos, size_t cap);
+
 /* ---- Look-ahead: what the workflow template says is to come (HeRo Eq.
  * 4's CS_F).  The model (workloads/lookahead.c): P(s), the chance template
  * stage s runs in a pass, propagates forward from the roots as

@@ -453,6 +453,18 @@ int hs_search_drop_rest(hs_sched *s, hs_req *r, uint32_t stage)
     return (int)hs_engine_drop_rest(s, r, stage);
 }
 
+int hs_search_reorder(hs_sched *s, hs_req *r, uint32_t stage, int64_t local_topk,
+                      hs_search_order *out)
+{
+    if (!r || hs_request_search_reorder(r->dag, stage, local_topk, out) != 0) {
+        hs_sched_fail(s, "hs_search_reorder of request %llu stage %u: not a search whose scan has "
+                         "yet to search a cluster (or local_topk %lld < 0)",
+                      r ? (unsigned long long)r->arr.id : 0ull, stage, (long long)local_topk);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- Speculation by progress, look-ahead, energy per request --------------------- */
 
 int hs_req_search_progress(const hs_req *r, uint32_t stage, int64_t m, hs_search_progress *out)
