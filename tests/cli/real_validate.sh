@@ -39,6 +39,20 @@ expect_status 2 $HETSOC validate $small --policy eft --repeat 0
 expect_status 2 $HETSOC validate $small --policy eft --repeat 101
 expect_status 2 $HETSOC validate $small --policy eft --repeat
 
+# The four seed policies drive the OpenCL executor too (on this GPU-less
+# profile hedrarag's generation worker is the NPU sub-device and its GPU
+# index cache is moot).  hero, heterollm and hedrarag place the same
+# kernels in both runs, so every kernel pairs; agentxpu late-binds its
+# prefill chunks by when PUs fall free (Algorithm 1), which differs between
+# the model and the device, so its kernel sets differ and only its
+# request latencies compare.
+for pol in hero heterollm agentxpu hedrarag; do
+    expect_status 0 $HETSOC validate $small --policy $pol --json
+    expect_out "\"policy\": \"$pol\""
+    expect_out '"requests": 3'
+    [ $pol = agentxpu ] || expect_out '"unpaired_kernels": 0'
+done
+
 # A workload of fewer than 100 requests validates 100 unless told otherwise.
 sed 's/^requests: 100/requests: 5/' "$HS_SOURCE/workloads/tiny-rag-serving.yaml" >"$tmp/few.yaml"
 expect_status 0 $HETSOC sim --hw pocl-cpu-2pu --workload "$tmp/few.yaml" --policy fifo --json
