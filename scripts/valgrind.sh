@@ -66,8 +66,8 @@ YAML
 vg sim "$bin" sim --hw generic-soc --workload tiny-agentic-rag --policy hero --set workload.requests=4 --json
 vg run "$bin" run "$tmp/exp.yaml" -o "$tmp/all.h5" -j 1 -q
 vg run_jobs "$bin" run "$tmp/exp.yaml" -o "$tmp/j2.h5" -j 2 -q
-vg run_shard "$bin" run "$tmp/exp.yaml" -o "$tmp/s1.h5" -j 1 -q --shard 1/2
-"$bin" run "$tmp/exp.yaml" -o "$tmp/s2.h5" -j 1 -q --shard 2/2 >/dev/null 2>&1
+vg run_shard "$bin" run "$tmp/exp.yaml" -o "$tmp/s1.h5" -j 1 -q --shard 0/2
+"$bin" run "$tmp/exp.yaml" -o "$tmp/s2.h5" -j 1 -q --shard 1/2 >/dev/null 2>&1
 # --resume over a journal of finished runs (the one a killed sweep leaves
 # is made here by stopping the sweep with SIGKILL once its journal grew).
 if wanted resume; then
@@ -85,10 +85,8 @@ vg resume "$bin" run "$tmp/long.yaml" -o "$tmp/r.h5" -j 1 -q --resume
 vg summary "$bin" summary "$tmp/all.h5" --csv requests
 vg summary_text "$bin" summary "$tmp/all.h5"
 vg merge "$bin" merge "$tmp/m.h5" "$tmp/s1.h5" "$tmp/s2.h5"
-# A corrupt results file is refused, not read wild.
-cp "$tmp/all.h5" "$tmp/bad.h5"
-size=$(stat -c %s "$tmp/bad.h5")
-printf 'XXXXXXXXXXXXXXXX' | dd of="$tmp/bad.h5" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+# A damaged (here: cut in half) results file is refused, not read wild.
+head -c $(($(stat -c %s "$tmp/all.h5" 2>/dev/null || echo 0) / 2)) "$tmp/all.h5" >"$tmp/bad.h5" 2>/dev/null
 want=1; vg summary_corrupt "$bin" summary "$tmp/bad.h5" --csv requests; want=0
 # Profiles, workloads, the partition solver, the listings, benchmarks.
 vg hw_show "$bin" hw show snapdragon-8gen3
