@@ -60,9 +60,9 @@ static double *mean_vars(const wl_class *c, const hs_arrival *a)
         if (!c->params[i]->is_str)
             vars[i] = mean_of(&c->params[i]->num, vars);
     if (a && a->prompt_tokens >= 0 && t->prompt_param >= 0)
-        vars[t->prompt_param] = a->prompt_tokens > 0 ? (double)a->prompt_tokens : 1;
+        vars[t->prompt_param] = (double)a->prompt_tokens;
     if (a && a->output_tokens >= 0 && t->output_param >= 0)
-        vars[t->output_param] = a->output_tokens > 0 ? (double)a->output_tokens : 1;
+        vars[t->output_param] = (double)a->output_tokens;
     return vars;
 }
 

@@ -159,11 +159,11 @@ static void draw_params(builder *b, const hs_arrival *a)
     for (size_t i = 0; i < b->t->nparams; i++)
         if (!c->params[i]->is_str)
             b->vars[i] = draw(b, &c->params[i]->num);
-    /* A trace's token counts replace the drawn ones (at least 1 token). */
+    /* A trace's token counts replace the drawn ones (the reader refuses 0). */
     if (a->prompt_tokens >= 0 && b->t->prompt_param >= 0)
-        b->vars[b->t->prompt_param] = a->prompt_tokens > 0 ? (double)a->prompt_tokens : 1;
+        b->vars[b->t->prompt_param] = (double)a->prompt_tokens;
     if (a->output_tokens >= 0 && b->t->output_param >= 0)
-        b->vars[b->t->output_param] = a->output_tokens > 0 ? (double)a->output_tokens : 1;
+        b->vars[b->t->output_param] = (double)a->output_tokens;
 }
 
 static void draw_loops(builder *b)

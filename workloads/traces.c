@@ -17,8 +17,10 @@
  * records before `start` seconds are skipped, gaps are multiplied by
  * `time_scale`, and `limit` keeps the first N.
  *
+ * Token counts are positive: a row with 0 tokens is an error, not 1 token.
  * The file is streamed: memory does not grow with the trace.  A bad line
- * is reported as "PATH:LINE: error: MESSAGE". */
+ * is reported as "PATH:LINE: error: MESSAGE" (a bad token count as
+ * "PATH:LINE:COL: error: MESSAGE"). */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -90,6 +92,23 @@ static int parse_count(const char *s, size_t len, int64_t *out)
     return 0;
 }
 
+/* A token count at column COL (1-based) of the line: a positive integer.
+ * A row with 0 tokens is refused rather than raised to 1, which would
+ * replay a request the trace does not hold (the Azure code, Mooncake
+ * conversation and RAGPulse traces have none). */
+static int token_count(const wl_trace_rd *rd, int col, const char *s, size_t len, const char *name,
+                       int64_t *out, hs_err *err)
+{
+    const char *path = rd->spec->path;
+    if (parse_count(s, len, out) < 0)
+        return hs_err_at(err, path, (int)rd->line, col, "%s is not a non-negative integer", name);
+    if (*out == 0)
+        return hs_err_at(err, path, (int)rd->line, col,
+                         "%s is 0: a request's LLM call needs at least 1 token (drop the row or "
+                         "give it a count)", name);
+    return 0;
+}
+
 /* ---- azure-csv. --------------------------------------------------------- */
 
 static int read_line(wl_trace_rd *rd, hs_err *err);
@@ -124,10 +143,9 @@ static int csv_record(wl_trace_rd *rd, const char *l, double *t, int64_t *in, in
         return line_err(rd, err, "TIMESTAMP is neither 'YYYY-MM-DD HH:MM:SS' nor a number");
     }
     const char *end = l + strlen(l);
-    if (parse_count(c1 + 1, (size_t)(c2 - c1 - 1), in) < 0)
-        return line_err(rd, err, "ContextTokens is not a non-negative integer");
-    if (parse_count(c2 + 1, (size_t)(end - c2 - 1), out) < 0)
-        return line_err(rd, err, "GeneratedTokens is not a non-negative integer");
+    if (token_count(rd, (int)(c1 + 2 - l), c1 + 1, (size_t)(c2 - c1 - 1), "ContextTokens", in, err) < 0 ||
+        token_count(rd, (int)(c2 + 2 - l), c2 + 1, (size_t)(end - c2 - 1), "GeneratedTokens", out, err) < 0)
+        return -1;
     return 1;
 }
 
@@ -274,10 +292,9 @@ static int json_record(wl_trace_rd *rd, const char *l, double *t, int64_t *in, i
     if (parse_number(v[K_TS], vl[K_TS], t) < 0)
         return line_err(rd, err, "\"timestamp\" is not a number");
     *t *= rd->spec->time_unit;
-    if (parse_count(v[K_IN], vl[K_IN], in) < 0)
-        return line_err(rd, err, "\"input_length\" is not a non-negative integer");
-    if (parse_count(v[K_OUT], vl[K_OUT], out) < 0)
-        return line_err(rd, err, "\"output_length\" is not a non-negative integer");
+    if (token_count(rd, (int)(v[K_IN] + 1 - l), v[K_IN], vl[K_IN], "\"input_length\"", in, err) < 0 ||
+        token_count(rd, (int)(v[K_OUT] + 1 - l), v[K_OUT], vl[K_OUT], "\"output_length\"", out, err) < 0)
+        return -1;
     return 1;
 }
 

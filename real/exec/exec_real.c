@@ -58,14 +58,17 @@ static rl_rec *rec_alloc(rl_exec *e)
 }
 
 /* The race: PoCL (3.1) calls an event's completion callback on a device
- * worker thread, and once the callback returns that thread goes on using
- * the event (pocl_event_updated) without holding a reference of its own.
- * Our callback hands the record to the engine thread, which may handle it
- * at once; releasing the event there could drop its last reference while
- * the worker still uses it (a crash in POclReleaseEvent when several
- * processes load the machine and the worker is descheduled in between).
- * So a handled event is released RL_LATE_EVENTS completions later, and the
- * last ones when the executor is destroyed. */
+ * worker thread, and once the callback returns that thread goes on with
+ * the event and its queue (pocl_update_event_finished: notifications, the
+ * event's buffers, its own reference); clFinish does not wait for that
+ * tail.  Tearing the executor down (queues, buffers, contexts) while a
+ * worker is still in it crashed the worker when several processes
+ * oversubscribed the machine.  Two guards: a handled event is released
+ * RL_LATE_EVENTS completions later, and the last ones only after
+ * real_destroy has given the workers time to leave (the guard that
+ * matters: without it scripts/real-stress.sh crashes test_real_run most
+ * times; the event's reference count cannot say when the worker left, as
+ * PoCL keeps one of its own on a queue's last event). */
 static void release_late(rl_exec *e, cl_event ev)
 {
     cl_event *slot = &e->late[e->late_next++ % RL_LATE_EVENTS];

@@ -107,6 +107,7 @@ journal_of() {
 flip() { printf 'XXXXXXXX' | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null; }
 resume_ok() {
     expect_status 0 "$HETSOC" run "$tmp/exp.yaml" -o "$out_h5" -j 2 --resume -q
+    resume_err=$err
     runs_once "$out_h5"
     same_tables "$tmp/clean.h5" "$out_h5" "$1"
 }
@@ -127,10 +128,22 @@ resume_ok "resumed from a journal with a huge frame length"
 journal_of
 : >"$out_h5.journal"
 resume_ok "resumed from an empty journal"
+printf '%s' "$resume_err" | grep -q "warning: .*journal is empty or not a journal: no finished run can be" \
+    || fail "no warning for an empty journal: $resume_err"
+# Finished runs are never discarded without a word: a rerun without
+# --resume, or --resume with the journal deleted, says so on stderr.
+journal_of
+expect_status 0 "$HETSOC" run "$tmp/exp.yaml" -o "$out_h5" -j 2 -q
+expect_err "warning: .*journal holds [1-9][0-9]* finished run\(s\) of an interrupted sweep; starting afresh discards"
+journal_of
+rm -f "$out_h5.journal"
+resume_ok "resumed with the journal deleted"
+printf '%s' "$resume_err" | grep -q "warning: .*partial exists but its journal .* is gone" \
+    || fail "no warning for a deleted journal: $resume_err"
 journal_of
 head -c 5000 /dev/urandom >"$out_h5.journal"
 resume_ok "resumed from a journal of random bytes"
 
-# Not checked yet: a complete results file with a damaged value is taken
-# as good by --resume (no checksums in the file format yet).
+# A complete results file with damaged bytes is refused by --resume as
+# corrupt (checksummed datasets): run_corrupt.sh.
 finish

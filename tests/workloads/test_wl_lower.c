@@ -148,6 +148,25 @@ static void test_granularities_agree(void **state)
     assert_int_equal(eo.items, 1 + 8 * 24);
 }
 
+/* A whole decode at stage granularity is summed step by step up to 2^16
+ * steps and in closed form beyond (a huge token count once looped per
+ * token): one step more than the threshold adds exactly that step's cost,
+ * and the largest decode the model's context allows is costed at once. */
+static void test_decode_closed_form(void **state)
+{
+    (void)state;
+    hs_model m = model("llama-3.2-1b");
+    const int64_t P = 10, S = 1 << 16;
+    sums summed = llm(&m, m.quant, 0, P, S + 1, HS_GRAN_STAGE, HS_PHASE_DECODE, -1);
+    sums closed = llm(&m, m.quant, 0, P, S + 2, HS_GRAN_STAGE, HS_PHASE_DECODE, -1);
+    sums last = llm(&m, m.quant, 0, P + S, 2, HS_GRAN_STAGE, HS_PHASE_DECODE, -1);
+    assert_int_equal(last.items, 1);
+    assert_rel(closed.flops - summed.flops, last.flops, 1e-6);
+    assert_rel(closed.bytes - summed.bytes, last.bytes, 1e-6);
+    sums whole = llm(&m, m.quant, 0, P, m.max_context - P, HS_GRAN_STAGE, HS_PHASE_DECODE, -1);
+    assert_true(whole.flops > closed.flops && isfinite(whole.flops));
+}
+
 /* A BERT-large pass: bidirectional attention over the whole sequence. */
 static void test_encoder_closed_form(void **state)
 {
@@ -346,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_kv_growth),
         cmocka_unit_test(test_granularities_agree),
         cmocka_unit_test(test_encoder_closed_form),
+        cmocka_unit_test(test_decode_closed_form),
         cmocka_unit_test(test_shapes_match_hw),
         cmocka_unit_test(test_decode_is_lazy),
         cmocka_unit_test(test_issued_items_match_lowering),

@@ -1,7 +1,8 @@
 /* Trace replay on small traces written here in the real formats: Azure
  * CSV, Mooncake JSON lines (integer milliseconds), RAGPulse JSON lines
  * (seconds as strings, a clock restart, a trailing blank line); the
- * time_scale / start / limit options; malformed lines. */
+ * time_scale / start / limit options; malformed lines; rows with 0 tokens
+ * refused at their column, not raised to 1. */
 #include "wl_test.h"
 
 static char *dir;
@@ -24,7 +25,7 @@ static const char *azure =
     "TIMESTAMP,ContextTokens,GeneratedTokens\n"
     "2023-11-16 18:17:03.9799600,4808,10\n"
     "2023-11-16 18:17:04.0319600,3180,8\n"
-    "2023-11-16 18:17:05.0319600,100,0\n"
+    "2023-11-16 18:17:05.0319600,100,1\n"
     "2023-11-16 23:59:59.5000000,7,3\r\n"
     "2023-11-17 00:00:00.5000000,8,4\n";
 
@@ -98,8 +99,8 @@ static void test_azure_csv(void **state)
     near(r[4].t, r[3].t + 1);                       /* across midnight */
     assert_int_equal(r[0].in, 4808);
     assert_int_equal(r[0].out, 10);
-    assert_int_equal(r[2].out, 0);
-    /* The trace's counts become the LLM call's lengths (at least 1 token). */
+    assert_int_equal(r[2].out, 1);
+    /* The trace's counts become the LLM call's lengths. */
     hs_err err;
     hs_gen *g = hs_gen_create(wl, 1, &err);
     hs_arrival a;
@@ -164,8 +165,9 @@ static void test_scale_start_limit(void **state)
     hs_workload_free(wl);
 }
 
-/* "PATH:LINE: error: ..." at workload load time. */
-static void bad_trace(const char *name, const char *text, const char *fmt, int line,
+/* "PATH:LINE: error: ..." (or "PATH:LINE:COL: error: ..." when col > 0) at
+ * workload load time. */
+static void bad_trace(const char *name, const char *text, const char *fmt, int line, int col,
                       const char *what)
 {
     char path[512], yaml[1024], want[600];
@@ -174,7 +176,10 @@ static void bad_trace(const char *name, const char *text, const char *fmt, int l
     snprintf(yaml, sizeof yaml, "kind: llm\nmodel: llama-3.2-1b\n"
                                 "arrival: {process: trace, path: %s, format: %s}\n", path, fmt);
     wl_text_error(yaml, &err);
-    snprintf(want, sizeof want, "%s:%d: error: ", path, line);
+    if (col > 0)
+        snprintf(want, sizeof want, "%s:%d:%d: error: ", path, line, col);
+    else
+        snprintf(want, sizeof want, "%s:%d: error: ", path, line);
     if (strncmp(err.msg, want, strlen(want)) != 0)
         fail_msg("'%s' does not start with '%s'", err.msg, want);
     assert_contains(err.msg, what);
@@ -184,20 +189,25 @@ static void test_malformed_lines(void **state)
 {
     (void)state;
     bad_trace("b1.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.9,1,2\n"
-              "2023-11-16 18:17:04.9,abc,3\n", "azure-csv", 3, "ContextTokens");
+              "2023-11-16 18:17:04.9,abc,3\n", "azure-csv", 3, 23, "ContextTokens");
     bad_trace("b2.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.9,5\n",
-              "azure-csv", 2, "3 comma-separated fields");
+              "azure-csv", 2, 0, "3 comma-separated fields");
     bad_trace("b3.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-13-16 18:17:03.9,5,6\n",
-              "azure-csv", 2, "TIMESTAMP");
+              "azure-csv", 2, 0, "TIMESTAMP");
     bad_trace("b4.jsonl", "{\"timestamp\": 1, \"input_length\": 2, \"output_length\": 3}\n"
-              "{\"timestamp\": 2, \"input_length\": 2}\n", "jsonl", 2, "missing \"output_length\"");
+              "{\"timestamp\": 2, \"input_length\": 2}\n", "jsonl", 2, 0, "missing \"output_length\"");
     bad_trace("b5.jsonl", "\n\n{\"timestamp\": 1, \"input_length\": 2, \"output_length\": 3\n",
-              "jsonl", 3, "expected ',' or '}'");
+              "jsonl", 3, 0, "expected ',' or '}'");
     bad_trace("b6.jsonl", "{\"timestamp\": \"soon\", \"input_length\": 2, \"output_length\": 3}\n",
-              "jsonl", 1, "\"timestamp\" is not a number");
+              "jsonl", 1, 0, "\"timestamp\" is not a number");
     bad_trace("b7.jsonl", "{\"timestamp\": 1, \"input_length\": -2, \"output_length\": 3}\n",
-              "jsonl", 1, "input_length");
-    bad_trace("b8.jsonl", "[1, 2, 3]\n", "jsonl", 1, "expected a JSON object");
+              "jsonl", 1, 34, "input_length");
+    bad_trace("b8.jsonl", "[1, 2, 3]\n", "jsonl", 1, 0, "expected a JSON object");
+    /* 0 tokens: refused where the count stands, not replayed as 1 token. */
+    bad_trace("z1.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:04.9,7,0\n",
+              "azure-csv", 2, 25, "GeneratedTokens is 0");
+    bad_trace("z2.jsonl", "{\"timestamp\": \"5\", \"input_length\": \"0\", \"output_length\": 3}\n",
+              "jsonl", 1, 37, "\"input_length\" is 0");
     hs_err err;
     wl_text_error("kind: llm\nmodel: llama-3.2-1b\narrival: {process: trace, "
                   "path: /nonexistent/t.csv, format: azure-csv}\n", &err);
