@@ -1222,6 +1222,22 @@ static bool runnable_anywhere(hs_sched *s, const hs_work *w)
     return false;
 }
 
+/* The first PU that can run w, when w fits in none of their memory
+ * domains now; -1 when it fits somewhere or runs nowhere. */
+static int memory_bound_pu(hs_sched *s, const hs_work *w)
+{
+    int first = -1;
+    for (int pu = 0; pu < (int)s->hw->npus; pu++) {
+        if (!hs_can_run(s, w, pu))
+            continue;
+        if (hs_mem_fits(s, w, pu))
+            return -1;
+        if (first < 0)
+            first = pu;
+    }
+    return first;
+}
+
 static uint64_t requests_in_flight(const hs_sched *s)
 {
     uint64_t n = 0;
@@ -1242,16 +1258,25 @@ static void check_stall(hs_sched *s, double end, uint64_t events, uint64_t max_e
         return;
     size_t inflight = (size_t)requests_in_flight(s), ready = 0;
     const hs_work *stuck = NULL;   /* the first ready work no PU can run */
+    const hs_work *full = NULL;    /* else the first that fits in no domain now */
+    int full_pu = -1;
     for (hs_work *w = s->ready_head; w; w = w->ready_next) {
         ready++;
         if (!stuck && !runnable_anywhere(s, w))
             stuck = w;
+        else if (!stuck && !full && (full_pu = memory_bound_pu(s, w)) >= 0)
+            full = w;
     }
-    char why[160] = "";
+    char why[640] = "", mem[448];
     if (stuck)
         snprintf(why, sizeof why, "; work %llu (slot %s) can run on no PU of the profile (an op no PU supports, "
                  "or more memory than any domain holds)", (unsigned long long)stuck->id,
                  hs_slot_name(stuck->item.slot));
+    else if (full && !hs_mem_why(s, full, full_pu, mem, sizeof mem))
+        /* Nothing runs, so nothing will free memory: weights stay loaded
+         * and a KV cache is released only when its request ends. */
+        snprintf(why, sizeof why, "; work %llu (slot %s) fits in no memory domain of a PU that can run it "
+                 "(%s)", (unsigned long long)full->id, hs_slot_name(full->item.slot), mem);
     hs_sched_fail(s, "the run stalled at t = %.9g s with %zu request(s) in flight and nothing left to happen: "
                      "%zu work item(s) ready but never dispatched by policy '%s'%s",
                   s->t, inflight, ready, s->pol->name, why);

@@ -333,6 +333,37 @@ static void test_stall_is_an_error(void **state)
     unload(&f);
 }
 
+/* A policy that fills the memory (an index-cache reservation of all but
+ * one byte of the phone's 12 GB DRAM) and then waits: the LLM's first work
+ * needs its weights, which fit in no domain, and nothing runs that could
+ * free memory, so the stall names the memory as its cause. */
+static void fill_schedule(hs_sched *s, void *st)
+{
+    (void)st;
+    int mem = hs_pu_of(s, 0)->mem;
+    if (hs_mem_index_cache(s, mem) == 0)
+        hs_mem_set_index_cache(s, mem, hs_mem_capacity(s, mem) - hs_mem_used(s, mem) - 1);
+}
+
+static const hs_policy_ops fill_policy = {
+    .abi_version = HS_POLICY_ABI_VERSION, .name = "test-fill", .description = "x", .schedule = fill_schedule,
+};
+
+static void test_stall_on_memory_says_so(void **state)
+{
+    (void)state;
+    fixture f;
+    load(&f, "snapdragon-8gen3", "heterollm-gsm8k", "requests=1");
+    hs_err err;
+    hs_run_metrics m;
+    hs_run_cfg cfg = {.hw = f.hw, .wl = f.wl, .policy = &fill_policy, .seed = 1};
+    assert_int_equal(hs_run(&cfg, &m, &err), -1);
+    assert_non_null(strstr(err.msg, "ready but never dispatched by policy 'test-fill'"));
+    assert_non_null(strstr(err.msg, "fits in no memory domain of a PU that can run it (memory domain dram"));
+    hs_run_metrics_free(&m);
+    unload(&f);
+}
+
 /* ---- Runs cut short: marked truncated, with the reason and what was left. -- */
 
 /* m (a run cut by `reason`) is marked so in its metrics and its JSON. */
@@ -469,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_speculation_and_rollback),
         cmocka_unit_test(test_policy_misuse_fails_the_run),
         cmocka_unit_test(test_stall_is_an_error),
+        cmocka_unit_test(test_stall_on_memory_says_so),
         cmocka_unit_test(test_cut_short),
         cmocka_unit_test(test_policy_and_dram_metrics),
         cmocka_unit_test(test_determinism),
