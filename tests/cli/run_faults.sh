@@ -82,6 +82,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # ---- Corrupted journals on --resume ----------------------------------------
+# running PID...: one of them is alive and not yet a zombie (a zombie holds
+# no file open any more).
+running() {
+    for k in "$@"; do
+        state=$(sed 's/^.*) \(.\).*/\1/' /proc/"$k"/stat 2>/dev/null) || continue
+        [ -n "$state" ] && [ "$state" != Z ] && return 0
+    done
+    return 1
+}
 # journal_of: a journal of a few finished runs (the sweep killed after them).
 journal_of() {
     rm -f "$out_h5" "$out_h5.journal" "$out_h5.partial"
@@ -99,8 +108,18 @@ journal_of() {
         sleep 0.05
         i=$((i + 1))
     done
-    kill -9 "$pid" 2>/dev/null
+    # The workers first: they die with the sweep (PR_SET_PDEATHSIG), but
+    # only some time after it, and until then they hold the inherited
+    # results file open (and its HDF5 lock), which a loaded machine makes
+    # long enough for the resume below to be refused.
+    kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null || true)
+    kill -9 $kids "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
+    i=0
+    while [ "$i" -lt 200 ] && running $kids; do
+        sleep 0.05
+        i=$((i + 1))
+    done
     [ -e "$out_h5.journal" ] || fail "no journal after the kill"
 }
 # flip FILE OFFSET: overwrites 8 bytes at OFFSET with garbage.
