@@ -1272,11 +1272,13 @@ static void check_stall(hs_sched *s, double end, uint64_t events, uint64_t max_e
         snprintf(why, sizeof why, "; work %llu (slot %s) can run on no PU of the profile (an op no PU supports, "
                  "or more memory than any domain holds)", (unsigned long long)stuck->id,
                  hs_slot_name(stuck->item.slot));
-    else if (full && !hs_mem_why(s, full, full_pu, mem, sizeof mem))
+    else if (full) {
         /* Nothing runs, so nothing will free memory: weights stay loaded
          * and a KV cache is released only when its request ends. */
+        hs_mem_why(s, full, full_pu, mem, sizeof mem);   /* false, as memory_bound_pu found: its text */
         snprintf(why, sizeof why, "; work %llu (slot %s) fits in no memory domain of a PU that can run it "
                  "(%s)", (unsigned long long)full->id, hs_slot_name(full->item.slot), mem);
+    }
     hs_sched_fail(s, "the run stalled at t = %.9g s with %zu request(s) in flight and nothing left to happen: "
                      "%zu work item(s) ready but never dispatched by policy '%s'%s",
                   s->t, inflight, ready, s->pol->name, why);
