@@ -1,10 +1,6 @@
 # The on-device validation workloads: each runs through hetsoc validate with
 # every kernel paired (a few requests here; 100 by default).
 . "$(dirname "$0")/real_lib.sh"
-# LeakSanitizer's tracer has crashed (SIGSEGV, "DTLS ... at 0x...a68") reading a bogus dynamic TLS
-# block of the main thread after a validation of tiny-rag-serving (PoCL and LLVM are loaded with
-# dlopen); heap leaks are still checked without the TLS scan.
-export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}use_tls=0"
 
 for wl in tiny-agent-mix tiny-rag-serving; do
     expect_status 0 $HETSOC workload show "$wl" --hw pocl-cpu-2pu
