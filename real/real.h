@@ -87,6 +87,10 @@ typedef struct hs_real_validation {
     double noise_floor_request_latency_ci; /* its 95% half-width (NaN below three repetitions) */
     double mape_kernel_latency;    /* the same over kernels (end - start) */
     double median_kernel_error;    /* median |sim - real| / real over the paired kernels */
+    double noise_floor_kernel_error;    /* the same median of each repetition against the previous
+                                           one, kernels paired by key, averaged over the pairs of
+                                           repetitions (NaN with one) */
+    double noise_floor_kernel_error_ci; /* its 95% half-width (NaN below three repetitions) */
     double makespan_error;         /* |sim - real| / real */
     double bias_request_latency;   /* mean (sim - real) / real: the sign of the error */
     size_t requests, kernels;      /* pairs (of the last repetition) */

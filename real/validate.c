@@ -284,6 +284,32 @@ static double median(double *v, size_t n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* The machine's own kernel-level noise: the median |a - b| / b over the
+ * kernels both repetitions ran (paired by key, both sorted by key), the
+ * real-against-real twin of the median kernel error.  NaN when none pair;
+ * -1 when out of memory. */
+static int kernel_noise(const side *a, const side *b, double *out)
+{
+    size_t i = 0, j = 0, n = 0;
+    double *rel = malloc((a->nk < b->nk ? a->nk : b->nk) * sizeof *rel + 1);   /* + 1: never malloc(0) */
+    if (!rel)
+        return -1;
+    while (i < a->nk && j < b->nk) {
+        if (a->k[i].key < b->k[j].key) {
+            i++;
+        } else if (a->k[i].key > b->k[j].key) {
+            j++;
+        } else {
+            if (b->k[j].dur > 0)
+                rel[n++] = fabs(a->k[i].dur - b->k[j].dur) / b->k[j].dur;
+            i++, j++;
+        }
+    }
+    *out = median(rel, n);
+    free(rel);
+    return 0;
+}
+
 /* ---- Breakdown by op class and shape -------------------------------------------------------- */
 
 static int cmp_pair_shape(const void *a, const void *b)
@@ -388,7 +414,8 @@ static int breakdown(pairs *p, const hs_hw *hw, hs_real_validation *v)
 
 /* What the repetitions leave for the summary. */
 typedef struct reps {
-    double *mape, *bias, *kmape, *noise;   /* per repetition (noise: per consecutive pair) */
+    double *mape, *bias, *kmape;           /* per repetition */
+    double *noise, *knoise;                /* per consecutive pair: requests' MAPE, kernels' median */
     int n, nnoise;
     size_t unpaired;
     double makespan, mean;                 /* summed over the hardware runs */
@@ -419,9 +446,12 @@ static int repetition(hs_run_cfg *c, hs_exec *x, int runs, side *sim, side *prev
     int i = R->n++;
     v->requests = compare_requests(sim, cur, &R->mape[i], &R->bias[i]);
     R->kmape[i] = compare_kernels(sim, cur, kp, &v->kernels, &R->unpaired);
-    double bias;
-    if (i > 0)
-        compare_requests(prev, cur, &R->noise[R->nnoise++], &bias);
+    if (i > 0) {
+        double bias;
+        compare_requests(prev, cur, &R->noise[R->nnoise], &bias);
+        if (kernel_noise(prev, cur, &R->knoise[R->nnoise++]) != 0)
+            return hs_errf(err, "out of memory");
+    }
     return kp->oom ? hs_errf(err, "out of memory") : 0;
 }
 
@@ -432,6 +462,7 @@ static void summarise_reps(const reps *R, int runs, const hs_run_metrics *ms, hs
     mean_ci(R->bias, (size_t)R->n, &v->bias_request_latency, &half);
     mean_ci(R->kmape, (size_t)R->n, &v->mape_kernel_latency, &half);
     mean_ci(R->noise, (size_t)R->nnoise, &v->noise_floor_request_latency, &v->noise_floor_request_latency_ci);
+    mean_ci(R->knoise, (size_t)R->nnoise, &v->noise_floor_kernel_error, &v->noise_floor_kernel_error_ci);
     memcpy(v->mape_request_latency_reps, R->mape, (size_t)R->n * sizeof *R->mape);
     double sorted[HS_REAL_MAX_REPEAT];
     memcpy(sorted, R->mape, (size_t)R->n * sizeof *R->mape);
@@ -475,10 +506,11 @@ static int hardware(hs_run_cfg *c, const hs_real_opts *ro, int repeat, side *sim
 static int reps_alloc(reps *R, int repeat)
 {
     memset(R, 0, sizeof *R);
-    double *all = calloc(4 * (size_t)repeat, sizeof *all);
+    double *all = calloc(5 * (size_t)repeat, sizeof *all);
     if (!all)
         return -1;
     R->mape = all, R->bias = all + repeat, R->kmape = all + 2 * repeat, R->noise = all + 3 * repeat;
+    R->knoise = all + 4 * repeat;
     return 0;
 }
 

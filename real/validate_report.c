@@ -62,6 +62,8 @@ void hs_real_validation_json(const hs_real_validation *v, const char *extra, FIL
     num(f, "noise_floor_request_latency_ci", v->noise_floor_request_latency_ci, false);
     num(f, "mape_kernel_latency", v->mape_kernel_latency, false);
     num(f, "median_kernel_error", v->median_kernel_error, false);
+    num(f, "noise_floor_kernel_error", v->noise_floor_kernel_error, false);
+    num(f, "noise_floor_kernel_error_ci", v->noise_floor_kernel_error_ci, false);
     num(f, "makespan_error", v->makespan_error, false);
     num(f, "bias_request_latency", v->bias_request_latency, false);
     fprintf(f, "\"requests\": %zu, \"kernels\": %zu, \"unpaired_kernels\": %zu, ", v->requests, v->kernels,
@@ -111,7 +113,7 @@ static void classes_print(const char *title, const hs_real_kernel_class *c, size
 
 void hs_real_validation_print(const hs_real_validation *v, size_t top, FILE *f)
 {
-    char a[64], b[64];
+    char a[64], b[64], c[64];   /* one buffer per pct_ci in a call: they are all read after */
     fprintf(f, "  %-28s %10s %10s\n", "", "sim", "real");
     fprintf(f, "  %-28s %10.4f %10.4f\n", "mean request latency (s)", v->sim_mean_latency_s, v->real_mean_latency_s);
     fprintf(f, "  %-28s %10.4f %10.4f\n", "makespan (s)", v->sim_makespan_s, v->real_makespan_s);
@@ -124,9 +126,14 @@ void hs_real_validation_print(const hs_real_validation *v, size_t top, FILE *f)
         fprintf(f, "  noise floor (real vs real)    %s  (%d repetitions: error %s against a noise floor of %s)\n",
                 pct_ci(v->noise_floor_request_latency, v->noise_floor_request_latency_ci, b, sizeof b), v->repeat,
                 pct_ci(v->mape_request_latency, NAN, a, sizeof a),
-                pct_ci(v->noise_floor_request_latency, NAN, b, sizeof b));
+                pct_ci(v->noise_floor_request_latency, NAN, c, sizeof c));
     fprintf(f, "  kernel latency error (MAPE)   %6.1f%%  (median %.1f%%; %zu kernels paired, %zu unpaired)\n",
             100 * v->mape_kernel_latency, 100 * v->median_kernel_error, v->kernels, v->unpaired_kernels);
+    if (v->repeat >= 2)
+        fprintf(f, "  kernel noise floor            %s  (median kernel error %s against a noise floor of %s)\n",
+                pct_ci(v->noise_floor_kernel_error, v->noise_floor_kernel_error_ci, b, sizeof b),
+                pct_ci(v->median_kernel_error, NAN, a, sizeof a),
+                pct_ci(v->noise_floor_kernel_error, NAN, c, sizeof c));
     fprintf(f, "  makespan error                %6.1f%%\n", 100 * v->makespan_error);
     fprintf(f, "  scheduling overhead           %6.1f us a dispatched kernel (%.1f us CPU, enqueue %.1f us)\n",
             v->stats.overhead_us, v->stats.overhead_cpu_us, v->stats.enqueue_us);

@@ -7,12 +7,13 @@ expect_status 0 $HETSOC validate $small --policy eft --json
 for key in policy hw workload seed mape_request_latency mape_kernel_latency makespan_error \
            bias_request_latency requests kernels unpaired_kernels sim_makespan_s real_makespan_s \
            overhead_us_per_kernel noise_floor_request_latency mape_request_latency_ci \
-           median_kernel_error kernel_classes kernel_shapes repeat; do
+           median_kernel_error noise_floor_kernel_error kernel_classes kernel_shapes repeat; do
     expect_out "\"$key\": "
 done
 expect_out '"requests": 3'
 expect_out '"unpaired_kernels": 0'
 expect_out '"noise_floor_request_latency": null'
+expect_out '"noise_floor_kernel_error": null'
 expect_out '"op": "qkv", "pu": "(cpu|npu)"'
 expect_status 0 $HETSOC validate $small --policy fifo
 expect_out 'request latency error \(MAPE\)'
@@ -30,11 +31,18 @@ expect_out '"repeat": 3'
 expect_out '"runs": 1'
 expect_out '"noise_floor_request_latency": [0-9]'
 expect_out '"noise_floor_request_latency_ci": [0-9]'
+expect_out '"noise_floor_kernel_error": [0-9]'
+expect_out '"noise_floor_kernel_error_ci": [0-9]'
 expect_out '"mape_request_latency_ci": [0-9]'
 expect_out '"mape_request_latency_reps": \[[0-9.e-]+, [0-9.e-]+, [0-9.e-]+\]'
 expect_status 0 $HETSOC validate $small --policy eft --repeat 2 --runs 2
 expect_out '2 repetitions of 2 hardware runs'
 expect_out 'error [0-9.]+% against a noise floor of [0-9.]+%'
+# With three, each floor has its interval, and the sentence after it states
+# the figures bare (each from its own buffer).
+expect_status 0 $HETSOC validate $small --policy eft --repeat 3
+expect_out 'noise floor \(real vs real\) +[0-9.]+% \+- [0-9.]+%  \(3 repetitions: error [0-9.]+% against a noise floor of [0-9.]+%\)'
+expect_out 'kernel noise floor +[0-9.]+% \+- [0-9.]+%  \(median kernel error [0-9.]+% against a noise floor of [0-9.]+%\)'
 expect_status 2 $HETSOC validate $small --policy eft --repeat 0
 expect_status 2 $HETSOC validate $small --policy eft --repeat 101
 expect_status 2 $HETSOC validate $small --policy eft --repeat

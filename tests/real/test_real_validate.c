@@ -61,6 +61,8 @@ static void test_repeat(void **state)
     assert_int_equal(v.requests, 4);
     assert_true(isfinite(v.noise_floor_request_latency) && v.noise_floor_request_latency >= 0);
     assert_true(isfinite(v.noise_floor_request_latency_ci) && v.noise_floor_request_latency_ci >= 0);
+    assert_true(isfinite(v.noise_floor_kernel_error) && v.noise_floor_kernel_error >= 0);
+    assert_true(isfinite(v.noise_floor_kernel_error_ci) && v.noise_floor_kernel_error_ci >= 0);
     assert_true(isfinite(v.mape_request_latency_ci) && v.mape_request_latency_ci >= 0);
     /* The MAPE is the mean of the repetitions'; the median lies among them. */
     double sum = 0, lo = INFINITY, hi = 0;
