@@ -229,29 +229,47 @@ static void pairs_add(pairs *p, const krow *sim, double real)
     p->v[p->n++] = (kpair){.sim = *sim, .real = real};
 }
 
+/* Calls visit(ctx, x, y) for each kernel key both a and b ran (both
+ * sorted by key): the one merge join of sim/real and real/real pairing. */
+static void join_kernels(const side *a, const side *b, void (*visit)(void *ctx, const krow *x, const krow *y),
+                         void *ctx)
+{
+    size_t i = 0, j = 0;
+    while (i < a->nk && j < b->nk) {
+        if (a->k[i].key < b->k[j].key)
+            i++;
+        else if (a->k[i].key > b->k[j].key)
+            j++;
+        else
+            visit(ctx, &a->k[i++], &b->k[j++]);
+    }
+}
+
+typedef struct kernel_errors {
+    pairs *out;
+    double sum;   /* of |sim - real| / real */
+    size_t n;
+} kernel_errors;
+
+static void add_kernel_error(void *ctx, const krow *sim, const krow *real)
+{
+    kernel_errors *e = ctx;
+    if (real->dur > 0) {
+        e->sum += fabs(sim->dur - real->dur) / real->dur;
+        pairs_add(e->out, sim, real->dur);
+        e->n++;
+    }
+}
+
 /* Pairs sim's kernels with real's (both sorted by key); returns the mean
  * absolute relative error and counts the pairs into *paired. */
 static double compare_kernels(const side *sim, const side *real, pairs *out, size_t *paired, size_t *unpaired)
 {
-    size_t i = 0, j = 0, n = 0;
-    double sum = 0;
-    while (i < sim->nk && j < real->nk) {
-        if (sim->k[i].key < real->k[j].key) {
-            i++;
-        } else if (sim->k[i].key > real->k[j].key) {
-            j++;
-        } else {
-            if (real->k[j].dur > 0) {
-                sum += fabs(sim->k[i].dur - real->k[j].dur) / real->k[j].dur;
-                pairs_add(out, &sim->k[i], real->k[j].dur);
-                n++;
-            }
-            i++, j++;
-        }
-    }
-    *paired = n;
-    *unpaired = (sim->nk > real->nk ? sim->nk : real->nk) - n;
-    return n ? sum / (double)n : NAN;
+    kernel_errors e = {.out = out};
+    join_kernels(sim, real, add_kernel_error, &e);
+    *paired = e.n;
+    *unpaired = (sim->nk > real->nk ? sim->nk : real->nk) - e.n;
+    return e.n ? e.sum / (double)e.n : NAN;
 }
 
 /* ---- Statistics over repetitions ----------------------------------------------------------- */
@@ -284,29 +302,30 @@ static double median(double *v, size_t n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+typedef struct rel_diffs {
+    double *v;   /* |a - b| / b of each pair */
+    size_t n;
+} rel_diffs;
+
+static void add_rel_diff(void *ctx, const krow *a, const krow *b)
+{
+    rel_diffs *d = ctx;
+    if (b->dur > 0)
+        d->v[d->n++] = fabs(a->dur - b->dur) / b->dur;
+}
+
 /* The machine's own kernel-level noise: the median |a - b| / b over the
  * kernels both repetitions ran (paired by key, both sorted by key), the
- * real-against-real twin of the median kernel error.  NaN when none pair;
- * -1 when out of memory. */
+ * real-against-real twin of the median kernel error.  *out is NaN when
+ * none pair; returns -1 when out of memory. */
 static int kernel_noise(const side *a, const side *b, double *out)
 {
-    size_t i = 0, j = 0, n = 0;
-    double *rel = malloc((a->nk < b->nk ? a->nk : b->nk) * sizeof *rel + 1);   /* + 1: never malloc(0) */
-    if (!rel)
+    rel_diffs d = {.v = malloc((a->nk < b->nk ? a->nk : b->nk) * sizeof *d.v + 1)};   /* + 1: never malloc(0) */
+    if (!d.v)
         return -1;
-    while (i < a->nk && j < b->nk) {
-        if (a->k[i].key < b->k[j].key) {
-            i++;
-        } else if (a->k[i].key > b->k[j].key) {
-            j++;
-        } else {
-            if (b->k[j].dur > 0)
-                rel[n++] = fabs(a->k[i].dur - b->k[j].dur) / b->k[j].dur;
-            i++, j++;
-        }
-    }
-    *out = median(rel, n);
-    free(rel);
+    join_kernels(a, b, add_rel_diff, &d);
+    *out = median(d.v, d.n);
+    free(d.v);
     return 0;
 }
 
