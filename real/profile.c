@@ -258,8 +258,18 @@ static int add_point(table *t, double x, const hs_item *it, int64_t vary_value)
     if (it->k.op == HS_OP_ATTENTION && t->vary == 0)
         pt->item.k.n = it->k.n - it->k.m + vary_value;
     set_dim(&pt->item.k, t->vary, vary_value);
-    pt->item.k.flops = pt->item.k.bytes = 0;
-    hs_kernel_derive(&pt->item.k, NULL);
+    if (it->k.op == HS_OP_GENERIC) {
+        /* A generic op's cost is the workload's, not the shape's (hw/kernel.c
+         * derives none), and a tabled one is an activation over rows
+         * (table_key): its FLOPs and bytes scale with the varied m.  Zeroing
+         * them, as below, left the op's efficiency at the roofline's floor. */
+        double scale = (double)vary_value / (double)dim(&it->k, t->vary);
+        pt->item.k.flops = it->k.flops * scale;
+        pt->item.k.bytes = it->k.bytes * scale;
+    } else {
+        pt->item.k.flops = pt->item.k.bytes = 0;
+        hs_kernel_derive(&pt->item.k, NULL);
+    }
     pt->corun = NAN;
     return 0;
 }
