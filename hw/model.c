@@ -229,9 +229,12 @@ int hs_hw_predict(const hs_hw *hw, int pu, const hs_kernel *kin, unsigned flags,
     out->util = hs_pu_util(p, k.op, out->n, out->k);
     double t;
     if (!(flags & HS_PRED_NO_TABLE) && table_time(hw, pu, &k, out->m, &t)) {
-        /* A measurement contains the standalone launch (launch_s). */
+        /* A measurement contains the standalone launch (launch_s), so a
+         * time at or below it is all launch: body 0, and the prediction
+         * is the table's time.  (Taking the whole t as the body there
+         * doubled a point `hetsoc profile` had clamped to its launch.) */
         out->from_table = true;
-        out->body_s = t > p->launch_s ? t - p->launch_s : t;
+        out->body_s = fmax(t - p->launch_s, 0.0);
         out->compute_s = out->body_s;
         out->memory_s = out->bytes / hs_hw_beff(hw, pu);
     } else {

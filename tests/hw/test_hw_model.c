@@ -352,6 +352,32 @@ static void test_queued_launch(void **state)
     hs_hw_free(hw);
 }
 
+/* A table time at or below the launch is all launch.  `hetsoc profile`
+ * clamps a point to its PU's empty-kernel cycle, the launch it writes, so
+ * m = 1 below is the launch (to the last bit, which either way it may
+ * miss): alone it predicts 100 us (body 0), queued 30 us; m = 2 (60 us,
+ * under the launch) predicts the launch, 100 us.  Taking such a time
+ * whole as the body predicted 200 us whenever the point fell a bit short
+ * of the launch, and 160 us for m = 2. */
+static void test_table_at_launch(void **state)
+{
+    (void)state;
+    hs_hw *t = inline_hw("name: t\ndescription: d\nmemory: {bandwidth_gbps: 60}\npus:\n"
+                         "  - {name: g, kind: gpu, peak_tflops: {fp16: 1}, launch_us: 100, queue_launch_us: 30}\n"
+                         "tables:\n  - {op: rmsnorm, pu: g, n: 128, vary: m, points: [[1, 100e-6], [2, 60e-6]]}\n");
+    hs_kernel norm = hs_kernel_make(HS_OP_RMSNORM, 1, 128, 0);
+    hs_pred a = predict(t, "g", norm, 0), q = predict(t, "g", norm, HS_PRED_QUEUED);
+    assert_true(a.from_table && q.from_table);
+    assert_true(a.body_s >= 0 && a.body_s < 1e-15);   /* 100e-6 s and 100 us may differ in the last bit */
+    assert_rel(a.latency_s, 100e-6, 1e-12);
+    assert_rel(q.latency_s, 30e-6, 1e-12);
+    norm.m = 2;
+    hs_pred b = predict(t, "g", norm, 0);
+    assert_rel(b.body_s, 0, 0);   /* 60 us under a 100 us launch */
+    assert_rel(b.latency_s, 100e-6, 1e-12);
+    hs_hw_free(t);
+}
+
 /* ---- The shape penalty's reference width. ------------------------------- */
 
 static void test_shape_penalty_reference(void **state)
@@ -494,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_cannot_run),
         cmocka_unit_test(test_size_law_closed_form),
         cmocka_unit_test(test_queued_launch),
+        cmocka_unit_test(test_table_at_launch),
         cmocka_unit_test(test_shape_penalty_reference),
         cmocka_unit_test(test_table_override),
         cmocka_unit_test(test_corun_textbook),
